@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+
+namespace OAuthSidecar.Core.Diagnostics;
+
+/// <summary>
+/// Removes secrets (access, refresh and id tokens, authorization codes, PKCE code verifiers, device codes,
+/// client secrets, passwords, assertions) from text before it is logged.
+/// </summary>
+/// <remarks>
+/// Two layers: every secret value the sidecar handles is <see cref="Register">registered</see> and replaced
+/// wherever it appears, and OAuth parameter patterns (<c>code=…</c>, <c>"access_token":"…"</c>) are masked
+/// even when their value was never registered. Log call sites should not pass secrets in the first place;
+/// this is the safety net behind them. Thread-safe.
+/// </remarks>
+public sealed partial class SecretRedactor
+{
+    /// <summary>The text that replaces a secret.</summary>
+    public const string Mask = "[redacted]";
+
+    private const int MinimumSecretLength = 6;
+    private const int MaximumRemembered = 20_000;
+
+    private readonly ConcurrentDictionary<string, byte> secrets = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> order = new();
+
+    /// <summary>Gets the number of secret values currently remembered.</summary>
+    public int Count => this.secrets.Count;
+
+    /// <summary>
+    /// Remembers <paramref name="secret"/> so that it is masked in every later <see cref="Redact"/> call.
+    /// Values shorter than 6 characters are ignored (masking them would destroy ordinary words).
+    /// The oldest values are forgotten beyond 20,000 entries.
+    /// </summary>
+    /// <param name="secret">A token, code, verifier, secret or password; <see langword="null"/> is ignored.</param>
+    public void Register(string? secret)
+    {
+        if (secret is null || secret.Length < MinimumSecretLength)
+        {
+            return;
+        }
+
+        if (this.secrets.TryAdd(secret, 0))
+        {
+            this.order.Enqueue(secret);
+            while (this.secrets.Count > MaximumRemembered && this.order.TryDequeue(out string? oldest))
+            {
+                this.secrets.TryRemove(oldest, out _);
+            }
+        }
+    }
+
+    /// <summary>Returns <paramref name="text"/> with every registered secret and every secret-bearing OAuth parameter masked.</summary>
+    /// <param name="text">Text about to be logged.</param>
+    /// <returns>The masked text; the same instance when nothing needed masking.</returns>
+    public string Redact(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string result = text;
+        if (!this.secrets.IsEmpty)
+        {
+            foreach (string secret in this.secrets.Keys)
+            {
+                if (result.Contains(secret, StringComparison.Ordinal))
+                {
+                    result = result.Replace(secret, Mask, StringComparison.Ordinal);
+                }
+            }
+        }
+
+        result = QueryParameterPattern().Replace(result, m => m.Groups[1].Value + "=" + Mask);
+        result = JsonPropertyPattern().Replace(result, m => m.Groups[1].Value + "\"" + Mask + "\"");
+        return result;
+    }
+
+    // code=..., access_token=..., etc. in URLs, form bodies and free text.
+    [GeneratedRegex(@"\b(code|access_token|refresh_token|id_token|code_verifier|client_secret|password|assertion|client_assertion|device_code|token|subject_token)=([^&\s""'<>]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex QueryParameterPattern();
+
+    // "access_token": "..." in JSON text.
+    [GeneratedRegex(@"(""(?:code|access_token|accessToken|refresh_token|refreshToken|id_token|idToken|code_verifier|codeVerifier|client_secret|clientSecret|password|assertion|client_assertion|device_code|deviceCode)""\s*:\s*)""(?:[^""\\]|\\.)*""", RegexOptions.CultureInvariant)]
+    private static partial Regex JsonPropertyPattern();
+}

@@ -1,0 +1,499 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+using OAuthSidecar.Core.OAuth;
+
+namespace OAuthSidecar.Core.Loopback;
+
+/// <summary>Where a loopback listener binds (RFC 8252 §7.3).</summary>
+/// <param name="Scheme"><c>http</c> or <c>https</c>.</param>
+/// <param name="Host"><c>127.0.0.1</c>, <c>::1</c>, <c>localhost</c> (both loopback addresses), or another address when <paramref name="AllowNonLoopback"/> is set.</param>
+/// <param name="Port">The port; 0 lets the OS choose a free one, bound directly (no probe-then-bind race).</param>
+/// <param name="Certificate">The TLS certificate for <c>https</c>.</param>
+/// <param name="AllowNonLoopback">Whether a non-loopback address (e.g. <c>0.0.0.0</c> in a container) may be bound.</param>
+public sealed record LoopbackEndpoint(string Scheme, string Host, int Port, X509Certificate2? Certificate = null, bool AllowNonLoopback = false);
+
+/// <summary>
+/// One loopback HTTP(S) listener on Kestrel. It receives authorization responses (RFC 6749 §4.1.2) for every
+/// <see cref="ICallbackTarget"/> attached to it, routed by path and <c>state</c>, and answers <c>/health</c>.
+/// </summary>
+/// <remarks>
+/// Defences: only loopback addresses unless asked otherwise; the <c>Host</c> header must name the listener (DNS
+/// rebinding); bodies over 64 KiB and slow headers are refused by Kestrel's limits; a wrong path gets 404 and a
+/// wrong <c>state</c> an error page, and neither disturbs the flows waiting; every reply is
+/// <c>Cache-Control: no-store</c> and <c>Referrer-Policy: no-referrer</c>.
+/// </remarks>
+public sealed class LoopbackListener : IAsyncDisposable
+{
+    /// <summary>The largest request body accepted, in bytes.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    private readonly List<KestrelServer> servers = [];
+    private readonly Lock gate = new();
+    private readonly List<ICallbackTarget> targets = [];
+    private readonly ILogger logger;
+    private readonly TimeProvider timeProvider;
+    private readonly HashSet<string> allowedHosts = new(StringComparer.OrdinalIgnoreCase);
+    private int disposed;
+
+    private LoopbackListener(LoopbackEndpoint endpoint, ILogger logger, TimeProvider timeProvider)
+    {
+        this.Endpoint = endpoint;
+        this.logger = logger;
+        this.timeProvider = timeProvider;
+    }
+
+    /// <summary>Gets the endpoint as asked for (port possibly 0).</summary>
+    public LoopbackEndpoint Endpoint { get; }
+
+    /// <summary>Gets the port actually bound.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Gets the SHA-256 of the TLS certificate in lowercase hex, for <c>https</c> listeners.</summary>
+    public string? CertificateSha256 =>
+        this.Endpoint.Certificate is { } c ? Convert.ToHexStringLower(SHA256.HashData(c.RawData)) : null;
+
+    /// <summary>Gets the number of targets attached.</summary>
+    public int TargetCount
+    {
+        get
+        {
+            lock (this.gate)
+            {
+                return this.targets.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Binds and starts a listener. <c>localhost</c> binds 127.0.0.1 and ::1 on the same port.
+    /// </summary>
+    /// <param name="endpoint">Where to bind.</param>
+    /// <param name="loggerFactory">Logging for the listener and Kestrel.</param>
+    /// <param name="timeProvider">The clock for <see cref="CallbackResult.ReceivedAt"/>.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running listener.</returns>
+    /// <exception cref="ListenFailedException">The address is not loopback (and not allowed), or the port is in use, or binding failed.</exception>
+    public static async Task<LoopbackListener> StartAsync(LoopbackEndpoint endpoint, ILoggerFactory loggerFactory, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        IPAddress[] addresses = ResolveAddresses(endpoint);
+        var listener = new LoopbackListener(endpoint, loggerFactory.CreateLogger("OAuthSidecar.Loopback"), timeProvider);
+        try
+        {
+            int port = endpoint.Port;
+            for (int i = 0; i < addresses.Length; i++)
+            {
+                KestrelServer server;
+                try
+                {
+                    server = await listener.StartServerAsync(addresses[i], port, loggerFactory, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ListenFailedException) when (i > 0 && addresses[i].AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Port == 0)
+                {
+                    // ::1 could not take the port 127.0.0.1 got (taken, or no IPv6): serve IPv4 only rather than fail.
+                    listener.logger.LogWarning("localhost: [::1]:{Port} could not be bound; the callback listens on 127.0.0.1 only.", port);
+                    continue;
+                }
+
+                listener.servers.Add(server);
+                if (port == 0)
+                {
+                    port = ReadPort(server);
+                }
+            }
+
+            listener.Port = port;
+            foreach (string name in new[] { "127.0.0.1", "[::1]", "localhost", FormatHost(endpoint.Host) })
+            {
+                listener.allowedHosts.Add(name + ":" + port.ToString(CultureInfo.InvariantCulture));
+            }
+
+            listener.logger.LogDebug("Loopback listener started on {Scheme}://{Host}:{Port}.", endpoint.Scheme, endpoint.Host, port);
+            return listener;
+        }
+        catch
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Attaches a target: callbacks on its path (and with its state) now reach it.</summary>
+    /// <param name="target">The target.</param>
+    public void Attach(ICallbackTarget target)
+    {
+        lock (this.gate)
+        {
+            this.targets.Add(target);
+        }
+    }
+
+    /// <summary>Detaches a target.</summary>
+    /// <param name="target">The target.</param>
+    /// <returns>The number of targets left.</returns>
+    public int Detach(ICallbackTarget target)
+    {
+        lock (this.gate)
+        {
+            this.targets.Remove(target);
+            return this.targets.Count;
+        }
+    }
+
+    /// <summary>Stops listening and closes every connection, within about half a second.</summary>
+    /// <returns>A task that completes when the sockets are closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref this.disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (KestrelServer server in this.servers)
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            try
+            {
+                await server.StopAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or IOException)
+            {
+                // Connections that did not close in time are aborted by Dispose below.
+            }
+
+            server.Dispose();
+        }
+    }
+
+    internal static IPAddress[] ResolveAddresses(LoopbackEndpoint endpoint)
+    {
+        string host = endpoint.Host.Trim('[', ']');
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return [IPAddress.Loopback, IPAddress.IPv6Loopback];
+        }
+
+        if (!IPAddress.TryParse(host, out IPAddress? address))
+        {
+            throw new ListenFailedException(endpoint.Host, endpoint.Port, $"'{endpoint.Host}' is not an IP address or 'localhost'. Use 127.0.0.1 (recommended by RFC 8252 §8.3), [::1] or localhost.");
+        }
+
+        if (!IPAddress.IsLoopback(address) && !endpoint.AllowNonLoopback)
+        {
+            throw new ListenFailedException(endpoint.Host, endpoint.Port, $"{endpoint.Host} is not a loopback address, so other machines could reach the callback. Use 127.0.0.1, or set allowNonLoopback (for example inside a container, with the port published on 127.0.0.1 of the host).");
+        }
+
+        return [address];
+    }
+
+    private static string FormatHost(string host)
+    {
+        string bare = host.Trim('[', ']');
+        return IPAddress.TryParse(bare, out IPAddress? a) && a.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + bare + "]" : bare;
+    }
+
+    private static int ReadPort(KestrelServer server)
+    {
+        string address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port;
+    }
+
+    private static bool WantsJson(HttpRequest request) =>
+        (request.Query.TryGetValue("format", out StringValues format) && string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
+        || request.Headers.Accept.ToString().Contains("application/json", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task ReplyAsync(HttpContext context, int status, bool json, string html, object? jsonBody)
+    {
+        HttpResponse response = context.Response;
+        response.StatusCode = status;
+        if (json)
+        {
+            response.ContentType = "application/json; charset=utf-8";
+            await response.WriteAsync(BuildJson(jsonBody), context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            response.ContentType = "text/html; charset=utf-8";
+            await response.WriteAsync(html, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static string BuildJson(object? body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            switch (body)
+            {
+                case CallbackResult r:
+                    writer.WriteBoolean("ok", true);
+                    writer.WriteString("method", r.Method);
+                    writer.WriteString("path", r.Path);
+                    writer.WriteNumber("received_at", r.ReceivedAt);
+                    if (r.Params.TryGetValue("error", out string? e))
+                    {
+                        writer.WriteString("error", e);
+                    }
+
+                    break;
+                case (string error, string description):
+                    writer.WriteBoolean("ok", false);
+                    writer.WriteString("error", error);
+                    writer.WriteString("error_description", description);
+                    break;
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private async Task<KestrelServer> StartServerAsync(IPAddress address, int port, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var options = new KestrelServerOptions
+        {
+            AddServerHeader = false,
+            ApplicationServices = new MinimalServices(loggerFactory),
+        };
+        options.Limits.MaxRequestBodySize = MaxBodyBytes;
+        options.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        options.Limits.MaxRequestLineSize = 16 * 1024;
+        options.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        options.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
+        options.Limits.MaxConcurrentConnections = 256;
+        options.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        options.Listen(address, port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            if (this.Endpoint.Certificate is { } certificate)
+            {
+                listen.UseHttps(certificate);
+            }
+        });
+
+        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory);
+        var server = new KestrelServer(Options.Create(options), transport, loggerFactory);
+        try
+        {
+            await server.StartAsync(new Application(this), cancellationToken).ConfigureAwait(false);
+            return server;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
+        {
+            server.Dispose();
+            bool inUse = ex is IOException { InnerException: SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } }
+                or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
+            string where = $"{FormatHost(address.ToString())}:{port}";
+            throw new ListenFailedException(
+                this.Endpoint.Host,
+                port,
+                inUse
+                    ? $"Port {port} on {FormatHost(address.ToString())} is already in use by another program. Choose another port, or use port 0 to let the system pick a free one."
+                    : $"The callback listener could not bind {where}: {ex.Message}",
+                ex);
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        HttpResponse response = context.Response;
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers.XFrameOptions = "DENY";
+        bool json = WantsJson(request);
+
+        if (!this.allowedHosts.Contains(request.Host.Value ?? string.Empty))
+        {
+            this.logger.LogWarning("A request to the callback listener named a foreign Host header and was refused (DNS rebinding protection).");
+            await ReplyAsync(context, StatusCodes.Status421MisdirectedRequest, json, CallbackPages.RenderMessage("Wrong host", "This address does not serve sign-in responses."), ("invalid_host", "The Host header does not name this listener.")).ConfigureAwait(false);
+            return;
+        }
+
+        string path = request.Path.Value ?? "/";
+        if (path == "/health")
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "text/plain; charset=utf-8";
+            await response.WriteAsync("OK", context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        ICallbackTarget[] onPath;
+        lock (this.gate)
+        {
+            onPath = this.targets.Where(t => string.Equals(t.Path, path, StringComparison.Ordinal)).ToArray();
+        }
+
+        if (onPath.Length == 0)
+        {
+            await ReplyAsync(context, StatusCodes.Status404NotFound, json, CallbackPages.RenderMessage("Not found", "Nothing is served at this address."), ("not_found", "No sign-in listens on this path.")).ConfigureAwait(false);
+            return;
+        }
+
+        bool isPost = HttpMethods.IsPost(request.Method);
+        if (!isPost && !HttpMethods.IsGet(request.Method))
+        {
+            response.Headers.Allow = "GET, POST";
+            await ReplyAsync(context, StatusCodes.Status405MethodNotAllowed, json, CallbackPages.RenderMessage("Method not allowed", "Sign-in responses arrive by GET or POST."), ("method_not_allowed", "Use GET or POST.")).ConfigureAwait(false);
+            return;
+        }
+
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, StringValues> pair in request.Query)
+        {
+            if (pair.Key != "format" && pair.Value.Count > 0 && pair.Value[0] is { } v)
+            {
+                parameters[pair.Key] = v;
+            }
+        }
+
+        if (isPost)
+        {
+            string? problem = await ReadBodyAsync(request, parameters, context.RequestAborted).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                int status = problem.StartsWith("413", StringComparison.Ordinal) ? StatusCodes.Status413PayloadTooLarge
+                    : problem.StartsWith("415", StringComparison.Ordinal) ? StatusCodes.Status415UnsupportedMediaType : StatusCodes.Status400BadRequest;
+                await ReplyAsync(context, status, json, CallbackPages.RenderMessage("Bad request", problem[4..]), ("invalid_request", problem[4..])).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var result = new CallbackResult(parameters, isPost ? "POST" : "GET", path, this.timeProvider.GetUtcNow().ToUnixTimeSeconds());
+        if (!result.IsComplete)
+        {
+            if (!isPost && !json)
+            {
+                // The response may be in the #fragment, which browsers never send: the bridge page re-posts it.
+                await ReplyAsync(context, StatusCodes.Status200OK, json: false, CallbackPages.RenderBridge(), null).ConfigureAwait(false);
+            }
+            else
+            {
+                await ReplyAsync(context, StatusCodes.Status400BadRequest, json, CallbackPages.RenderMessage("No sign-in response", "This request carries no code, token or error."), ("invalid_request", "The request carries no code, token or error.")).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        parameters.TryGetValue("state", out string? state);
+        ICallbackTarget? target = onPath.FirstOrDefault(t => t.State is not null && state is not null && string.Equals(t.State, state, StringComparison.Ordinal))
+            ?? onPath.FirstOrDefault(t => t.State is null);
+        if (target is null)
+        {
+            this.logger.LogWarning("A callback on {Path} carried a state that matches no sign-in in progress; it was refused and the sign-in keeps waiting.", path);
+            await ReplyAsync(context, StatusCodes.Status400BadRequest, json, CallbackPages.Default.RenderError("state_mismatch", "This response does not belong to any sign-in in progress. Close this window and start the sign-in again."), ("state_mismatch", "The state matches no sign-in in progress.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!target.TryComplete(result))
+        {
+            result = target.Result ?? result;
+        }
+
+        if (result.Params.TryGetValue("error", out string? error))
+        {
+            result.Params.TryGetValue("error_description", out string? description);
+            await ReplyAsync(context, StatusCodes.Status200OK, json, target.Pages.RenderError(error, description), result).ConfigureAwait(false);
+        }
+        else
+        {
+            await ReplyAsync(context, StatusCodes.Status200OK, json, target.Pages.RenderSuccess(), result).ConfigureAwait(false);
+        }
+    }
+
+    // Returns null on success, or "NNN message" with an HTTP status.
+    private static async Task<string?> ReadBodyAsync(HttpRequest request, Dictionary<string, string> parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (request.HasFormContentType)
+            {
+                IFormCollection form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+                foreach (KeyValuePair<string, StringValues> pair in form)
+                {
+                    if (pair.Value.Count > 0 && pair.Value[0] is { } v)
+                    {
+                        parameters[pair.Key] = v;
+                    }
+                }
+
+                return null;
+            }
+
+            if (request.ContentType is { } type && type.Contains("json", StringComparison.OrdinalIgnoreCase))
+            {
+                using JsonDocument document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return "400 The JSON body must be an object.";
+                }
+
+                foreach (JsonProperty property in document.RootElement.EnumerateObject())
+                {
+                    if (property.NameEquals("fragment_params") && property.Value.ValueKind == JsonValueKind.Object)
+                    {
+                        foreach (JsonProperty fragment in property.Value.EnumerateObject())
+                        {
+                            parameters[fragment.Name] = fragment.Value.ValueKind == JsonValueKind.String ? fragment.Value.GetString()! : fragment.Value.GetRawText();
+                        }
+                    }
+                    else
+                    {
+                        parameters[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+                    }
+                }
+
+                return null;
+            }
+
+            return request.ContentLength is null or 0 ? null : "415 Send a form (application/x-www-form-urlencoded) or JSON.";
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return "413 The request body is larger than 64 KiB.";
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException or Microsoft.AspNetCore.Http.BadHttpRequestException or DecoderFallbackException)
+        {
+            return "400 The request body could not be read: " + ex.Message;
+        }
+    }
+
+    private sealed class Application(LoopbackListener owner) : IHttpApplication<HttpContext>
+    {
+        public HttpContext CreateContext(IFeatureCollection contextFeatures) => new DefaultHttpContext(contextFeatures);
+
+        public Task ProcessRequestAsync(HttpContext context) => owner.HandleAsync(context);
+
+        public void DisposeContext(HttpContext context, Exception? exception)
+        {
+        }
+    }
+
+    private sealed class MinimalServices(ILoggerFactory loggerFactory) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => serviceType == typeof(ILoggerFactory) ? loggerFactory : null;
+    }
+}

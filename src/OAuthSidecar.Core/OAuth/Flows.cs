@@ -1,0 +1,194 @@
+using OAuthSidecar.Core.Loopback;
+
+namespace OAuthSidecar.Core.OAuth;
+
+/// <summary>Something the caller names by <c>flowId</c>: an authorization code flow, a device flow, a standalone callback server.</summary>
+public interface IFlow
+{
+    /// <summary>Gets the flow's opaque identifier.</summary>
+    string FlowId { get; }
+
+    /// <summary>Gets when the flow ends by itself.</summary>
+    DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>Ends the flow: waiters fail with <paramref name="reason"/>, its listener is released.</summary>
+    /// <param name="reason">The exception waiters get.</param>
+    /// <param name="lingerListener">Keep the listener a few seconds so the browser's final page loads.</param>
+    /// <returns>A task that completes when resources are released.</returns>
+    Task EndAsync(Exception reason, bool lingerListener);
+}
+
+/// <summary>
+/// An authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636, RFC 8252): its secrets (state, nonce, code verifier —
+/// which never leaves the sidecar), its redirect URI with the real port, and the wait for the callback.
+/// </summary>
+public sealed class AuthCodeFlow : IFlow, ICallbackTarget, ICallbackWaitable
+{
+    private readonly TaskCompletionSource<CallbackResult> callback = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ISidecarEvents events;
+    private LoopbackHub? hub;
+    private CallbackResult? result;
+    private int ended;
+
+    internal AuthCodeFlow(string flowId, OAuthClient client, string state, string? nonce, string codeVerifier, IReadOnlyList<string> scopes, DateTimeOffset expiresAt, CallbackPages pages, ISidecarEvents events)
+    {
+        this.FlowId = flowId;
+        this.Client = client;
+        this.State = state;
+        this.Nonce = nonce;
+        this.CodeVerifier = codeVerifier;
+        this.Scopes = scopes;
+        this.ExpiresAt = expiresAt;
+        this.Pages = pages;
+        this.events = events;
+    }
+
+    /// <inheritdoc/>
+    public string FlowId { get; }
+
+    /// <summary>Gets the client the flow belongs to.</summary>
+    public OAuthClient Client { get; }
+
+    /// <inheritdoc/>
+    public string State { get; }
+
+    /// <summary>Gets the OpenID Connect nonce, when <c>openid</c> was requested.</summary>
+    public string? Nonce { get; }
+
+    /// <summary>Gets the PKCE code verifier.</summary>
+    public string CodeVerifier { get; }
+
+    /// <summary>Gets the requested scopes.</summary>
+    public IReadOnlyList<string> Scopes { get; }
+
+    /// <inheritdoc/>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <inheritdoc/>
+    public CallbackPages Pages { get; }
+
+    /// <summary>Gets the redirect URI sent in the request, with the real port.</summary>
+    public string RedirectUri { get; internal set; } = string.Empty;
+
+    /// <summary>Gets the authorization request URI to open in the browser.</summary>
+    public string AuthUri { get; internal set; } = string.Empty;
+
+    /// <inheritdoc/>
+    public string Path { get; internal set; } = "/callback";
+
+    /// <summary>Gets the loopback listener, when the redirect URI is a loopback one.</summary>
+    public LoopbackListener? Listener { get; private set; }
+
+    /// <inheritdoc/>
+    public CallbackResult? Result => Volatile.Read(ref this.result);
+
+    /// <summary>Gets a task that completes with the callback, or fails when the flow ends first.</summary>
+#pragma warning disable VSTHRD003 // A completion signal (TaskCompletionSource), not work started elsewhere.
+    public Task<CallbackResult> Callback => this.callback.Task;
+#pragma warning restore VSTHRD003
+
+    /// <inheritdoc/>
+    public bool TryComplete(CallbackResult result)
+    {
+        if (Interlocked.CompareExchange(ref this.result, result, null) is not null || !this.callback.TrySetResult(result))
+        {
+            return false;
+        }
+
+        this.events.CallbackReceived(this.FlowId, result);
+        return true;
+    }
+
+    /// <summary>Records a response delivered explicitly by the caller (no loopback).</summary>
+    /// <param name="result">The response.</param>
+    internal void Deliver(CallbackResult result)
+    {
+        if (Interlocked.CompareExchange(ref this.result, result, null) is null)
+        {
+            this.callback.TrySetResult(result);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task EndAsync(Exception reason, bool lingerListener)
+    {
+        if (Interlocked.Exchange(ref this.ended, 1) != 0)
+        {
+            return;
+        }
+
+        this.callback.TrySetException(reason);
+        _ = this.callback.Task.Exception; // observed
+        if (this.Listener is { } listener && this.hub is { } hub)
+        {
+            await hub.DetachAsync(listener, this, immediately: !lingerListener).ConfigureAwait(false);
+        }
+    }
+
+    internal void SetListener(LoopbackHub hub, LoopbackListener listener)
+    {
+        this.hub = hub;
+        this.Listener = listener;
+    }
+}
+
+/// <summary>A device authorization grant in progress (RFC 8628).</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source has no timer; a poll loop may still read its token after the flow ends.")]
+public sealed class DeviceFlow : IFlow
+{
+    private readonly CancellationTokenSource ended = new();
+    private Exception? endReason;
+
+    internal DeviceFlow(string flowId, OAuthClient client, DeviceAuthorization authorization, IReadOnlyList<string> scopes, int intervalSeconds, int expiresInSeconds, DateTimeOffset expiresAt)
+    {
+        this.FlowId = flowId;
+        this.Client = client;
+        this.Authorization = authorization;
+        this.Scopes = scopes;
+        this.IntervalSeconds = intervalSeconds;
+        this.ExpiresInSeconds = expiresInSeconds;
+        this.ExpiresAt = expiresAt;
+    }
+
+    /// <inheritdoc/>
+    public string FlowId { get; }
+
+    /// <summary>Gets the client the flow belongs to.</summary>
+    public OAuthClient Client { get; }
+
+    /// <summary>Gets the server's device authorization response.</summary>
+    public DeviceAuthorization Authorization { get; }
+
+    /// <summary>Gets the requested scopes.</summary>
+    public IReadOnlyList<string> Scopes { get; }
+
+    /// <summary>Gets the polling interval in seconds (5 when the server gave none).</summary>
+    public int IntervalSeconds { get; }
+
+    /// <summary>Gets the device code lifetime in seconds (1800 when the server gave none).</summary>
+    public int ExpiresInSeconds { get; }
+
+    /// <inheritdoc/>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>Gets the message to show the user.</summary>
+    public string Message => $"To sign in, open {this.Authorization.VerificationUri} and enter the code {this.Authorization.UserCode}.";
+
+    /// <summary>Gets a token cancelled when the flow ends.</summary>
+    public CancellationToken EndedToken => this.ended.Token;
+
+    /// <summary>Gets why the flow ended, once it has.</summary>
+    public Exception? EndReason => this.endReason;
+
+    /// <summary>Gets the gate that lets one poll loop run at a time.</summary>
+    internal Microsoft.VisualStudio.Threading.AsyncSemaphore PollGate { get; } = new(1);
+
+    /// <inheritdoc/>
+    public async Task EndAsync(Exception reason, bool lingerListener)
+    {
+        if (Interlocked.CompareExchange(ref this.endReason, reason, null) is null)
+        {
+            await this.ended.CancelAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+
+namespace OAuthSidecar.Core.OAuth;
+
+/// <summary>
+/// The endpoints of one authorization server, from OpenID Connect discovery, RFC 8414 metadata,
+/// or given explicitly by the caller.
+/// </summary>
+/// <param name="Issuer">The issuer identifier (RFC 8414 §2); <see langword="null"/> when the caller gave endpoints only.</param>
+/// <param name="AuthorizationEndpoint">RFC 6749 §3.1 authorization endpoint.</param>
+/// <param name="TokenEndpoint">RFC 6749 §3.2 token endpoint (required).</param>
+/// <param name="DeviceAuthorizationEndpoint">RFC 8628 §3.1 device authorization endpoint.</param>
+/// <param name="RevocationEndpoint">RFC 7009 revocation endpoint.</param>
+/// <param name="JwksUri">The JSON Web Key Set that signs id_tokens.</param>
+/// <param name="IntrospectionEndpoint">RFC 7662 introspection endpoint.</param>
+/// <param name="AuthorizationResponseIssParameterSupported">RFC 9207: the server puts <c>iss</c> in every authorization response, so the client must check it.</param>
+public sealed record ServerConfiguration(
+    string? Issuer,
+    string? AuthorizationEndpoint,
+    string TokenEndpoint,
+    string? DeviceAuthorizationEndpoint = null,
+    string? RevocationEndpoint = null,
+    string? JwksUri = null,
+    string? IntrospectionEndpoint = null,
+    bool AuthorizationResponseIssParameterSupported = false);
+
+/// <summary>How the client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2).</summary>
+public enum TokenEndpointAuthMethod
+{
+    /// <summary>A public client: only <c>client_id</c> is sent.</summary>
+    None,
+
+    /// <summary>HTTP Basic with the form-urlencoded client id and secret (RFC 6749 §2.3.1).</summary>
+    ClientSecretBasic,
+
+    /// <summary><c>client_id</c> and <c>client_secret</c> in the request body.</summary>
+    ClientSecretPost,
+
+    /// <summary>A JWT signed with the client's private key (RFC 7523 §2.2).</summary>
+    PrivateKeyJwt,
+}
+
+/// <summary>
+/// One OAuth client registration at one authorization server: what <c>createClient</c> configures
+/// (MSAL's <c>Client</c> constructor, flytekit's <c>AuthorizationClient</c>).
+/// </summary>
+public sealed class ClientRegistration
+{
+    /// <summary>Gets the client identifier (RFC 6749 §2.2).</summary>
+    public required string ClientId { get; init; }
+
+    /// <summary>Gets the client secret for <c>client_secret_basic</c> / <c>client_secret_post</c>.</summary>
+    public string? ClientSecret { get; init; }
+
+    /// <summary>Gets a ready-made client assertion (RFC 7521 §4.2) for <c>private_key_jwt</c>.</summary>
+    public string? ClientAssertion { get; init; }
+
+    /// <summary>Gets the token endpoint authentication method; when <see langword="null"/>, <c>client_secret_basic</c> with a secret, else <c>none</c>.</summary>
+    public TokenEndpointAuthMethod? AuthMethod { get; init; }
+
+    /// <summary>Gets the default scopes, used when a call names none.</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
+    /// <summary>Gets the <c>audience</c> parameter sent with authorization and token requests (flytekit, Auth0).</summary>
+    public string? Audience { get; init; }
+
+    /// <summary>Gets extra authorization request parameters; they may not override standard ones.</summary>
+    public IReadOnlyDictionary<string, string> ExtraAuthParams { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets extra token request parameters; they may not override standard ones.</summary>
+    public IReadOnlyDictionary<string, string> ExtraTokenParams { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets extra refresh request parameters; they may not override standard ones.</summary>
+    public IReadOnlyDictionary<string, string> ExtraRefreshParams { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets a value indicating whether <see cref="ExtraAuthParams"/> are also sent to the token endpoint (flytekit <c>add_request_auth_code_params_to_request_access_token_params</c>).</summary>
+    public bool AddAuthParamsToTokenRequest { get; init; }
+
+    /// <summary>Gets HTTP headers added to every request to the authorization server.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets the time allowed for one HTTP request to the authorization server, in seconds (default 30).</summary>
+    public double TimeoutSeconds { get; init; } = 30;
+
+    /// <summary>Gets the path of a PEM bundle of extra trusted root certificates, if any.</summary>
+    public string? CaBundlePath { get; init; }
+
+    /// <summary>Gets a value indicating whether server certificates are not verified (flytekit <c>verify=False</c>; for development only).</summary>
+    public bool InsecureSkipVerify { get; init; }
+
+    /// <summary>Gets the effective authentication method.</summary>
+    public TokenEndpointAuthMethod EffectiveAuthMethod =>
+        this.AuthMethod ?? (this.ClientSecret is not null ? TokenEndpointAuthMethod.ClientSecretBasic
+            : this.ClientAssertion is not null ? TokenEndpointAuthMethod.PrivateKeyJwt
+            : TokenEndpointAuthMethod.None);
+}
+
+/// <summary>
+/// A successful token response (RFC 6749 §5.1), with the id_token's claims when one was issued.
+/// </summary>
+public sealed class TokenSet
+{
+    /// <summary>Gets the access token.</summary>
+    public required string AccessToken { get; init; }
+
+    /// <summary>Gets the token type, usually <c>Bearer</c>.</summary>
+    public required string TokenType { get; init; }
+
+    /// <summary>Gets the lifetime of the access token in seconds, as the server sent it.</summary>
+    public long? ExpiresIn { get; init; }
+
+    /// <summary>Gets when the access token expires, in Unix seconds (time of receipt + <see cref="ExpiresIn"/>).</summary>
+    public long? ExpiresAt { get; init; }
+
+    /// <summary>Gets the refresh token, if one was issued.</summary>
+    public string? RefreshToken { get; init; }
+
+    /// <summary>Gets the id_token (OpenID Connect), if one was issued.</summary>
+    public string? IdToken { get; init; }
+
+    /// <summary>Gets the id_token's claims as JSON, when an id_token was issued.</summary>
+    public JsonElement? IdTokenClaims { get; init; }
+
+    /// <summary>Gets the granted scopes: the response's <c>scope</c>, else the requested ones (RFC 6749 §5.1).</summary>
+    public required IReadOnlyList<string> Scopes { get; init; }
+
+    /// <summary>Gets the whole token response as the server sent it.</summary>
+    public required JsonElement Raw { get; init; }
+
+    /// <summary>Gets the account this token belongs to: the id_token's <c>sub</c>, when known.</summary>
+    public string? Account { get; init; }
+}
+
+/// <summary>An OAuth error response as the server sent it (RFC 6749 §5.2, §4.1.2.1; RFC 8628 §3.5).</summary>
+/// <param name="Error">The error code, e.g. <c>invalid_grant</c>, <c>access_denied</c>.</param>
+/// <param name="ErrorDescription">The server's human-readable description.</param>
+/// <param name="ErrorUri">A page about the error.</param>
+/// <param name="Status">The HTTP status of the response, when it came from an endpoint (not a redirect).</param>
+public sealed record OAuthError(string Error, string? ErrorDescription = null, string? ErrorUri = null, int? Status = null)
+{
+    /// <summary>Returns a sentence for a person: the code and the server's description.</summary>
+    /// <returns>The sentence.</returns>
+    public string Describe() =>
+        this.ErrorDescription is { Length: > 0 } d
+            ? $"The authorization server answered '{this.Error}': {d}"
+            : $"The authorization server answered '{this.Error}'.";
+}
+
+/// <summary>The outcome of a token request: tokens, or the OAuth error the server answered.</summary>
+public readonly record struct TokenOutcome
+{
+    private TokenOutcome(TokenSet? tokens, OAuthError? error)
+    {
+        this.Tokens = tokens;
+        this.Error = error;
+    }
+
+    /// <summary>Gets the tokens, when the request succeeded.</summary>
+    public TokenSet? Tokens { get; }
+
+    /// <summary>Gets the server's error, when it refused.</summary>
+    public OAuthError? Error { get; }
+
+    /// <summary>Creates a successful outcome.</summary>
+    /// <param name="tokens">The tokens.</param>
+    /// <returns>The outcome.</returns>
+    public static TokenOutcome Success(TokenSet tokens) => new(tokens, null);
+
+    /// <summary>Creates a refused outcome.</summary>
+    /// <param name="error">The server's error.</param>
+    /// <returns>The outcome.</returns>
+    public static TokenOutcome Failure(OAuthError error) => new(null, error);
+}

@@ -1,0 +1,663 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OAuthSidecar.Core.Diagnostics;
+using OAuthSidecar.Core.Loopback;
+
+namespace OAuthSidecar.Core.OAuth;
+
+/// <summary>The engine's settings.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>Gets the clock (a fake one in tests).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Gets the logging.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Gets the redactor that learns every secret handled.</summary>
+    public SecretRedactor Redactor { get; init; } = new();
+
+    /// <summary>Gets where events go.</summary>
+    public ISidecarEvents Events { get; init; } = NullSidecarEvents.Instance;
+
+    /// <summary>Gets the default time allowed for any interactive wait: 300 s.</summary>
+    public TimeSpan InteractiveTimeout { get; init; } = TimeSpan.FromSeconds(300);
+}
+
+/// <summary>What <see cref="OAuthSession.InitiateAuthCodeFlowAsync"/> is asked for.</summary>
+public sealed class AuthCodeFlowOptions
+{
+    /// <summary>Gets the scopes; empty uses the client's default scopes.</summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>Gets the redirect URI; default <c>http://127.0.0.1:0/callback</c> (port 0: any free port).</summary>
+    public string? RedirectUri { get; init; }
+
+    /// <summary>Gets a caller-chosen <c>state</c>; by default 128 random bits.</summary>
+    public string? State { get; init; }
+
+    /// <summary>Gets the <c>login_hint</c>.</summary>
+    public string? LoginHint { get; init; }
+
+    /// <summary>Gets the <c>prompt</c>.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>Gets the <c>response_mode</c>: <c>query</c> (server default for <c>code</c>) or <c>form_post</c>.</summary>
+    public string? ResponseMode { get; init; }
+
+    /// <summary>Gets extra authorization request parameters; they may add names but never replace standard values.</summary>
+    public IReadOnlyDictionary<string, string>? ExtraParams { get; init; }
+
+    /// <summary>Gets the PEM certificate file for an <c>https</c> redirect URI.</summary>
+    public string? CertFile { get; init; }
+
+    /// <summary>Gets the PEM key file for an <c>https</c> redirect URI.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>Gets the flow's lifetime in seconds; default 300.</summary>
+    public double? TimeoutSeconds { get; init; }
+
+    /// <summary>Gets a value indicating whether a non-loopback host may be bound (containers).</summary>
+    public bool AllowNonLoopback { get; init; }
+
+    /// <summary>Gets the pages shown in the browser.</summary>
+    public CallbackPages? Pages { get; init; }
+}
+
+/// <summary>
+/// The OAuth engine of one sidecar process: client registrations, flows in progress and the loopback listeners.
+/// Every protocol method maps onto one method here. Thread-safe.
+/// </summary>
+public sealed class OAuthSession : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, OAuthClient> clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IFlow> flows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ITimer> expiryTimers = new(StringComparer.Ordinal);
+    private readonly SessionOptions options;
+    private readonly ILogger logger;
+    private readonly DiscoveryService discovery;
+    private readonly Lazy<LoopbackHub> hub;
+    private int disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="OAuthSession"/> class.</summary>
+    /// <param name="options">The settings.</param>
+    public OAuthSession(SessionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options;
+        this.logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
+        this.discovery = new DiscoveryService(this.logger, options.TimeProvider);
+        this.hub = new Lazy<LoopbackHub>(() => new LoopbackHub(options.LoggerFactory, options.TimeProvider), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>Gets the settings.</summary>
+    public SessionOptions Options => this.options;
+
+    /// <summary>Gets the loopback hub (created on first use, so Kestrel loads only when a listener is needed).</summary>
+    public LoopbackHub Hub => this.hub.Value;
+
+    /// <summary>Gets the number of flows in progress.</summary>
+    public int FlowCount => this.flows.Count;
+
+    /// <summary>
+    /// Registers a client: discovers the server from <paramref name="issuer"/> (OpenID Connect Discovery, then RFC
+    /// 8414) unless <paramref name="server"/> gives the endpoints.
+    /// </summary>
+    /// <param name="issuer">The issuer URL, for discovery.</param>
+    /// <param name="server">Explicit endpoints; wins over discovery.</param>
+    /// <param name="registration">The client registration.</param>
+    /// <param name="cancellationToken">Cancels discovery.</param>
+    /// <returns>The client, whose <see cref="OAuthClient.Handle"/> names it from now on.</returns>
+    /// <exception cref="InvalidOptionException">Neither issuer nor endpoints, or an invalid option.</exception>
+    /// <exception cref="ServerUnreachableException">Discovery failed.</exception>
+    public async Task<OAuthClient> CreateClientAsync(string? issuer, ServerConfiguration? server, ClientRegistration registration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        if (string.IsNullOrWhiteSpace(registration.ClientId))
+        {
+            throw new InvalidOptionException("clientId", "clientId is required: the client identifier registered at the authorization server.");
+        }
+
+        if (registration.TimeoutSeconds is <= 0 or > 3600 || double.IsNaN(registration.TimeoutSeconds))
+        {
+            throw new InvalidOptionException("timeoutSeconds", "timeoutSeconds must be between 0 and 3600 seconds.");
+        }
+
+        if (registration.EffectiveAuthMethod is TokenEndpointAuthMethod.ClientSecretBasic or TokenEndpointAuthMethod.ClientSecretPost && registration.ClientSecret is null)
+        {
+            throw new InvalidOptionException("clientSecret", "clientSecret is required with client_secret_basic and client_secret_post.");
+        }
+
+        HttpClient http = HttpClients.Create(registration);
+        try
+        {
+            ServerConfiguration configuration;
+            if (server is not null)
+            {
+                if (string.IsNullOrWhiteSpace(server.TokenEndpoint))
+                {
+                    throw new InvalidOptionException("serverConfiguration.tokenEndpoint", "serverConfiguration.tokenEndpoint is required.");
+                }
+
+                configuration = server with { Issuer = server.Issuer ?? issuer };
+            }
+            else if (issuer is not null)
+            {
+                string cacheKey = $"{registration.CaBundlePath}|{registration.InsecureSkipVerify}";
+                configuration = await this.discovery.GetAsync(issuer, http, cacheKey, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                throw new InvalidOptionException("issuer", "Give issuer (for discovery) or serverConfiguration (with at least tokenEndpoint).");
+            }
+
+            string handle = "c_" + ProtocolRandom.Create(12);
+            var client = new OAuthClient(handle, registration, configuration, http, this.options.Redactor, this.logger, this.options.TimeProvider);
+            this.clients[handle] = client;
+            this.logger.LogInformation("Client {ClientId} registered for {Issuer}.", registration.ClientId, configuration.Issuer ?? configuration.TokenEndpoint);
+            return client;
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Returns the client named by <paramref name="clientHandle"/>.</summary>
+    /// <param name="clientHandle">The handle.</param>
+    /// <returns>The client.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    public OAuthClient GetClient(string clientHandle) =>
+        clientHandle is not null && this.clients.TryGetValue(clientHandle, out OAuthClient? client)
+            ? client
+            : throw new UnknownHandleException("clientHandle", clientHandle ?? string.Empty, $"No client has the handle '{clientHandle}': it was never created or was disposed. Call createClient first.");
+
+    /// <summary>Forgets a client and ends its flows.</summary>
+    /// <param name="clientHandle">The handle.</param>
+    /// <returns>A task that completes when its flows are ended.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    public async Task DisposeClientAsync(string clientHandle)
+    {
+        OAuthClient client = this.GetClient(clientHandle);
+        this.clients.TryRemove(clientHandle, out _);
+        foreach (IFlow flow in this.flows.Values.Where(f => f is AuthCodeFlow a && a.Client == client || f is DeviceFlow d && d.Client == client).ToList())
+        {
+            await this.EndFlowAsync(flow, new FlowCancelledException(flow.FlowId), linger: false).ConfigureAwait(false);
+        }
+
+        client.Dispose();
+    }
+
+    /// <summary>
+    /// Starts an authorization code flow with PKCE S256, a random state and (with <c>openid</c>) a nonce. A loopback
+    /// redirect URI starts a listener, bound on the port given (0 = any) directly.
+    /// </summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="flowOptions">What to ask for.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The flow, with the authorization URI and the real redirect URI.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="InvalidOptionException">A bad redirect URI or parameter.</exception>
+    /// <exception cref="ListenFailedException">The listener could not start.</exception>
+    public async Task<AuthCodeFlow> InitiateAuthCodeFlowAsync(string clientHandle, AuthCodeFlowOptions flowOptions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(flowOptions);
+        OAuthClient client = this.GetClient(clientHandle);
+        IReadOnlyList<string> scopes = client.EffectiveScopes(flowOptions.Scopes);
+        string redirect = flowOptions.RedirectUri ?? "http://127.0.0.1:0/callback";
+        if (!Uri.TryCreate(redirect, UriKind.Absolute, out Uri? redirectUri))
+        {
+            throw new InvalidOptionException("redirectUri", $"redirectUri '{redirect}' is not an absolute URI.");
+        }
+
+        if (flowOptions.State is { Length: 0 })
+        {
+            throw new InvalidOptionException("state", "state may not be empty.");
+        }
+
+        TimeSpan lifetime = flowOptions.TimeoutSeconds is { } t
+            ? (t is > 0 and <= 86_400 ? TimeSpan.FromSeconds(t) : throw new InvalidOptionException("callback.timeoutSeconds", "callback.timeoutSeconds must be between 0 and 86400 seconds."))
+            : this.options.InteractiveTimeout;
+        string state = flowOptions.State ?? ProtocolRandom.Create(16);
+        string? nonce = scopes.Contains("openid") ? ProtocolRandom.Create(16) : null;
+        string verifier = Pkce.CreateCodeVerifier();
+        this.options.Redactor.Register(verifier);
+        string flowId = "f_" + ProtocolRandom.Create(12);
+        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, flowOptions.Pages ?? CallbackPages.Default, this.options.Events)
+        {
+            Path = string.IsNullOrEmpty(redirectUri.AbsolutePath) ? "/" : redirectUri.AbsolutePath,
+        };
+
+        string effectiveRedirect = redirect;
+        if (IsListenable(redirectUri, flowOptions.AllowNonLoopback))
+        {
+            bool explicitPort = HasExplicitPort(redirectUri);
+            int port = explicitPort ? redirectUri.Port : 0;
+            X509Certificate2? certificate = null;
+            if (redirectUri.Scheme == Uri.UriSchemeHttps)
+            {
+                certificate = flowOptions.CertFile is not null || flowOptions.KeyFile is not null
+                    ? Certificates.LoadPem(flowOptions.CertFile ?? throw new InvalidOptionException("callback.tls.certFile", "callback.tls needs both certFile and keyFile."), flowOptions.KeyFile ?? throw new InvalidOptionException("callback.tls.keyFile", "callback.tls needs both certFile and keyFile."), redirectUri.Host, port)
+                    : Certificates.CreateAdHoc();
+            }
+
+            if (flowOptions.AllowNonLoopback && !redirectUri.IsLoopback)
+            {
+                this.logger.LogWarning("The callback listener binds the non-loopback address {Host} because allowNonLoopback is set: other machines may reach it.", redirectUri.Host);
+            }
+
+            LoopbackListener listener = await this.Hub.AttachAsync(new LoopbackEndpoint(redirectUri.Scheme, redirectUri.Host, port, certificate, flowOptions.AllowNonLoopback), flow, cancellationToken).ConfigureAwait(false);
+            flow.SetListener(this.Hub, listener);
+            if (!explicitPort || port == 0)
+            {
+                effectiveRedirect = WithPort(redirect, redirectUri, listener.Port);
+            }
+        }
+
+        flow.RedirectUri = effectiveRedirect;
+        try
+        {
+            flow.AuthUri = client.BuildAuthorizeUrl(new AuthorizeRequest
+            {
+                RedirectUri = effectiveRedirect,
+                Scopes = scopes,
+                State = state,
+                Nonce = nonce,
+                CodeChallenge = Pkce.CreateCodeChallenge(verifier),
+                LoginHint = flowOptions.LoginHint,
+                Prompt = flowOptions.Prompt,
+                ResponseMode = flowOptions.ResponseMode,
+                ExtraParams = flowOptions.ExtraParams,
+            });
+        }
+        catch
+        {
+            await flow.EndAsync(new FlowCancelledException(flowId), lingerListener: false).ConfigureAwait(false);
+            throw;
+        }
+
+        this.AddFlow(flow);
+        this.logger.LogInformation("Authorization code flow {FlowId} started; redirect URI {RedirectUri}.", flowId, effectiveRedirect);
+        return flow;
+    }
+
+    /// <summary>
+    /// Waits for a flow's callback (returns at once if it already arrived; may be called again). A timeout or
+    /// cancellation leaves the flow alive.
+    /// </summary>
+    /// <param name="flowId">The flow.</param>
+    /// <param name="timeoutSeconds">How long to wait; default 300 s.</param>
+    /// <param name="cancellationToken">Cancels the wait only.</param>
+    /// <returns>The callback.</returns>
+    /// <exception cref="UnknownHandleException">No such flow.</exception>
+    /// <exception cref="FlowTimeoutException">Nothing arrived in time.</exception>
+    /// <exception cref="FlowCancelledException">The flow was cancelled meanwhile.</exception>
+    public async Task<CallbackResult> WaitForCallbackAsync(string flowId, double? timeoutSeconds, CancellationToken cancellationToken)
+    {
+        ICallbackWaitable flow = this.GetFlow<IFlow>(flowId) as ICallbackWaitable
+            ?? throw new InvalidOptionException("flowId", $"Flow {flowId} is a device flow; it has no callback to wait for. Use obtainTokenByDeviceFlow.");
+        TimeSpan timeout = timeoutSeconds is { } t
+            ? (t is > 0 and <= 86_400 ? TimeSpan.FromSeconds(t) : throw new InvalidOptionException("timeoutSeconds", "timeoutSeconds must be between 0 and 86400 seconds."))
+            : this.options.InteractiveTimeout;
+        try
+        {
+            return await flow.Callback.WaitAsync(timeout, this.options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new FlowTimeoutException(flowId, timeout.TotalSeconds, $"No callback arrived for flow {flowId} within {timeout.TotalSeconds:0.###} s. The flow is still open: wait again, or cancel it with cancelFlow.");
+        }
+    }
+
+    /// <summary>
+    /// Completes an authorization code flow: takes the response the loopback server received (waiting for it if
+    /// needed) or the one the caller gives, checks <c>state</c> and <c>iss</c> (RFC 9207), and redeems the code with
+    /// the PKCE verifier. The flow ends once redeemed or refused.
+    /// </summary>
+    /// <param name="flowId">The flow.</param>
+    /// <param name="authResponse">An explicit authorization response (pasted URL, custom scheme), or <see langword="null"/>.</param>
+    /// <param name="scopes">Not used for redemption; reported scopes come from the response.</param>
+    /// <param name="cancellationToken">Cancels the wait or the request.</param>
+    /// <returns>The tokens, or the server's error (including a callback's <c>error</c>, such as <c>access_denied</c>).</returns>
+    /// <exception cref="UnknownHandleException">No such flow (or already redeemed).</exception>
+    /// <exception cref="StateMismatchException">Wrong state or issuer.</exception>
+    /// <exception cref="FlowTimeoutException">The flow expired before the callback.</exception>
+    /// <exception cref="ServerUnreachableException">The token endpoint could not be used (the flow stays open for a retry).</exception>
+    /// <exception cref="InvalidIdTokenException">The id_token's nonce does not match.</exception>
+    public async Task<TokenOutcome> ObtainTokenByAuthCodeFlowAsync(string flowId, IReadOnlyDictionary<string, string>? authResponse, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
+    {
+        AuthCodeFlow flow = this.GetFlow<AuthCodeFlow>(flowId);
+        OAuthClient client = flow.Client;
+        IReadOnlyDictionary<string, string> response;
+        if (authResponse is not null)
+        {
+            AuthorizationResponse.Validate(authResponse, flow.State, client.Server.Issuer, client.Server.AuthorizationResponseIssParameterSupported, flowId);
+            response = authResponse;
+            flow.Deliver(new CallbackResult(authResponse, "GET", flow.Path, this.options.TimeProvider.GetUtcNow().ToUnixTimeSeconds()));
+        }
+        else
+        {
+            TimeSpan remaining = flow.ExpiresAt - this.options.TimeProvider.GetUtcNow();
+            CallbackResult result;
+            try
+            {
+                result = await flow.Callback.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, this.options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new FlowTimeoutException(flowId, Math.Round((flow.ExpiresAt - this.options.TimeProvider.GetUtcNow() + remaining).TotalSeconds), $"No callback arrived for flow {flowId} before it expired. Start a new sign-in.");
+            }
+
+            response = result.Params;
+            try
+            {
+                AuthorizationResponse.Validate(response, flow.State, client.Server.Issuer, client.Server.AuthorizationResponseIssParameterSupported, flowId);
+            }
+            catch (StateMismatchException)
+            {
+                await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: true).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        if (!this.flows.TryRemove(new KeyValuePair<string, IFlow>(flowId, flow)))
+        {
+            throw UnknownFlow(flowId); // redeemed concurrently
+        }
+
+        if (response.TryGetValue("error", out string? error))
+        {
+            response.TryGetValue("error_description", out string? description);
+            response.TryGetValue("error_uri", out string? uri);
+            await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: true).ConfigureAwait(false);
+            this.logger.LogInformation("Flow {FlowId}: the authorization server answered '{Error}'.", flowId, error);
+            return TokenOutcome.Failure(new OAuthError(error, description, uri));
+        }
+
+        if (!response.TryGetValue("code", out string? code) || code.Length == 0)
+        {
+            this.flows.TryAdd(flowId, flow);
+            throw new InvalidOptionException("authResponse.code", "The authorization response carries no 'code' and no 'error'.");
+        }
+
+        TokenOutcome outcome;
+        try
+        {
+            outcome = await client.RedeemCodeAsync(code, flow.RedirectUri, flow.CodeVerifier, flow.Scopes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ServerUnreachableException or OperationCanceledException)
+        {
+            this.flows.TryAdd(flowId, flow); // the code may still be redeemable: let the caller retry
+            throw;
+        }
+
+        await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: true).ConfigureAwait(false);
+        if (outcome.Tokens is { } tokens)
+        {
+            CheckNonce(tokens, flow.Nonce);
+            this.options.Events.TokensObtained(client.Handle, flowId, "authorization_code", tokens.Scopes, tokens.ExpiresAt);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Ends a flow: its waiters fail with -32800 and its listener closes when no other flow uses it.</summary>
+    /// <param name="flowId">The flow.</param>
+    /// <returns>A task that completes when the flow is ended.</returns>
+    /// <exception cref="UnknownHandleException">No such flow.</exception>
+    public Task CancelFlowAsync(string flowId)
+    {
+        IFlow flow = this.GetFlow<IFlow>(flowId);
+        this.logger.LogInformation("Flow {FlowId} cancelled.", flowId);
+        return this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: false);
+    }
+
+    /// <summary>Starts a device authorization grant (RFC 8628 §3.1).</summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="scopes">The scopes; empty uses the client's default scopes.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The flow, or the server's refusal.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public async Task<(DeviceFlow? Flow, OAuthError? Error)> InitiateDeviceFlowAsync(string clientHandle, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
+    {
+        OAuthClient client = this.GetClient(clientHandle);
+        IReadOnlyList<string> effective = client.EffectiveScopes(scopes);
+        DeviceAuthorizationOutcome outcome = await client.RequestDeviceAuthorizationAsync(effective, cancellationToken).ConfigureAwait(false);
+        if (outcome.Authorization is not { } authorization)
+        {
+            return (null, outcome.Error);
+        }
+
+        int expiresIn = authorization.ExpiresIn is > 0 and { } e ? e : DevicePoller.DefaultExpiresInSeconds;
+        int interval = authorization.Interval is > 0 and { } i ? i : DevicePoller.DefaultIntervalSeconds;
+        var flow = new DeviceFlow("f_" + ProtocolRandom.Create(12), client, authorization, effective, interval, expiresIn, this.options.TimeProvider.GetUtcNow().AddSeconds(expiresIn));
+        this.AddFlow(flow);
+        this.logger.LogInformation("Device flow {FlowId} started: user code {UserCode}, interval {Interval} s, expires in {ExpiresIn} s.", flow.FlowId, authorization.UserCode, interval, expiresIn);
+        return (flow, null);
+    }
+
+    /// <summary>
+    /// Polls for the device flow's tokens until the user approves or refuses, or the device code expires
+    /// (RFC 8628 §3.4–3.5). One poll loop runs per flow at a time.
+    /// </summary>
+    /// <param name="flowId">The flow.</param>
+    /// <param name="cancellationToken">Cancels the polling (the flow stays open).</param>
+    /// <returns>The tokens or the server's terminal error.</returns>
+    /// <exception cref="UnknownHandleException">No such flow.</exception>
+    /// <exception cref="FlowTimeoutException">The device code expired.</exception>
+    /// <exception cref="FlowCancelledException">The flow was cancelled.</exception>
+    public async Task<TokenOutcome> ObtainTokenByDeviceFlowAsync(string flowId, CancellationToken cancellationToken)
+    {
+        DeviceFlow flow = this.GetFlow<DeviceFlow>(flowId);
+        using (await flow.PollGate.EnterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (flow.EndReason is { } ended)
+            {
+                throw ended is FlowCancelledException ? UnknownFlow(flowId) : ended;
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, flow.EndedToken);
+            TokenOutcome outcome;
+            try
+            {
+                outcome = await DevicePoller.PollAsync(
+                    flowId,
+                    ct => flow.Client.RequestDeviceTokenAsync(flow.Authorization.DeviceCode, flow.Scopes, ct),
+                    flow.IntervalSeconds,
+                    flow.ExpiresAt,
+                    (attempt, error, next) => this.options.Events.DeviceFlowPending(flowId, attempt, error, next),
+                    this.options.TimeProvider,
+                    linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && flow.EndReason is { } reason)
+            {
+                throw reason;
+            }
+            catch (FlowTimeoutException ex)
+            {
+                await this.EndFlowAsync(flow, ex, linger: false).ConfigureAwait(false);
+                throw;
+            }
+
+            await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: false).ConfigureAwait(false);
+            if (outcome.Tokens is { } tokens)
+            {
+                this.options.Events.TokensObtained(flow.Client.Handle, flowId, OAuthClient.DeviceCodeGrantType, tokens.Scopes, tokens.ExpiresAt);
+            }
+
+            return outcome;
+        }
+    }
+
+    /// <summary>
+    /// Redeems a refresh token (RFC 6749 §6). A rotated refresh token is reported through
+    /// <see cref="ISidecarEvents.RefreshTokenUpdated"/>; <c>invalid_grant</c> through <see cref="ISidecarEvents.RefreshTokenRemoved"/>.
+    /// </summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="refreshToken">The refresh token.</param>
+    /// <param name="scopes">Scopes to narrow to; empty keeps the grant's.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="InvalidOptionException">An empty refresh token.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public async Task<TokenOutcome> RefreshAsync(string clientHandle, string refreshToken, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
+    {
+        OAuthClient client = this.GetClient(clientHandle);
+        if (string.IsNullOrEmpty(refreshToken))
+        {
+            throw new InvalidOptionException("refreshToken", "refreshToken is required.");
+        }
+
+        TokenOutcome outcome = await client.RefreshAsync(refreshToken, scopes ?? [], cancellationToken).ConfigureAwait(false);
+        if (outcome.Tokens is { } tokens)
+        {
+            if (tokens.RefreshToken is { } rotated && !string.Equals(rotated, refreshToken, StringComparison.Ordinal))
+            {
+                this.options.Events.RefreshTokenUpdated(client.Handle, tokens.Account, rotated);
+            }
+
+            this.options.Events.TokensObtained(client.Handle, null, "refresh_token", tokens.Scopes, tokens.ExpiresAt);
+        }
+        else if (outcome.Error is { Error: "invalid_grant" } error)
+        {
+            this.options.Events.RefreshTokenRemoved(client.Handle, null, error.ErrorDescription is { } d ? $"invalid_grant: {d}" : "invalid_grant");
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Ends every flow and closes every listener and client (process exit).</summary>
+    /// <returns>A task that completes when every socket is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref this.disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (IFlow flow in this.flows.Values.ToList())
+        {
+            await this.EndFlowAsync(flow, new FlowCancelledException(flow.FlowId), linger: false).ConfigureAwait(false);
+        }
+
+        if (this.hub.IsValueCreated)
+        {
+            await this.hub.Value.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (OAuthClient client in this.clients.Values)
+        {
+            client.Dispose();
+        }
+
+        this.clients.Clear();
+    }
+
+    internal static bool HasExplicitPort(Uri uri)
+    {
+        string authority = uri.GetComponents(UriComponents.HostAndPort, UriFormat.UriEscaped);
+        string original = uri.OriginalString;
+        int start = original.IndexOf("://", StringComparison.Ordinal) + 3;
+        int end = original.IndexOfAny(['/', '?', '#'], start);
+        string written = end < 0 ? original[start..] : original[start..end];
+        int colon = written.LastIndexOf(':');
+        return authority.Length > 0 && colon > written.LastIndexOf(']');
+    }
+
+    internal static string WithPort(string original, Uri uri, int port)
+    {
+        int start = original.IndexOf("://", StringComparison.Ordinal) + 3;
+        int end = original.IndexOfAny(['/', '?', '#'], start);
+        string written = end < 0 ? original[start..] : original[start..end];
+        int colon = written.LastIndexOf(':');
+        string host = colon > written.LastIndexOf(']') ? written[..colon] : written;
+        string rest = end < 0 ? string.Empty : original[end..];
+        return $"{uri.Scheme}://{host}:{port.ToString(CultureInfo.InvariantCulture)}{rest}";
+    }
+
+    private static bool IsListenable(Uri uri, bool allowNonLoopback)
+    {
+        if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            return false; // a custom scheme (myapp:/callback): the caller delivers the response itself
+        }
+
+        string host = uri.Host.Trim('[', ']');
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return IPAddress.TryParse(host, out IPAddress? address) && (IPAddress.IsLoopback(address) || allowNonLoopback);
+    }
+
+    private static void CheckNonce(TokenSet tokens, string? nonce)
+    {
+        if (nonce is null || tokens.IdTokenClaims is not { } claims)
+        {
+            return;
+        }
+
+        if (!claims.TryGetProperty("nonce", out JsonElement value) || value.ValueKind != JsonValueKind.String || value.GetString() != nonce)
+        {
+            throw new InvalidIdTokenException("The id_token's nonce does not match the one sent in the authorization request (OpenID Connect Core §3.1.3.7): the token may be replayed.");
+        }
+    }
+
+    private static UnknownHandleException UnknownFlow(string flowId) =>
+        new("flowId", flowId, $"No flow has the id '{flowId}': it was never started, already redeemed, cancelled or expired.");
+
+    private T GetFlow<T>(string flowId)
+        where T : class, IFlow
+    {
+        if (flowId is not null && this.flows.TryGetValue(flowId, out IFlow? flow))
+        {
+            return flow as T ?? throw new InvalidOptionException("flowId", $"Flow {flowId} is a {(flow is DeviceFlow ? "device flow" : "browser flow")} and cannot be used with this method.");
+        }
+
+        throw UnknownFlow(flowId ?? string.Empty);
+    }
+
+    private void AddFlow(IFlow flow)
+    {
+        this.flows[flow.FlowId] = flow;
+        TimeSpan due = flow.ExpiresAt - this.options.TimeProvider.GetUtcNow();
+        ITimer timer = this.options.TimeProvider.CreateTimer(
+            static state =>
+            {
+                var (session, f) = ((OAuthSession, IFlow))state!;
+                double lifetime = Math.Round((f.ExpiresAt - session.options.TimeProvider.GetUtcNow()).TotalSeconds);
+                _ = session.EndFlowAsync(f, new FlowTimeoutException(f.FlowId, lifetime, $"Flow {f.FlowId} expired before it completed. Start a new sign-in."), linger: false);
+            },
+            (this, flow),
+            due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            Timeout.InfiniteTimeSpan);
+        this.expiryTimers[flow.FlowId] = timer;
+    }
+
+    private async Task EndFlowAsync(IFlow flow, Exception reason, bool linger)
+    {
+        this.flows.TryRemove(new KeyValuePair<string, IFlow>(flow.FlowId, flow));
+        if (this.expiryTimers.TryRemove(flow.FlowId, out ITimer? timer))
+        {
+            await timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await flow.EndAsync(reason, linger).ConfigureAwait(false);
+    }
+}
+
+/// <summary>A flow whose completion is a callback from the browser.</summary>
+internal interface ICallbackWaitable
+{
+    /// <summary>Gets a task that completes with the callback.</summary>
+    Task<CallbackResult> Callback { get; }
+}

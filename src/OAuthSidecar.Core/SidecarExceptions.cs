@@ -1,0 +1,185 @@
+namespace OAuthSidecar.Core;
+
+/// <summary>
+/// Base class of the failures that the sidecar reports to its caller with a specific error code.
+/// Expected OAuth outcomes (an <c>error</c> answered by the authorization server) are not exceptions:
+/// they are <see cref="OAuth.OAuthError"/> results. These exceptions cover what is not an OAuth answer:
+/// timeouts, attacks (state mismatch), unknown handles, network failures, invalid tokens.
+/// </summary>
+public abstract class SidecarException : Exception
+{
+    /// <summary>Initializes a new instance of the <see cref="SidecarException"/> class.</summary>
+    /// <param name="message">A sentence a person can act on.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    protected SidecarException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>An interactive wait (a callback, device polling) did not finish in time. Protocol code -32001.</summary>
+public sealed class FlowTimeoutException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="FlowTimeoutException"/> class.</summary>
+    /// <param name="flowId">The flow that timed out.</param>
+    /// <param name="timeoutSeconds">The wait that ran out, in seconds.</param>
+    /// <param name="message">A sentence a person can act on.</param>
+    public FlowTimeoutException(string flowId, double timeoutSeconds, string message)
+        : base(message)
+    {
+        this.FlowId = flowId;
+        this.TimeoutSeconds = timeoutSeconds;
+    }
+
+    /// <summary>Gets the flow that timed out.</summary>
+    public string FlowId { get; }
+
+    /// <summary>Gets the wait that ran out, in seconds.</summary>
+    public double TimeoutSeconds { get; }
+}
+
+/// <summary>
+/// An authorization response whose <c>state</c> (RFC 6749 §10.12) or <c>iss</c> (RFC 9207) does not match the
+/// request: a possible CSRF or mix-up attack. Protocol code -32002.
+/// </summary>
+public sealed class StateMismatchException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="StateMismatchException"/> class.</summary>
+    /// <param name="flowId">The flow concerned, if known.</param>
+    /// <param name="reason">What did not match, e.g. <c>state</c> or <c>iss</c>, in a sentence.</param>
+    public StateMismatchException(string? flowId, string reason)
+        : base(reason)
+    {
+        this.FlowId = flowId;
+        this.Reason = reason;
+    }
+
+    /// <summary>Gets the flow concerned, if known.</summary>
+    public string? FlowId { get; }
+
+    /// <summary>Gets what did not match.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>A <c>flowId</c> or <c>clientHandle</c> that names nothing (never issued, expired, redeemed or disposed). Protocol code -32004.</summary>
+public sealed class UnknownHandleException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="UnknownHandleException"/> class.</summary>
+    /// <param name="kind">The field: <c>flowId</c> or <c>clientHandle</c>.</param>
+    /// <param name="value">The value the caller sent.</param>
+    /// <param name="message">A sentence a person can act on.</param>
+    public UnknownHandleException(string kind, string value, string message)
+        : base(message)
+    {
+        this.Kind = kind;
+        this.Value = value;
+    }
+
+    /// <summary>Gets the field: <c>flowId</c> or <c>clientHandle</c>.</summary>
+    public string Kind { get; }
+
+    /// <summary>Gets the value the caller sent.</summary>
+    public string Value { get; }
+}
+
+/// <summary>The loopback callback server could not listen (port in use, bad certificate). Protocol code -32005.</summary>
+public sealed class ListenFailedException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="ListenFailedException"/> class.</summary>
+    /// <param name="host">The host the listener was to bind.</param>
+    /// <param name="port">The port asked for (0 = any).</param>
+    /// <param name="reason">Why it failed, in a sentence.</param>
+    /// <param name="innerException">The underlying failure.</param>
+    public ListenFailedException(string host, int port, string reason, Exception? innerException = null)
+        : base(reason, innerException)
+    {
+        this.Host = host;
+        this.Port = port;
+        this.Reason = reason;
+    }
+
+    /// <summary>Gets the host the listener was to bind.</summary>
+    public string Host { get; }
+
+    /// <summary>Gets the port asked for.</summary>
+    public int Port { get; }
+
+    /// <summary>Gets why it failed.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>
+/// The authorization server could not be used: connection refused or reset, TLS failure, no answer in time,
+/// an HTTP error without an OAuth error body, or a body that is not the JSON expected. Protocol code -32006.
+/// </summary>
+public sealed class ServerUnreachableException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="ServerUnreachableException"/> class.</summary>
+    /// <param name="url">The URL that was requested.</param>
+    /// <param name="status">The HTTP status, when an answer came.</param>
+    /// <param name="reason">What went wrong, in a sentence.</param>
+    /// <param name="innerException">The underlying failure.</param>
+    public ServerUnreachableException(string url, int? status, string reason, Exception? innerException = null)
+        : base(reason, innerException)
+    {
+        this.Url = url;
+        this.Status = status;
+        this.Reason = reason;
+    }
+
+    /// <summary>Gets the URL that was requested.</summary>
+    public string Url { get; }
+
+    /// <summary>Gets the HTTP status, when an answer came.</summary>
+    public int? Status { get; }
+
+    /// <summary>Gets what went wrong.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>An id_token that fails OpenID Connect Core §3.1.3.7 validation. Protocol code -32007.</summary>
+public sealed class InvalidIdTokenException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="InvalidIdTokenException"/> class.</summary>
+    /// <param name="reason">Which check failed, in a sentence.</param>
+    /// <param name="innerException">The underlying failure.</param>
+    public InvalidIdTokenException(string reason, Exception? innerException = null)
+        : base(reason, innerException)
+    {
+        this.Reason = reason;
+    }
+
+    /// <summary>Gets which check failed.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>A parameter or option that cannot be used as given. Protocol code -32602, with the field named.</summary>
+public sealed class InvalidOptionException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="InvalidOptionException"/> class.</summary>
+    /// <param name="field">The parameter at fault, in the protocol's camelCase (e.g. <c>redirectUri</c>).</param>
+    /// <param name="message">A sentence that names the field and says what is expected.</param>
+    public InvalidOptionException(string field, string message)
+        : base(message)
+    {
+        this.Field = field;
+    }
+
+    /// <summary>Gets the parameter at fault.</summary>
+    public string Field { get; }
+}
+
+/// <summary>A flow ended by <c>cancelFlow</c> (or by its client being disposed) while a call was waiting on it. Protocol code -32800.</summary>
+public sealed class FlowCancelledException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="FlowCancelledException"/> class.</summary>
+    /// <param name="flowId">The flow that was cancelled.</param>
+    public FlowCancelledException(string flowId)
+        : base($"Flow {flowId} was cancelled before it completed.")
+    {
+        this.FlowId = flowId;
+    }
+
+    /// <summary>Gets the flow that was cancelled.</summary>
+    public string FlowId { get; }
+}

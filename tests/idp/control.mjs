@@ -1,0 +1,104 @@
+// The test-only control API, served under /__test/ on the provider's own port. JSON in, JSON out;
+// mistakes in a request get HTTP 400, failures of the headless user HTTP 500: { "error": "..." }.
+import { authorize, approveDevice } from './headless-user.mjs';
+
+const SETTINGS = {
+  slowDown: { min: 0 }, // force slow_down on the next N pending device code polls
+  deviceInterval: { min: 0 }, // `interval` of new device authorizations, in seconds
+  accessTokenTtl: { min: 1 }, // lifetime of new access tokens, in seconds
+};
+
+class BadRequest extends Error {
+  status = 400;
+}
+
+function requireString(body, name) {
+  if (typeof body[name] !== 'string' || body[name] === '') throw new BadRequest(`"${name}" must be a non-empty string`);
+  return body[name];
+}
+
+function updateSettings(settings, changes) {
+  for (const [name, value] of Object.entries(changes)) {
+    if (!Object.hasOwn(SETTINGS, name)) {
+      throw new BadRequest(`unknown setting "${name}"; known: ${Object.keys(SETTINGS).join(', ')}`);
+    }
+    if (!Number.isInteger(value) || value < SETTINGS[name].min) {
+      throw new BadRequest(`"${name}" must be an integer >= ${SETTINGS[name].min}`);
+    }
+  }
+  Object.assign(settings, changes);
+  return { ...settings };
+}
+
+async function readJson(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new BadRequest(`the request body is not JSON: ${err.message}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequest('the request body must be a JSON object');
+  }
+  return body;
+}
+
+/** A node:http handler for /__test/* requests. */
+export function controlApi({ issuer, routes, settings, stats }) {
+  const handlers = {
+    'POST /__test/authorize': (body) => {
+      const url = requireString(body, 'url');
+      if (!URL.canParse(url) || new URL(url).origin !== new URL(issuer).origin) {
+        throw new BadRequest(`"url" must be an authorization request URL on ${issuer}`);
+      }
+      return authorize(issuer, body);
+    },
+    'POST /__test/device': (body) => {
+      requireString(body, 'userCode');
+      return approveDevice(issuer, `${issuer}${routes.code_verification}`, body);
+    },
+    'GET /__test/stats': () => stats.snapshot(),
+    'POST /__test/stats/reset': () => stats.reset(),
+    'GET /__test/config': () => ({ ...settings }),
+    'POST /__test/config': (body) => updateSettings(settings, body),
+    'POST /__test/introspect': (body) => introspect(issuer, routes, body),
+  };
+
+  return async function control(req, res) {
+    const { pathname } = new URL(req.url, issuer);
+    const handler = handlers[`${req.method} ${pathname}`];
+    let status = 200;
+    let answer;
+    try {
+      if (!handler) throw Object.assign(new Error(`no control route ${req.method} ${pathname}`), { status: 404 });
+      answer = await handler(await readJson(req));
+    } catch (err) {
+      status = err.status ?? 500;
+      answer = { error: err.message };
+      if (status === 500) console.error(`control API ${req.method} ${pathname}: ${err.message}`);
+    }
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(answer));
+  };
+}
+
+/** RFC 7662 introspection as confidential-app; the provider's JSON answer is passed through. */
+async function introspect(issuer, routes, body) {
+  const form = new URLSearchParams({ token: requireString(body, 'token') });
+  if (typeof body.token_type_hint === 'string') form.set('token_type_hint', body.token_type_hint);
+  const res = await fetch(`${issuer}${routes.introspection}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('confidential-app:confidential-secret').toString('base64')}`,
+      'x-test-control': '1', // not counted in the stats
+    },
+    body: form,
+  });
+  const answer = await res.json();
+  if (!res.ok) throw new Error(`introspection failed (HTTP ${res.status}): ${JSON.stringify(answer)}`);
+  return answer;
+}

@@ -1,0 +1,155 @@
+// startProvider(): an oidc-provider 8 instance plus the /__test control API on one
+// 127.0.0.1 port. server.mjs is the command-line wrapper; Node tests import this directly.
+import { createServer } from 'node:http';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
+
+import { findAccount, scopeClaims } from './accounts.mjs';
+import { API_RESOURCE, API_SCOPES, clients } from './clients.mjs';
+import { acceptableMetadata, installLoopbackRule } from './loopback.mjs';
+import { countRequests, createStats } from './stats.mjs';
+import { devicePolling } from './device-polling.mjs';
+import { checkLogin, keepOfflineAccess } from './middleware.mjs';
+import { deviceFlowPages, renderError } from './pages.mjs';
+import { controlApi } from './control.mjs';
+
+/** oidc-provider's default endpoint paths, spelled out because the middleware needs them. */
+export const ROUTES = {
+  authorization: '/auth',
+  pushed_authorization_request: '/request',
+  token: '/token',
+  device_authorization: '/device/auth',
+  code_verification: '/device',
+  revocation: '/token/revocation',
+  introspection: '/token/introspection',
+  jwks: '/jwks',
+  userinfo: '/me',
+  end_session: '/session/end',
+  registration: '/reg',
+  backchannel_authentication: '/backchannel',
+};
+
+const DAY = 24 * 60 * 60;
+
+/** Fresh signing keys for this run: RSA-2048 for RS256 (the default) and P-256 for ES256. */
+function signingKeys() {
+  const id = randomBytes(4).toString('hex');
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return [
+    { ...rsa, kid: `rs256-${id}`, alg: 'RS256', use: 'sig' },
+    { ...ec, kid: `es256-${id}`, alg: 'ES256', use: 'sig' },
+  ];
+}
+
+function configuration(settings) {
+  return {
+    clients: clients.map(acceptableMetadata),
+    jwks: { keys: signingKeys() },
+    findAccount,
+    claims: scopeClaims,
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read', 'api:write'],
+    conformIdTokenClaims: false, // profile and email claims go into the ID token too
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    routes: ROUTES,
+    pkce: { methods: ['S256'], required: (ctx, client) => client.clientAuthMethod === 'none' },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && code.scopes.has('offline_access'),
+    ttl: {
+      AccessToken: () => settings.accessTokenTtl,
+      ClientCredentials: () => settings.accessTokenTtl,
+      AuthorizationCode: 60,
+      DeviceCode: 600,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 14 * DAY,
+      Grant: 14 * DAY,
+      Session: 14 * DAY,
+    },
+    features: {
+      devInteractions: { enabled: true }, // the built-in login and consent forms
+      deviceFlow: { enabled: true, ...deviceFlowPages },
+      revocation: { enabled: true },
+      // Public clients may only introspect their own tokens (oidc-provider's default rule).
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none'
+          || token.clientId === client.clientId,
+      },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Client credentials without `resource` get a token for the API; other grants without it
+        // get an opaque token for the userinfo endpoint (oidc-provider's behaviour).
+        defaultResource: async (ctx, client, oneOf) => oneOf
+          ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? API_RESOURCE : undefined),
+        // A resource granted at the authorization endpoint need not be repeated at the token endpoint.
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (ctx, resource) => {
+          if (resource !== API_RESOURCE) throw new errors.InvalidTarget(`unknown resource ${resource}`);
+          return {
+            scope: API_SCOPES,
+            audience: API_RESOURCE,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: settings.accessTokenTtl,
+          };
+        },
+      },
+    },
+    renderError,
+    clientBasedCORS: () => true,
+  };
+}
+
+/**
+ * Starts the provider. Options: port (0 = any free port), deviceInterval (seconds, default 5),
+ * accessTokenTtl (seconds, default 3600). Resolves to { issuer, port, control, close(), ... }.
+ */
+export async function startProvider({ port = 0, deviceInterval = 5, accessTokenTtl = 3600 } = {}) {
+  const settings = { slowDown: 0, deviceInterval, accessTokenTtl }; // changed by POST /__test/config
+  const stats = createStats();
+
+  // Listen first: the issuer needs the port the OS chose.
+  let handle = (req, res) => res.writeHead(503).end();
+  const server = createServer((req, res) => handle(req, res));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+
+  try {
+    const provider = new Provider(issuer, configuration(settings));
+    await installLoopbackRule(provider, clients);
+    // provider.use() puts these in front of oidc-provider's routes, the first one outermost.
+    provider.use(countRequests(stats, ROUTES));
+    provider.use(devicePolling(settings, ROUTES));
+    provider.use(checkLogin());
+    provider.use(keepOfflineAccess(ROUTES));
+
+    const app = provider.callback();
+    const control = controlApi({ issuer, routes: ROUTES, settings, stats });
+    handle = (req, res) => (/^\/__test(\/|$|\?)/.test(req.url) ? control(req, res) : app(req, res));
+
+    return {
+      issuer,
+      port: server.address().port,
+      control: `${issuer}/__test`,
+      provider,
+      settings,
+      stats,
+      close: () => closeServer(server),
+    };
+  } catch (err) {
+    await closeServer(server);
+    throw err;
+  }
+}
+
+function closeServer(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,61 @@
+// Command line: node tests/idp/server.mjs [--port N] [--device-interval S] [--access-token-ttl S]
+//                                         [--ignore-stdin]
+// Prints ONE JSON line on stdout once listening: {"issuer":...,"port":...,"control":...}.
+// Everything else goes to stderr. Exits on SIGTERM/SIGINT and when stdin reaches end-of-file
+// (so it dies with the test process that started it), unless --ignore-stdin is given.
+import { parseArgs } from 'node:util';
+import { startProvider } from './provider.mjs';
+
+// oidc-provider prints notices with console.info; keep stdout for the one JSON line.
+console.log = console.error;
+console.info = console.error;
+
+function fail(message) {
+  console.error(`test-idp: ${message}`);
+  process.exit(2);
+}
+
+function integer(value, name, min) {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min) fail(`--${name} needs an integer >= ${min}, not "${value}"`);
+  return Number(value);
+}
+
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'device-interval': { type: 'string' },
+      'access-token-ttl': { type: 'string' },
+      'ignore-stdin': { type: 'boolean' },
+    },
+  }));
+} catch (err) {
+  fail(err.message);
+}
+
+const idp = await startProvider({
+  port: integer(args.port, 'port', 0),
+  deviceInterval: integer(args['device-interval'], 'device-interval', 0),
+  accessTokenTtl: integer(args['access-token-ttl'], 'access-token-ttl', 1),
+}).catch((err) => fail(`could not start: ${err.message}`));
+
+process.stdout.write(`${JSON.stringify({ issuer: idp.issuer, port: idp.port, control: idp.control })}\n`);
+console.error(`test-idp: listening on ${idp.issuer}`);
+
+let stopping = false;
+function stop(reason) {
+  if (stopping) return;
+  stopping = true;
+  console.error(`test-idp: stopping (${reason})`);
+  setTimeout(() => process.exit(0), 2000).unref(); // in case close() hangs
+  idp.close().then(() => process.exit(0));
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+if (!args['ignore-stdin']) {
+  process.stdin.on('end', () => stop('stdin closed'));
+  process.stdin.on('error', () => stop('stdin error'));
+  process.stdin.resume();
+}
