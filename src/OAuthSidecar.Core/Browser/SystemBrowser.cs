@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace OAuthSidecar.Core.Browser;
+
+/// <summary>The outcome of trying to open the system browser.</summary>
+/// <param name="Launched">Whether a browser process was started.</param>
+/// <param name="Advice">When nothing was launched: why, and what the user can do (open the URL by hand, publish the port).</param>
+public readonly record struct BrowserLaunch(bool Launched, string? Advice);
+
+/// <summary>
+/// Opens a URL in the user's browser: <c>$BROWSER</c> (VS Code remote sets it), <c>xdg-open</c> / <c>gnome-open</c> /
+/// <c>kfmclient</c> on Linux, <c>wslview</c> or <c>powershell.exe Start-Process</c> on WSL, <c>open</c> on macOS and
+/// the shell on Windows. The child's stdin, stdout and stderr are redirected and drained: a browser that writes to
+/// stdout would corrupt the JSON-RPC stream. Without a desktop session nothing is launched.
+/// </summary>
+public sealed class SystemBrowser
+{
+    private readonly Func<string, string?> getEnvironment;
+    private readonly Func<string, bool> fileExists;
+    private readonly Func<string, string?> readFile;
+
+    /// <summary>Initializes a new instance of the <see cref="SystemBrowser"/> class that reads the real environment.</summary>
+    public SystemBrowser()
+        : this(Environment.GetEnvironmentVariable, File.Exists, static p => File.Exists(p) ? File.ReadAllText(p) : null)
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="SystemBrowser"/> class with a given environment (tests).</summary>
+    /// <param name="getEnvironment">Reads an environment variable.</param>
+    /// <param name="fileExists">Tells whether a file exists.</param>
+    /// <param name="readFile">Reads a small file, or <see langword="null"/>.</param>
+    public SystemBrowser(Func<string, string?> getEnvironment, Func<string, bool> fileExists, Func<string, string?> readFile)
+    {
+        this.getEnvironment = getEnvironment;
+        this.fileExists = fileExists;
+        this.readFile = readFile;
+    }
+
+    /// <summary>Gets a value indicating whether this runs inside a container (<c>/.dockerenv</c> or <c>/proc/1/cgroup</c>), where 127.0.0.1 is not the host's.</summary>
+    public bool InContainer =>
+        this.fileExists("/.dockerenv")
+        || (this.readFile("/proc/1/cgroup") is { } cgroup && (cgroup.Contains("docker", StringComparison.Ordinal) || cgroup.Contains("kubepods", StringComparison.Ordinal) || cgroup.Contains("containerd", StringComparison.Ordinal)));
+
+    /// <summary>Gets a value indicating whether this runs under WSL.</summary>
+    public bool InWsl =>
+        this.getEnvironment("WSL_DISTRO_NAME") is { Length: > 0 }
+        || (this.readFile("/proc/version") is { } version && version.Contains("microsoft", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Gets the reason no browser can be shown, or <see langword="null"/> when a desktop session is available:
+    /// on Linux neither <c>DISPLAY</c> nor <c>WAYLAND_DISPLAY</c> (an SSH session without X forwarding has neither).
+    /// </summary>
+    public string? NoDisplayReason
+    {
+        get
+        {
+            if (this.getEnvironment("BROWSER") is { Length: > 0 })
+            {
+                return null;
+            }
+
+            if (!OperatingSystem.IsLinux() && !OperatingSystem.IsFreeBSD())
+            {
+                return null;
+            }
+
+            if (this.InWsl)
+            {
+                return null;
+            }
+
+            if (this.getEnvironment("DISPLAY") is { Length: > 0 } || this.getEnvironment("WAYLAND_DISPLAY") is { Length: > 0 })
+            {
+                return null;
+            }
+
+            return this.getEnvironment("SSH_CONNECTION") is { Length: > 0 }
+                ? "this is an SSH session without a forwarded display"
+                : "there is no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set)";
+        }
+    }
+
+    /// <summary>Tries to open <paramref name="url"/>.</summary>
+    /// <param name="url">The authorization request URI.</param>
+    /// <param name="logger">Where the child's failures are reported.</param>
+    /// <returns>Whether a browser was launched, or advice for the user.</returns>
+    public BrowserLaunch Open(string url, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(logger);
+        string containerHint = this.InContainer
+            ? " This runs inside a container: 127.0.0.1 here is not the host's, so publish the callback port on the host's 127.0.0.1 (docker run -p 127.0.0.1:PORT:PORT) and use allowNonLoopback with host 0.0.0.0."
+            : string.Empty;
+        if (this.NoDisplayReason is { } reason)
+        {
+            return new BrowserLaunch(false, $"No browser was opened because {reason}. Open this URL in a browser on a machine that can reach this one's loopback address: {url}{containerHint}");
+        }
+
+        foreach ((string file, string[] arguments) in this.Candidates(url))
+        {
+            if (TryStart(file, arguments, logger))
+            {
+                return new BrowserLaunch(true, null);
+            }
+        }
+
+        return new BrowserLaunch(false, $"No browser could be launched (tried $BROWSER, xdg-open, gnome-open, kfmclient, wslview, open). Open this URL yourself: {url}{containerHint}");
+    }
+
+    private IEnumerable<(string File, string[] Arguments)> Candidates(string url)
+    {
+        if (this.getEnvironment("BROWSER") is { Length: > 0 } browser)
+        {
+            foreach (string command in browser.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] parts = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                bool placeholder = parts.Any(p => p.Contains("%s", StringComparison.Ordinal));
+                string[] args = [.. parts.Skip(1).Select(p => p.Replace("%s", url, StringComparison.Ordinal)), .. placeholder ? Array.Empty<string>() : [url]];
+                yield return (parts[0], args);
+            }
+        }
+
+        if (OperatingSystem.IsMacOS())
+        {
+            yield return ("open", [url]);
+        }
+        else if (OperatingSystem.IsWindows())
+        {
+            yield return ("cmd.exe", ["/c", "start", "\"\"", url.Replace("&", "^&", StringComparison.Ordinal)]);
+        }
+        else
+        {
+            if (this.InWsl)
+            {
+                yield return ("wslview", [url]);
+                yield return ("powershell.exe", ["-NoProfile", "-Command", "Start-Process", $"'{url.Replace("'", "''", StringComparison.Ordinal)}'"]);
+            }
+
+            yield return ("xdg-open", [url]);
+            yield return ("gnome-open", [url]);
+            yield return ("kfmclient", ["exec", url]);
+            yield return ("wslview", [url]);
+        }
+    }
+
+    private static bool TryStart(string file, string[] arguments, ILogger logger)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            CreateNoWindow = true,
+        };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            Process? process = Process.Start(info);
+            if (process is null)
+            {
+                return false;
+            }
+
+            process.StandardInput.Close();
+            _ = DrainAsync(process, logger);
+            return true;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // not installed
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or PlatformNotSupportedException or IOException)
+        {
+            logger.LogDebug("Launching {File} failed: {Reason}", file, ex.Message);
+            return false;
+        }
+    }
+
+    // Reads the child's output to its end and throws it away; it never reaches our stdout.
+    private static async Task DrainAsync(Process process, ILogger logger)
+    {
+        using (process)
+        {
+            try
+            {
+                Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+                Task<string> stderr = process.StandardError.ReadToEndAsync();
+                await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
+                await process.WaitForExitAsync().ConfigureAwait(false);
+                if (process.ExitCode != 0)
+                {
+                    logger.LogWarning("The browser launcher exited with code {Code}.", process.ExitCode);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+            {
+                logger.LogDebug("The browser launcher's output could not be read: {Reason}", ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Gets a description of the platform, for diagnostics.</summary>
+    /// <returns>The OS description.</returns>
+    public static string Platform() => RuntimeInformation.OSDescription;
+}

@@ -1,0 +1,31 @@
+using OAuthSidecar.Cli;
+using OAuthSidecar.Rpc;
+
+namespace OAuthSidecar;
+
+/// <summary>The <c>oauth-sidecar</c> executable.</summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        // stdout is the protocol: anything that writes to Console.Out by accident goes to stderr instead.
+        Stream stdout = Console.OpenStandardOutput();
+        Console.SetOut(Console.Error);
+
+        CommandLine command = CommandLine.Parse(args);
+        switch (command.Command)
+        {
+            case "help":
+                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(CommandLine.Usage + Environment.NewLine)).ConfigureAwait(false);
+                return 0;
+            case "version":
+                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(SidecarRpcTarget.Version + Environment.NewLine)).ConfigureAwait(false);
+                return 0;
+            case "error":
+                await Console.Error.WriteLineAsync(command.Error).ConfigureAwait(false);
+                return 2;
+            default:
+                return await StdioHost.RunAsync(command.Host, Console.OpenStandardInput(), stdout, Console.Error).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+namespace OAuthSidecar.Rpc.Contracts;
+
+/// <summary>
+/// Parameters of <c>createClient</c>: one OAuth client registration at one authorization server (MSAL's
+/// <c>Client</c>, flytekit's <c>AuthorizationClient</c>). Give <see cref="Issuer"/> for discovery or
+/// <see cref="ServerConfiguration"/> for explicit endpoints.
+/// </summary>
+public sealed class CreateClientParams
+{
+    /// <summary>Gets the issuer URL: OpenID Connect discovery, then RFC 8414 metadata.</summary>
+    public string? Issuer { get; init; }
+
+    /// <summary>Gets explicit endpoints; they win over discovery.</summary>
+    public ServerConfigurationDto? ServerConfiguration { get; init; }
+
+    /// <summary>Gets the client identifier (RFC 6749 §2.2).</summary>
+    public required string ClientId { get; init; }
+
+    /// <summary>Gets the client secret (a secret: never logged).</summary>
+    public string? ClientSecret { get; init; }
+
+    /// <summary>Gets a ready-made client assertion JWT (RFC 7523 §2.2).</summary>
+    public string? ClientAssertion { get; init; }
+
+    /// <summary>Gets the token endpoint authentication method: <c>client_secret_basic</c> (default with a secret), <c>client_secret_post</c>, <c>none</c> (default without), <c>private_key_jwt</c>.</summary>
+    public string? TokenEndpointAuthMethod { get; init; }
+
+    /// <summary>Gets the default scopes.</summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>Gets the <c>audience</c> sent with authorization and token requests.</summary>
+    public string? Audience { get; init; }
+
+    /// <summary>Gets extra authorization request parameters (flytekit); they never override standard ones.</summary>
+    public IReadOnlyDictionary<string, string>? ExtraAuthParams { get; init; }
+
+    /// <summary>Gets extra token request parameters (flytekit); they never override standard ones.</summary>
+    public IReadOnlyDictionary<string, string>? ExtraTokenParams { get; init; }
+
+    /// <summary>Gets extra refresh request parameters (flytekit); they never override standard ones.</summary>
+    public IReadOnlyDictionary<string, string>? ExtraRefreshParams { get; init; }
+
+    /// <summary>Gets a value indicating whether the extra authorization parameters are also sent to the token endpoint (flytekit).</summary>
+    public bool? AddAuthParamsToTokenRequest { get; init; }
+
+    /// <summary>Gets HTTP headers added to every request to the server.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    /// <summary>Gets the time allowed for one HTTP request, in seconds (default 30).</summary>
+    public double? TimeoutSeconds { get; init; }
+
+    /// <summary>Gets the TLS options (flytekit <c>verify</c>).</summary>
+    public TlsOptionsDto? Tls { get; init; }
+
+    /// <summary>Gets the pages shown in the browser after a callback (flytekit <c>EndpointMetadata</c>, callback.py).</summary>
+    public PagesDto? Pages { get; init; }
+
+    /// <summary>Gets the credential store for this client: <c>keyring</c>, <c>file</c> or <c>memory</c>.</summary>
+    public string? Storage { get; init; }
+}
+
+/// <summary>An authorization server's endpoints (RFC 8414 names in camelCase).</summary>
+public sealed class ServerConfigurationDto
+{
+    /// <summary>Gets the issuer identifier.</summary>
+    public string? Issuer { get; init; }
+
+    /// <summary>Gets the authorization endpoint.</summary>
+    public string? AuthorizationEndpoint { get; init; }
+
+    /// <summary>Gets the token endpoint.</summary>
+    public required string TokenEndpoint { get; init; }
+
+    /// <summary>Gets the device authorization endpoint (RFC 8628).</summary>
+    public string? DeviceAuthorizationEndpoint { get; init; }
+
+    /// <summary>Gets the revocation endpoint (RFC 7009).</summary>
+    public string? RevocationEndpoint { get; init; }
+
+    /// <summary>Gets the JWKS URI.</summary>
+    public string? JwksUri { get; init; }
+
+    /// <summary>Gets the introspection endpoint (RFC 7662).</summary>
+    public string? IntrospectionEndpoint { get; init; }
+
+    /// <summary>Gets a value indicating whether the server puts <c>iss</c> in authorization responses (RFC 9207).</summary>
+    public bool? AuthorizationResponseIssParameterSupported { get; init; }
+}
+
+/// <summary>TLS options for requests to the authorization server.</summary>
+public sealed class TlsOptionsDto
+{
+    /// <summary>Gets the path of a PEM bundle of extra trusted CA certificates.</summary>
+    public string? CaBundlePath { get; init; }
+
+    /// <summary>Gets a value indicating whether certificates are not verified (development only).</summary>
+    public bool? InsecureSkipVerify { get; init; }
+}
+
+/// <summary>Pages shown in the browser after a callback: files or strings; a missing file falls back to a built-in page.</summary>
+public sealed class PagesDto
+{
+    /// <summary>Gets the path of the success page.</summary>
+    public string? SuccessHtmlPath { get; init; }
+
+    /// <summary>Gets the path of the error page.</summary>
+    public string? ErrorHtmlPath { get; init; }
+
+    /// <summary>Gets the success page HTML.</summary>
+    public string? SuccessHtml { get; init; }
+
+    /// <summary>Gets the error page HTML.</summary>
+    public string? ErrorHtml { get; init; }
+}
+
+/// <summary>Result of <c>createClient</c>.</summary>
+public sealed class CreateClientResult
+{
+    /// <summary>Gets the opaque handle that names the client in later calls.</summary>
+    public required string ClientHandle { get; init; }
+
+    /// <summary>Gets the endpoints in use (discovered or given).</summary>
+    public required ServerConfigurationDto ServerConfiguration { get; init; }
+}
+
+/// <summary>Parameters of <c>disposeClient</c>.</summary>
+public sealed class DisposeClientParams
+{
+    /// <summary>Gets the client to forget.</summary>
+    public required string ClientHandle { get; init; }
+}

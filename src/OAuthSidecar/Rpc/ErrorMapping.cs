@@ -1,0 +1,148 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OAuthSidecar.Core;
+using OAuthSidecar.Core.Diagnostics;
+using OAuthSidecar.Core.OAuth;
+using OAuthSidecar.Rpc.Contracts;
+using StreamJsonRpc;
+using StreamJsonRpc.Protocol;
+
+namespace OAuthSidecar.Rpc;
+
+/// <summary>
+/// The one place where outcomes and exceptions become protocol errors (codes from <c>PROTOCOL.md</c>).
+/// Messages are sentences a person can act on, with secrets redacted; stack traces never leave the process.
+/// </summary>
+internal static partial class ErrorMapping
+{
+    /// <summary>Turns a refused token request into -32003 with the server's error; returns the tokens otherwise.</summary>
+    /// <param name="outcome">The token request's outcome.</param>
+    /// <returns>The wire result.</returns>
+    /// <exception cref="LocalRpcException">-32003 with <see cref="OAuthErrorData"/>.</exception>
+    public static TokenResult Unwrap(TokenOutcome outcome)
+    {
+        if (outcome.Error is { } error)
+        {
+            throw OAuthFailure(error);
+        }
+
+        TokenSet t = outcome.Tokens!;
+        return new TokenResult
+        {
+            AccessToken = t.AccessToken,
+            TokenType = t.TokenType,
+            ExpiresIn = t.ExpiresIn,
+            ExpiresAt = t.ExpiresAt,
+            RefreshToken = t.RefreshToken,
+            IdToken = t.IdToken,
+            IdTokenClaims = t.IdTokenClaims,
+            Scopes = t.Scopes,
+            Raw = t.Raw,
+            Account = t.Account,
+        };
+    }
+
+    /// <summary>Creates the -32003 error for an OAuth error.</summary>
+    /// <param name="error">The server's error.</param>
+    /// <returns>The exception to throw.</returns>
+    public static LocalRpcException OAuthFailure(OAuthError error) =>
+        new(error.Describe())
+        {
+            ErrorCode = ErrorCodes.OAuthError,
+            ErrorData = new OAuthErrorData { Error = error.Error, ErrorDescription = error.ErrorDescription, ErrorUri = error.ErrorUri, Status = error.Status },
+        };
+
+    /// <summary>Maps an exception thrown while serving a request to the error sent back.</summary>
+    /// <param name="exception">What was thrown.</param>
+    /// <param name="redactor">Masks secrets in the message.</param>
+    /// <returns>The error detail.</returns>
+    public static JsonRpcError.ErrorDetail ToErrorDetail(Exception exception, SecretRedactor redactor)
+    {
+        (int code, string message, object? data) = Map(exception);
+        return new JsonRpcError.ErrorDetail { Code = (JsonRpcErrorCode)code, Message = redactor.Redact(message), Data = data };
+    }
+
+    /// <summary>Gets a value indicating whether the exception is a bug (logged with its stack) rather than an expected failure.</summary>
+    /// <param name="exception">What was thrown.</param>
+    /// <returns><see langword="true"/> for bugs.</returns>
+    public static bool IsUnexpected(Exception exception) => Map(exception).Code == ErrorCodes.InternalError;
+
+    /// <summary>Extracts the field path from a System.Text.Json failure, e.g. <c>callback.timeoutSeconds</c>.</summary>
+    /// <param name="exception">The JSON failure.</param>
+    /// <returns>The field, or an empty string for the whole parameter object.</returns>
+    internal static string FieldOf(JsonException exception)
+    {
+        string path = exception.Path is { Length: > 1 } p ? p.TrimStart('$').TrimStart('.') : string.Empty;
+        Match missing = MissingRequired().Match(exception.Message);
+        if (missing.Success)
+        {
+            string name = missing.Groups[1].Value;
+            return path.Length == 0 ? name : path + "." + name;
+        }
+
+        Match unknown = UnknownMember().Match(exception.Message);
+        if (unknown.Success && path.Length == 0)
+        {
+            return unknown.Groups[1].Value;
+        }
+
+        return path;
+    }
+
+    private static (int Code, string Message, object? Data) Map(Exception exception)
+    {
+        switch (exception)
+        {
+            case LocalRpcException rpc:
+                return (rpc.ErrorCode, rpc.Message, rpc.ErrorData);
+            case InvalidOptionException invalid:
+                return (ErrorCodes.InvalidParams, invalid.Message, new InvalidParamsData { Field = invalid.Field });
+            case JsonException json:
+                string field = FieldOf(json);
+                return (ErrorCodes.InvalidParams, DescribeJsonFailure(json, field), new InvalidParamsData { Field = field });
+            case FlowTimeoutException timeout:
+                return (ErrorCodes.Timeout, timeout.Message, new TimeoutData { FlowId = timeout.FlowId, TimeoutSeconds = timeout.TimeoutSeconds });
+            case StateMismatchException state:
+                return (ErrorCodes.StateMismatch, state.Message, new StateMismatchData { FlowId = state.FlowId, Reason = state.Reason });
+            case UnknownHandleException unknown:
+                return (ErrorCodes.UnknownHandle, unknown.Message, unknown.Kind == "flowId" ? new UnknownHandleData { FlowId = unknown.Value } : new UnknownHandleData { ClientHandle = unknown.Value });
+            case ListenFailedException listen:
+                return (ErrorCodes.ListenFailed, listen.Message, new ListenFailedData { Host = listen.Host, Port = listen.Port, Reason = listen.Reason });
+            case ServerUnreachableException unreachable:
+                return (ErrorCodes.ServerUnreachable, unreachable.Message, new ServerUnreachableData { Url = unreachable.Url, Status = unreachable.Status, Reason = unreachable.Reason });
+            case InvalidIdTokenException idToken:
+                return (ErrorCodes.InvalidIdToken, idToken.Message, new InvalidIdTokenData { Reason = idToken.Reason });
+            case FlowCancelledException cancelled:
+                return (ErrorCodes.RequestCancelled, cancelled.Message, null);
+            case OperationCanceledException:
+                return (ErrorCodes.RequestCancelled, "The request was cancelled.", null);
+            case ArgumentNullException { ParamName: "parameters" }:
+                return (ErrorCodes.InvalidParams, "This method takes a parameter object; none was given.", new InvalidParamsData { Field = string.Empty });
+            default:
+                return (ErrorCodes.InternalError, $"Internal error ({exception.GetType().Name}): {exception.Message}. This is a bug in the sidecar; the process keeps serving.", null);
+        }
+    }
+
+    private static string DescribeJsonFailure(JsonException json, string field)
+    {
+        if (MissingRequired().IsMatch(json.Message))
+        {
+            return $"The parameter '{field}' is required.";
+        }
+
+        if (UnknownMember().IsMatch(json.Message))
+        {
+            return $"The parameter '{field}' is not known for this method (check its spelling against the schema).";
+        }
+
+        return field.Length == 0
+            ? "The parameters could not be read: send one JSON object with the method's named parameters."
+            : $"The parameter '{field}' has the wrong type or value (see the schema for this method).";
+    }
+
+    [GeneratedRegex(@"missing required properties[^']*'([^']+)'", RegexOptions.CultureInvariant)]
+    private static partial Regex MissingRequired();
+
+    [GeneratedRegex(@"member '([^']+)' on type", RegexOptions.CultureInvariant)]
+    private static partial Regex UnknownMember();
+}

@@ -1,0 +1,99 @@
+using OAuthSidecar.Rpc.Contracts;
+using PolyType;
+using StreamJsonRpc;
+
+namespace OAuthSidecar.Rpc;
+
+/// <summary>
+/// The JSON-RPC methods a caller may invoke (see <c>PROTOCOL.md</c> and <c>schema/oauth-sidecar.openrpc.json</c>).
+/// Every request takes one parameter object. Registered with <c>RpcTargetMetadata.FromShape</c>, which works
+/// once published with NativeAOT (the reflection path does not).
+/// </summary>
+[JsonRpcContract]
+[GenerateShape(IncludeMethods = MethodShapeFlags.PublicInstance)]
+public partial interface ISidecarRpc
+{
+    /// <summary><c>initialize</c> (optional): declares the caller's capabilities; returns the sidecar's.</summary>
+    /// <param name="parameters">The caller's info and capabilities.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The server info and capabilities.</returns>
+    [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
+    Task<InitializeResult> InitializeAsync(InitializeParams? parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>initialized</c> notification: accepted and ignored (LSP habit).</summary>
+    [JsonRpcMethod("initialized")]
+    void Initialized();
+
+    /// <summary><c>shutdown</c>: ends every flow and closes every listener; the process then waits for <c>exit</c> or the end of stdin.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="null"/>.</returns>
+    [JsonRpcMethod("shutdown")]
+    Task ShutdownAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>exit</c> notification: the process ends (code 0 after <c>shutdown</c>, 1 without, as LSP).</summary>
+    [JsonRpcMethod("exit")]
+    void ExitNotification();
+
+    /// <summary><c>createClient</c>: registers a client at an authorization server (discovery or explicit endpoints).</summary>
+    /// <param name="parameters">The registration.</param>
+    /// <param name="cancellationToken">Cancels discovery.</param>
+    /// <returns>The client handle and the endpoints in use.</returns>
+    [JsonRpcMethod("createClient", UseSingleObjectParameterDeserialization = true)]
+    Task<CreateClientResult> CreateClientAsync(CreateClientParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>disposeClient</c>: forgets a client and ends its flows.</summary>
+    /// <param name="parameters">The client.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="null"/>.</returns>
+    [JsonRpcMethod("disposeClient", UseSingleObjectParameterDeserialization = true)]
+    Task DisposeClientAsync(DisposeClientParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>initiateAuthCodeFlow</c>: starts an authorization code flow with PKCE and its loopback listener.</summary>
+    /// <param name="parameters">What to ask for.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The flow id, the URI to open and the real redirect URI.</returns>
+    [JsonRpcMethod("initiateAuthCodeFlow", UseSingleObjectParameterDeserialization = true)]
+    Task<InitiateAuthCodeFlowResult> InitiateAuthCodeFlowAsync(InitiateAuthCodeFlowParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>waitForCallback</c>: waits for a flow's callback (returns at once if it arrived; may be repeated).</summary>
+    /// <param name="parameters">The flow and the wait.</param>
+    /// <param name="cancellationToken">Cancels the wait only; the flow stays open.</param>
+    /// <returns>What the loopback server received.</returns>
+    [JsonRpcMethod("waitForCallback", UseSingleObjectParameterDeserialization = true)]
+    Task<CallbackResultDto> WaitForCallbackAsync(WaitForCallbackParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>obtainTokenByAuthCodeFlow</c>: checks the response and redeems the code with the PKCE verifier.</summary>
+    /// <param name="parameters">The flow, and optionally an explicit response.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("obtainTokenByAuthCodeFlow", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> ObtainTokenByAuthCodeFlowAsync(ObtainTokenByAuthCodeFlowParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>cancelFlow</c>: ends a flow; calls waiting on it fail with -32800.</summary>
+    /// <param name="parameters">The flow.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="null"/>.</returns>
+    [JsonRpcMethod("cancelFlow", UseSingleObjectParameterDeserialization = true)]
+    Task CancelFlowAsync(CancelFlowParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>initiateDeviceFlow</c>: asks for a device code (RFC 8628 §3.1).</summary>
+    /// <param name="parameters">The client and scopes.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The user code and where to enter it.</returns>
+    [JsonRpcMethod("initiateDeviceFlow", UseSingleObjectParameterDeserialization = true)]
+    Task<InitiateDeviceFlowResult> InitiateDeviceFlowAsync(InitiateDeviceFlowParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>obtainTokenByDeviceFlow</c>: polls until the user approves (RFC 8628 §3.4–3.5).</summary>
+    /// <param name="parameters">The flow.</param>
+    /// <param name="cancellationToken">Cancels the polling; the flow stays open.</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("obtainTokenByDeviceFlow", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> ObtainTokenByDeviceFlowAsync(ObtainTokenByDeviceFlowParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>refresh</c>: redeems a refresh token (RFC 6749 §6).</summary>
+    /// <param name="parameters">The client and refresh token.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("refresh", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> RefreshAsync(RefreshParams parameters, CancellationToken cancellationToken);
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Logging;
+using OAuthSidecar.Core.Loopback;
+using OAuthSidecar.Core.OAuth;
+using OAuthSidecar.Rpc.Contracts;
+using StreamJsonRpc;
+
+namespace OAuthSidecar.Rpc;
+
+/// <summary>Sends the engine's events to the caller as JSON-RPC notifications (PROTOCOL.md "Notifications").</summary>
+internal sealed class RpcNotifier : ISidecarEvents
+{
+    private readonly JsonRpc rpc;
+    private readonly ILogger logger;
+
+    public RpcNotifier(JsonRpc rpc, ILogger logger)
+    {
+        this.rpc = rpc;
+        this.logger = logger;
+    }
+
+    public void CallbackReceived(string flowId, CallbackResult result) =>
+        this.Notify("callbackReceived", new CallbackReceivedNotification
+        {
+            FlowId = flowId,
+            Params = result.Params,
+            Method = result.Method,
+            Path = result.Path,
+            ReceivedAt = result.ReceivedAt,
+        });
+
+    public void DeviceFlowPending(string flowId, int attempt, string errorCode, int nextPollSeconds) =>
+        this.Notify("deviceFlowPending", new DeviceFlowPendingNotification { FlowId = flowId, Attempt = attempt, Error = errorCode, NextPollSeconds = nextPollSeconds });
+
+    public void TokensObtained(string clientHandle, string? flowId, string grantType, IReadOnlyList<string> scopes, long? expiresAt) =>
+        this.Notify("tokensObtained", new TokensObtainedNotification { ClientHandle = clientHandle, FlowId = flowId, GrantType = grantType, Scopes = scopes, ExpiresAt = expiresAt });
+
+    public void RefreshTokenUpdated(string clientHandle, string? account, string refreshToken) =>
+        this.Notify("refreshTokenUpdated", new RefreshTokenUpdatedNotification { ClientHandle = clientHandle, Account = account, RefreshToken = refreshToken });
+
+    public void RefreshTokenRemoved(string clientHandle, string? account, string reason) =>
+        this.Notify("refreshTokenRemoved", new RefreshTokenRemovedNotification { ClientHandle = clientHandle, Account = account, Reason = reason });
+
+    private void Notify<T>(string method, T argument)
+    {
+        if (this.rpc.IsDisposed)
+        {
+            return;
+        }
+
+        _ = this.NotifyAsync(method, argument);
+    }
+
+    private async Task NotifyAsync<T>(string method, T argument)
+    {
+        try
+        {
+            IReadOnlyDictionary<string, object?> arguments = RpcArguments.From(argument);
+            await this.rpc.NotifyWithParameterObjectAsync(method, arguments, RpcArguments.TypesOf(arguments)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException or OperationCanceledException)
+        {
+            this.logger.LogDebug("The {Method} notification was not delivered: the caller is gone.", method);
+        }
+    }
+}

@@ -1,0 +1,279 @@
+using Microsoft.Extensions.Logging;
+using OAuthSidecar.Core;
+using OAuthSidecar.Core.Browser;
+using OAuthSidecar.Core.Loopback;
+using OAuthSidecar.Core.OAuth;
+using OAuthSidecar.Rpc.Contracts;
+using StreamJsonRpc;
+
+namespace OAuthSidecar.Rpc;
+
+/// <summary>
+/// Implements the protocol by mapping each method onto <see cref="OAuthSession"/>: wire shapes in, wire shapes out,
+/// outcomes through <see cref="ErrorMapping"/>. The only place where the protocol meets the engine.
+/// </summary>
+internal sealed class SidecarRpcTarget : ISidecarRpc
+{
+    /// <summary>The protocol version reported by <c>initialize</c>.</summary>
+    public const string ProtocolVersion = "1";
+
+    private readonly OAuthSession session;
+    private readonly Lifecycle lifecycle;
+    private readonly ILogger logger;
+    private readonly SystemBrowser browser;
+    private JsonRpc? rpc;
+    private bool callerShowsDocuments;
+
+    public SidecarRpcTarget(OAuthSession session, Lifecycle lifecycle, ILogger logger, SystemBrowser browser)
+    {
+        this.session = session;
+        this.lifecycle = lifecycle;
+        this.logger = logger;
+        this.browser = browser;
+    }
+
+    public static string Version { get; } = typeof(SidecarRpcTarget).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public void Attach(JsonRpc connection) => this.rpc = connection;
+
+    public Task<InitializeResult> InitializeAsync(InitializeParams? parameters, CancellationToken cancellationToken)
+    {
+        this.callerShowsDocuments = parameters?.Capabilities?.ShowDocument == true;
+        if (parameters?.ClientInfo is { } info)
+        {
+            this.logger.LogInformation("Initialized by {Client}.", info.Version is { } v ? $"{info.Name} {v}" : info.Name);
+        }
+
+        return Task.FromResult(new InitializeResult
+        {
+            ServerInfo = new ServerInfo { Name = "oauth-sidecar", Version = Version },
+            ProtocolVersion = ProtocolVersion,
+            Capabilities = new ServerCapabilities
+            {
+                GrantTypes = ["authorization_code", "refresh_token", OAuthClient.DeviceCodeGrantType],
+                CallbackSchemes = ["http", "https"],
+                Storage = [],
+            },
+        });
+    }
+
+    public void Initialized()
+    {
+    }
+
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        this.lifecycle.ShutdownRequested = true;
+        await this.session.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public void ExitNotification() => this.lifecycle.RequestExit(this.lifecycle.ShutdownRequested ? 0 : 1);
+
+    public async Task<CreateClientResult> CreateClientAsync(CreateClientParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ServerConfiguration? explicitServer = parameters.ServerConfiguration is { } s
+            ? new ServerConfiguration(s.Issuer, s.AuthorizationEndpoint, s.TokenEndpoint, s.DeviceAuthorizationEndpoint, s.RevocationEndpoint, s.JwksUri, s.IntrospectionEndpoint, s.AuthorizationResponseIssParameterSupported ?? false)
+            : null;
+        var registration = new ClientRegistration
+        {
+            ClientId = parameters.ClientId,
+            ClientSecret = parameters.ClientSecret,
+            ClientAssertion = parameters.ClientAssertion,
+            AuthMethod = ParseAuthMethod(parameters.TokenEndpointAuthMethod),
+            Scopes = parameters.Scopes ?? [],
+            Audience = parameters.Audience,
+            ExtraAuthParams = parameters.ExtraAuthParams ?? new Dictionary<string, string>(),
+            ExtraTokenParams = parameters.ExtraTokenParams ?? new Dictionary<string, string>(),
+            ExtraRefreshParams = parameters.ExtraRefreshParams ?? new Dictionary<string, string>(),
+            AddAuthParamsToTokenRequest = parameters.AddAuthParamsToTokenRequest ?? false,
+            Headers = parameters.Headers ?? new Dictionary<string, string>(),
+            TimeoutSeconds = parameters.TimeoutSeconds ?? 30,
+            CaBundlePath = parameters.Tls?.CaBundlePath,
+            InsecureSkipVerify = parameters.Tls?.InsecureSkipVerify ?? false,
+        };
+        if (registration.InsecureSkipVerify)
+        {
+            this.logger.LogWarning("tls.insecureSkipVerify is set for client {ClientId}: server certificates are not checked. Use this for development servers only.", registration.ClientId);
+        }
+
+        OAuthClient client = await this.session.CreateClientAsync(parameters.Issuer, explicitServer, registration, cancellationToken).ConfigureAwait(false);
+        ServerConfiguration c = client.Server;
+        return new CreateClientResult
+        {
+            ClientHandle = client.Handle,
+            ServerConfiguration = new ServerConfigurationDto
+            {
+                Issuer = c.Issuer,
+                AuthorizationEndpoint = c.AuthorizationEndpoint,
+                TokenEndpoint = c.TokenEndpoint,
+                DeviceAuthorizationEndpoint = c.DeviceAuthorizationEndpoint,
+                RevocationEndpoint = c.RevocationEndpoint,
+                JwksUri = c.JwksUri,
+                IntrospectionEndpoint = c.IntrospectionEndpoint,
+                AuthorizationResponseIssParameterSupported = c.AuthorizationResponseIssParameterSupported,
+            },
+        };
+    }
+
+    public Task DisposeClientAsync(DisposeClientParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return this.session.DisposeClientAsync(parameters.ClientHandle);
+    }
+
+    public async Task<InitiateAuthCodeFlowResult> InitiateAuthCodeFlowAsync(InitiateAuthCodeFlowParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.ResponseMode is not (null or "query" or "form_post"))
+        {
+            throw new InvalidOptionException("responseMode", "responseMode must be 'query' or 'form_post' (the loopback server accepts both).");
+        }
+
+        CallbackTls? tls = parameters.Callback?.Tls;
+        AuthCodeFlow flow = await this.session.InitiateAuthCodeFlowAsync(
+            parameters.ClientHandle,
+            new AuthCodeFlowOptions
+            {
+                Scopes = parameters.Scopes,
+                RedirectUri = parameters.RedirectUri,
+                State = parameters.State,
+                LoginHint = parameters.LoginHint,
+                Prompt = parameters.Prompt,
+                ResponseMode = parameters.ResponseMode,
+                ExtraParams = parameters.ExtraParams,
+                CertFile = tls?.Adhoc == true ? null : tls?.CertFile,
+                KeyFile = tls?.Adhoc == true ? null : tls?.KeyFile,
+                TimeoutSeconds = parameters.Callback?.TimeoutSeconds,
+                AllowNonLoopback = parameters.Callback?.AllowNonLoopback ?? false,
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        if (parameters.OpenBrowser ?? true)
+        {
+            _ = this.OpenBrowserAsync(flow.AuthUri);
+        }
+
+        return new InitiateAuthCodeFlowResult
+        {
+            FlowId = flow.FlowId,
+            AuthUri = flow.AuthUri,
+            State = flow.State,
+            RedirectUri = flow.RedirectUri,
+            ExpiresAt = flow.ExpiresAt.ToUnixTimeSeconds(),
+            CertificateSha256 = flow.Listener?.CertificateSha256,
+        };
+    }
+
+    public async Task<CallbackResultDto> WaitForCallbackAsync(WaitForCallbackParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        CallbackResult result = await this.session.WaitForCallbackAsync(parameters.FlowId, parameters.TimeoutSeconds, cancellationToken).ConfigureAwait(false);
+        return new CallbackResultDto { Params = result.Params, Method = result.Method, Path = result.Path, ReceivedAt = result.ReceivedAt };
+    }
+
+    public async Task<TokenResult> ObtainTokenByAuthCodeFlowAsync(ObtainTokenByAuthCodeFlowParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        TokenOutcome outcome = await this.session.ObtainTokenByAuthCodeFlowAsync(parameters.FlowId, parameters.AuthResponse, parameters.Scopes, cancellationToken).ConfigureAwait(false);
+        return ErrorMapping.Unwrap(outcome);
+    }
+
+    public Task CancelFlowAsync(CancelFlowParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return this.session.CancelFlowAsync(parameters.FlowId);
+    }
+
+    public async Task<InitiateDeviceFlowResult> InitiateDeviceFlowAsync(InitiateDeviceFlowParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        (DeviceFlow? flow, OAuthError? error) = await this.session.InitiateDeviceFlowAsync(parameters.ClientHandle, parameters.Scopes, cancellationToken).ConfigureAwait(false);
+        if (flow is null)
+        {
+            throw ErrorMapping.OAuthFailure(error!);
+        }
+
+        return new InitiateDeviceFlowResult
+        {
+            FlowId = flow.FlowId,
+            UserCode = flow.Authorization.UserCode,
+            VerificationUri = flow.Authorization.VerificationUri,
+            VerificationUriComplete = flow.Authorization.VerificationUriComplete,
+            ExpiresIn = flow.ExpiresInSeconds,
+            ExpiresAt = flow.ExpiresAt.ToUnixTimeSeconds(),
+            Interval = flow.IntervalSeconds,
+            Message = flow.Message,
+        };
+    }
+
+    public async Task<TokenResult> ObtainTokenByDeviceFlowAsync(ObtainTokenByDeviceFlowParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        TokenOutcome outcome = await this.session.ObtainTokenByDeviceFlowAsync(parameters.FlowId, cancellationToken).ConfigureAwait(false);
+        return ErrorMapping.Unwrap(outcome);
+    }
+
+    public async Task<TokenResult> RefreshAsync(RefreshParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        TokenOutcome outcome = await this.session.RefreshAsync(parameters.ClientHandle, parameters.RefreshToken, parameters.Scopes, cancellationToken).ConfigureAwait(false);
+        return ErrorMapping.Unwrap(outcome);
+    }
+
+    private static TokenEndpointAuthMethod? ParseAuthMethod(string? value) => value switch
+    {
+        null => null,
+        "none" => TokenEndpointAuthMethod.None,
+        "client_secret_basic" => TokenEndpointAuthMethod.ClientSecretBasic,
+        "client_secret_post" => TokenEndpointAuthMethod.ClientSecretPost,
+        "private_key_jwt" => TokenEndpointAuthMethod.PrivateKeyJwt,
+        _ => throw new InvalidOptionException("tokenEndpointAuthMethod", $"tokenEndpointAuthMethod '{value}' is not supported; use client_secret_basic, client_secret_post, private_key_jwt or none."),
+    };
+
+    // Opens the browser after the result is sent: a caller that answers window/showDocument only after it has the
+    // initiate result must not deadlock.
+    private async Task OpenBrowserAsync(string uri)
+    {
+        await Task.Yield();
+        try
+        {
+            if (this.callerShowsDocuments && this.rpc is { } connection)
+            {
+                IReadOnlyDictionary<string, object?> arguments = RpcArguments.From(new ShowDocumentParams { Uri = uri, External = true });
+                ShowDocumentResult? shown = await connection.InvokeWithParameterObjectAsync<ShowDocumentResult>("window/showDocument", arguments, RpcArguments.TypesOf(arguments), CancellationToken.None).ConfigureAwait(false);
+                if (shown?.Success == true)
+                {
+                    return;
+                }
+
+                this.logger.LogWarning("The caller could not open the browser (window/showDocument answered success: false). Open this URL in a browser: {Uri}", uri);
+                return;
+            }
+
+            BrowserLaunch launch = this.browser.Open(uri, this.logger);
+            if (!launch.Launched)
+            {
+                this.logger.LogWarning("{Advice}", launch.Advice);
+            }
+        }
+        catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or RemoteMethodNotFoundException)
+        {
+            this.logger.LogWarning("The browser could not be opened ({Reason}). Open this URL in a browser: {Uri}", ex.Message, uri);
+        }
+    }
+}
+
+/// <summary>The process lifecycle: <c>shutdown</c>, <c>exit</c>, end of stdin.</summary>
+internal sealed class Lifecycle
+{
+    private readonly TaskCompletionSource<int> exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool ShutdownRequested { get; set; }
+
+#pragma warning disable VSTHRD003 // A completion signal, not work started elsewhere.
+    public Task<int> ExitRequested => this.exit.Task;
+#pragma warning restore VSTHRD003
+
+    public void RequestExit(int code) => this.exit.TrySetResult(code);
+}
