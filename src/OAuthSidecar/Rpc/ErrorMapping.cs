@@ -89,6 +89,32 @@ internal static partial class ErrorMapping
         return path;
     }
 
+    /// <summary>
+    /// Rewrites the errors StreamJsonRpc writes by itself (an unknown method, parameters it cannot bind) into the
+    /// protocol's sentences. Called on every outgoing error.
+    /// </summary>
+    /// <param name="error">The error about to be written; changed in place.</param>
+    public static void RewriteTransportError(JsonRpcError error)
+    {
+        if (error.Error is not { } detail)
+        {
+            return;
+        }
+
+        if (detail.Code == JsonRpcErrorCode.MethodNotFound)
+        {
+            Match name = QuotedName().Match(detail.Message ?? string.Empty);
+            string method = name.Success ? name.Groups[1].Value : "?";
+            detail.Message = $"The method '{method}' does not exist. The methods are listed in PROTOCOL.md and in schema/oauth-sidecar.openrpc.json (oauth-sidecar schema).";
+            detail.Data = null;
+        }
+        else if (detail.Code == JsonRpcErrorCode.InvalidParams && detail.Data is not InvalidParamsData)
+        {
+            detail.Message = "The parameters do not fit this method: send one JSON object with the method's named parameters (see the schema).";
+            detail.Data = new InvalidParamsData { Field = string.Empty };
+        }
+    }
+
     private static (int Code, string Message, object? Data) Map(Exception exception)
     {
         switch (exception)
@@ -140,9 +166,12 @@ internal static partial class ErrorMapping
             : $"The parameter '{field}' has the wrong type or value (see the schema for this method).";
     }
 
+    [GeneratedRegex(@"'([^']+)'", RegexOptions.CultureInvariant)]
+    private static partial Regex QuotedName();
+
     [GeneratedRegex(@"missing required properties[^']*'([^']+)'", RegexOptions.CultureInvariant)]
     private static partial Regex MissingRequired();
 
-    [GeneratedRegex(@"member '([^']+)' on type", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"property '([^']+)' could not be mapped", RegexOptions.CultureInvariant)]
     private static partial Regex UnknownMember();
 }

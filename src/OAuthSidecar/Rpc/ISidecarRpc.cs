@@ -18,7 +18,7 @@ public partial interface ISidecarRpc
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The server info and capabilities.</returns>
     [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
-    Task<InitializeResult> InitializeAsync(InitializeParams? parameters, CancellationToken cancellationToken);
+    Task<InitializeResult> InitializeAsync(InitializeParams? parameters = null, CancellationToken cancellationToken = default);
 
     /// <summary><c>initialized</c> notification: accepted and ignored (LSP habit).</summary>
     [JsonRpcMethod("initialized")]

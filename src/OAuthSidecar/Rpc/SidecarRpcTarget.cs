@@ -36,7 +36,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
 
     public void Attach(JsonRpc connection) => this.rpc = connection;
 
-    public Task<InitializeResult> InitializeAsync(InitializeParams? parameters, CancellationToken cancellationToken)
+    public Task<InitializeResult> InitializeAsync(InitializeParams? parameters = null, CancellationToken cancellationToken = default)
     {
         this.callerShowsDocuments = parameters?.Capabilities?.ShowDocument == true;
         if (parameters?.ClientInfo is { } info)

@@ -106,6 +106,11 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
     protected override ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
     {
+        if (content is JsonRpcError error)
+        {
+            ErrorMapping.RewriteTransportError(error);
+        }
+
         this.body.ResetWrittenCount();
         this.Formatter.Serialize(this.body, content);
         if (this.framing == Framing.Lsp)

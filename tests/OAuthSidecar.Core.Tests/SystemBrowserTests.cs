@@ -1,0 +1,189 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using OAuthSidecar.Core.Browser;
+
+namespace OAuthSidecar.Core.Tests;
+
+public sealed class SystemBrowserTests : IDisposable
+{
+    private const string Url = "http://127.0.0.1:5000/authorize?client_id=app&state=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcb";
+
+    private readonly string dir = Directory.CreateTempSubdirectory("oauth-sidecar-browser-").FullName;
+
+    public void Dispose() => Directory.Delete(this.dir, recursive: true);
+
+    [Fact]
+    public void Without_a_display_on_Linux_nothing_is_launched()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the DISPLAY check only applies to Linux and FreeBSD
+        }
+
+        var browser = Browser(new Dictionary<string, string>());
+
+        BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
+
+        Assert.False(launch.Launched);
+        Assert.NotNull(launch.Advice);
+        Assert.Contains(Url, launch.Advice, StringComparison.Ordinal);
+        Assert.Contains("DISPLAY", launch.Advice, StringComparison.Ordinal);
+        Assert.DoesNotContain("container", launch.Advice, StringComparison.Ordinal);
+        Assert.NotNull(browser.NoDisplayReason);
+    }
+
+    [Fact]
+    public void Over_SSH_the_advice_mentions_SSH()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var browser = Browser(new Dictionary<string, string> { ["SSH_CONNECTION"] = "10.0.0.1 50000 10.0.0.2 22" });
+
+        BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
+
+        Assert.False(launch.Launched);
+        Assert.Contains("SSH", launch.Advice, StringComparison.Ordinal);
+        Assert.Contains(Url, launch.Advice, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void In_a_container_the_advice_mentions_publishing_the_port()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var browser = Browser(new Dictionary<string, string>(), files: new Dictionary<string, string> { ["/.dockerenv"] = string.Empty });
+
+        BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
+
+        Assert.True(browser.InContainer);
+        Assert.False(launch.Launched);
+        Assert.Contains("publish the callback port", launch.Advice, StringComparison.Ordinal);
+        Assert.Contains(Url, launch.Advice, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("12:memory:/docker/abcdef", true)]
+    [InlineData("0::/kubepods/besteffort/pod1", true)]
+    [InlineData("0::/init.scope", false)]
+    public void InContainer_reads_the_cgroup_of_process_1(string cgroup, bool expected)
+    {
+        var browser = Browser(new Dictionary<string, string>(), files: new Dictionary<string, string> { ["/proc/1/cgroup"] = cgroup });
+
+        Assert.Equal(expected, browser.InContainer);
+    }
+
+    [Fact]
+    public void A_display_or_WSL_means_a_browser_can_be_shown()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        Assert.Null(Browser(new Dictionary<string, string> { ["DISPLAY"] = ":0" }).NoDisplayReason);
+        Assert.Null(Browser(new Dictionary<string, string> { ["WAYLAND_DISPLAY"] = "wayland-0" }).NoDisplayReason);
+        Assert.Null(Browser(new Dictionary<string, string> { ["WSL_DISTRO_NAME"] = "Ubuntu" }).NoDisplayReason);
+        Assert.True(Browser(new Dictionary<string, string>(), files: new Dictionary<string, string> { ["/proc/version"] = "Linux version 5.15 (microsoft-standard-WSL2)" }).InWsl);
+    }
+
+    [Fact]
+    public async Task BROWSER_is_launched_with_the_url_and_its_output_is_swallowed()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return; // needs a shell script
+        }
+
+        string record = Path.Combine(this.dir, "argument.txt");
+        string script = this.WriteScript(record);
+        var browser = Browser(new Dictionary<string, string> { ["BROWSER"] = script });
+
+        BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
+
+        Assert.True(launch.Launched);
+        Assert.Null(launch.Advice);
+        Assert.Equal(Url, await ReadWhenWrittenAsync(record));
+    }
+
+    [Fact]
+    public async Task BROWSER_with_a_placeholder_gets_the_url_in_its_place()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return;
+        }
+
+        string record = Path.Combine(this.dir, "argument.txt");
+        string script = this.WriteScript(record);
+        var browser = Browser(new Dictionary<string, string> { ["BROWSER"] = script + " --new-tab=%s" });
+
+        BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
+
+        Assert.True(launch.Launched);
+        Assert.Equal("--new-tab=" + Url, await ReadWhenWrittenAsync(record));
+    }
+
+    [Fact]
+    public async Task A_missing_BROWSER_command_falls_through_to_the_next_one()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return;
+        }
+
+        string record = Path.Combine(this.dir, "argument.txt");
+        string script = this.WriteScript(record);
+        string missing = Path.Combine(this.dir, "no-such-browser");
+        var browser = Browser(new Dictionary<string, string> { ["BROWSER"] = missing + Path.PathSeparator + script });
+
+        BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
+
+        Assert.True(launch.Launched);
+        Assert.Equal(Url, await ReadWhenWrittenAsync(record));
+    }
+
+    private static SystemBrowser Browser(Dictionary<string, string> environment, Dictionary<string, string>? files = null)
+    {
+        files ??= [];
+        return new SystemBrowser(
+            name => environment.TryGetValue(name, out string? value) ? value : null,
+            path => files.ContainsKey(path),
+            path => files.TryGetValue(path, out string? content) ? content : null);
+    }
+
+    // A fake browser: prints garbage on stdout and stderr, and records its first argument (atomically) to a file.
+    private string WriteScript(string record)
+    {
+        string script = Path.Combine(this.dir, "fake-browser.sh");
+        File.WriteAllText(script, $"""
+            #!/bin/sh
+            echo GARBAGE
+            echo GARBAGE >&2
+            printf '%s' "$1" > '{record}.tmp'
+            mv '{record}.tmp' '{record}'
+
+            """);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return script;
+    }
+
+    private static async Task<string> ReadWhenWrittenAsync(string path)
+    {
+        for (int i = 0; i < 500 && !File.Exists(path); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(File.Exists(path), "the fake browser did not record its argument within 5 s");
+        return await File.ReadAllTextAsync(path);
+    }
+}

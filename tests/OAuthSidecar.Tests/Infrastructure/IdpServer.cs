@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace OAuthSidecar.Tests.Infrastructure;
+
+/// <summary>
+/// The real OpenID provider of tests/idp (oidc-provider 8), started once per test run on 127.0.0.1 port 0.
+/// Its control API plays the user's browser: it fills the login and consent forms and delivers the provider's
+/// redirect to the sidecar's loopback server.
+/// </summary>
+public sealed class IdpServer : IAsyncDisposable
+{
+    private static readonly Lazy<Task<IdpServer>> SharedInstance = new(() => StartAsync(["--device-interval", "1"]));
+    private readonly Process process;
+    private readonly StringBuilder stderr = new();
+
+    private IdpServer(Process process, string issuer, string control)
+    {
+        this.process = process;
+        this.Issuer = issuer;
+        this.Control = control;
+        this.Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>Gets the provider shared by every test (dies with the test process: its stdin closes).</summary>
+    public static Task<IdpServer> Shared => SharedInstance.Value;
+
+    public string Issuer { get; }
+
+    public string Control { get; }
+
+    public HttpClient Http { get; }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (this.stderr)
+            {
+                return this.stderr.ToString();
+            }
+        }
+    }
+
+    public static async Task<IdpServer> StartAsync(string[] arguments)
+    {
+        var info = new ProcessStartInfo("node")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        info.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "idp", "server.mjs"));
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started.");
+        var pendingStderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (pendingStderr)
+            {
+                pendingStderr.AppendLine(e.Data);
+            }
+        };
+        process.BeginErrorReadLine();
+        Task<string?> firstLine = process.StandardOutput.ReadLineAsync();
+        if (await Task.WhenAny(firstLine, Task.Delay(TimeSpan.FromSeconds(30))) != firstLine || await firstLine is not { } line)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("The test provider did not start: " + pendingStderr);
+        }
+
+        JsonNode node = JsonNode.Parse(line)!;
+        var server = new IdpServer(process, node["issuer"]!.GetValue<string>(), node["control"]!.GetValue<string>());
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (server.stderr)
+            {
+                server.stderr.AppendLine(e.Data);
+            }
+        };
+        return server;
+    }
+
+    /// <summary>Plays the user for an authorization request URI; the provider redirects to the sidecar.</summary>
+    public async Task<JsonObject> AuthorizeAsync(string authUri, bool deny = false, string login = "alice", bool deliver = true)
+    {
+        return await this.PostAsync("/authorize", new JsonObject { ["url"] = authUri, ["deny"] = deny, ["login"] = login, ["deliver"] = deliver });
+    }
+
+    /// <summary>Plays the user on the device verification page.</summary>
+    public Task<JsonObject> ApproveDeviceAsync(string userCode, bool deny = false) =>
+        this.PostAsync("/device", new JsonObject { ["userCode"] = userCode, ["deny"] = deny });
+
+    public Task<JsonObject> ConfigAsync(JsonObject settings) => this.PostAsync("/config", settings);
+
+    public Task<JsonObject> IntrospectAsync(string token) => this.PostAsync("/introspect", new JsonObject { ["token"] = token });
+
+    public async Task<JsonObject> StatsAsync() =>
+        (await this.Http.GetFromJsonAsync<JsonObject>(this.Control + "/stats"))!;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            this.process.StandardInput.Close();
+            await this.process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+        }
+        catch (OperationCanceledException)
+        {
+            this.process.Kill(entireProcessTree: true);
+        }
+
+        this.Http.Dispose();
+        this.process.Dispose();
+    }
+
+    private async Task<JsonObject> PostAsync(string path, JsonObject body)
+    {
+        using HttpResponseMessage response = await this.Http.PostAsync(this.Control + path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        string text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST {path} failed with {(int)response.StatusCode}: {text}");
+        }
+
+        return JsonNode.Parse(text)!.AsObject();
+    }
+}

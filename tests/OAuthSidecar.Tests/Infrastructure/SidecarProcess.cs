@@ -1,0 +1,425 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace OAuthSidecar.Tests.Infrastructure;
+
+/// <summary>An error answered by the sidecar.</summary>
+public sealed record RpcError(int Code, string Message, JsonNode? Data)
+{
+    public string? DataString(string name) => this.Data?[name]?.GetValue<string>();
+}
+
+/// <summary>Thrown when a call expected to succeed got an error.</summary>
+public sealed class RpcCallException(RpcError error) : Exception($"{error.Code}: {error.Message} {error.Data?.ToJsonString()}")
+{
+    public RpcError Error { get; } = error;
+}
+
+/// <summary>
+/// The real <c>oauth-sidecar</c> process with a raw JSON-RPC client over its stdin/stdout (LSP framing by default,
+/// or one message per line). Records every notification and everything written to stderr.
+/// </summary>
+public sealed class SidecarProcess : IAsyncDisposable
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process process;
+    private readonly Stream stdin;
+    private readonly Stream stdout;
+    private readonly bool newlineFraming;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> pending = new();
+    private readonly List<JsonObject> notifications = [];
+    private readonly StringBuilder stderr = new();
+    private readonly SemaphoreSlim writeGate = new(1);
+    private readonly Task readLoop;
+    private readonly List<JsonObject> unmatched = [];
+    private long nextId;
+
+    private SidecarProcess(Process process, bool newlineFraming)
+    {
+        this.process = process;
+        this.newlineFraming = newlineFraming;
+        this.stdin = process.StandardInput.BaseStream;
+        this.stdout = process.StandardOutput.BaseStream;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (this.stderr)
+                {
+                    this.stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+        this.readLoop = Task.Run(this.ReadLoopAsync);
+    }
+
+    /// <summary>Answers requests the sidecar sends to the caller (e.g. <c>window/showDocument</c>).</summary>
+    public Func<string, JsonNode?, JsonNode?>? RequestHandler { get; set; }
+
+    public int ProcessId => this.process.Id;
+
+    public bool HasExited => this.process.HasExited;
+
+    public string Stderr
+    {
+        get
+        {
+            lock (this.stderr)
+            {
+                return this.stderr.ToString();
+            }
+        }
+    }
+
+    public IReadOnlyList<JsonObject> Notifications
+    {
+        get
+        {
+            lock (this.notifications)
+            {
+                return [.. this.notifications];
+            }
+        }
+    }
+
+    /// <summary>Responses that matched no request (e.g. errors with a null id for unparseable frames).</summary>
+    public IReadOnlyList<JsonObject> Unmatched
+    {
+        get
+        {
+            lock (this.unmatched)
+            {
+                return [.. this.unmatched];
+            }
+        }
+    }
+
+    public static Task<SidecarProcess> StartAsync(params string[] arguments) => StartAsync(arguments, null);
+
+    public static Task<SidecarProcess> StartAsync(string[] arguments, IDictionary<string, string?>? environment)
+    {
+        (string fileName, string[] baseArguments) = RepoPaths.SidecarCommand();
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (string argument in baseArguments.Concat(arguments))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        // No display: a test must never open a real browser.
+        info.Environment.Remove("DISPLAY");
+        info.Environment.Remove("WAYLAND_DISPLAY");
+        info.Environment.Remove("BROWSER");
+        if (environment is not null)
+        {
+            foreach ((string key, string? value) in environment)
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        Process process = Process.Start(info) ?? throw new InvalidOperationException("The sidecar could not be started.");
+        return Task.FromResult(new SidecarProcess(process, arguments.Contains("newline")));
+    }
+
+    /// <summary>Sends a request and returns the whole response object (with <c>result</c> or <c>error</c>).</summary>
+    public async Task<JsonObject> SendAsync(string method, object? parameters = null, TimeSpan? timeout = null, string? id = null)
+    {
+        id ??= Interlocked.Increment(ref this.nextId).ToString(CultureInfo.InvariantCulture);
+        var tcs = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+        this.pending[id] = tcs;
+        var message = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = long.Parse(id, CultureInfo.InvariantCulture), ["method"] = method };
+        if (parameters is not null)
+        {
+            message["params"] = ToNode(parameters);
+        }
+
+        await this.WriteMessageAsync(message.ToJsonString());
+        try
+        {
+            return await tcs.Task.WaitAsync(timeout ?? DefaultTimeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"No answer to {method} within {(timeout ?? DefaultTimeout).TotalSeconds} s. stderr:\n{this.Stderr}");
+        }
+        finally
+        {
+            this.pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Sends a request and returns its result; fails the test on an error.</summary>
+    public async Task<JsonNode?> CallAsync(string method, object? parameters = null, TimeSpan? timeout = null)
+    {
+        JsonObject response = await this.SendAsync(method, parameters, timeout);
+        if (response["error"] is JsonObject error)
+        {
+            throw new RpcCallException(ToError(error));
+        }
+
+        return response["result"];
+    }
+
+    /// <summary>Sends a request that must fail and returns the error.</summary>
+    public async Task<RpcError> CallExpectingErrorAsync(string method, object? parameters = null, TimeSpan? timeout = null)
+    {
+        JsonObject response = await this.SendAsync(method, parameters, timeout);
+        Assert.True(response["error"] is JsonObject, $"{method} was expected to fail but returned {response.ToJsonString()}");
+        return ToError(response["error"]!.AsObject());
+    }
+
+    /// <summary>Starts a request and returns its id and the task of its response.</summary>
+    public (string Id, Task<JsonObject> Response) Start(string method, object? parameters = null, TimeSpan? timeout = null)
+    {
+        string id = Interlocked.Increment(ref this.nextId).ToString(CultureInfo.InvariantCulture);
+        return (id, this.SendAsync(method, parameters, timeout, id));
+    }
+
+    public Task NotifyAsync(string method, object? parameters = null)
+    {
+        var message = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method };
+        if (parameters is not null)
+        {
+            message["params"] = ToNode(parameters);
+        }
+
+        return this.WriteMessageAsync(message.ToJsonString());
+    }
+
+    /// <summary>Writes bytes as they are (malformed frames).</summary>
+    public async Task WriteRawAsync(byte[] bytes)
+    {
+        await this.writeGate.WaitAsync();
+        try
+        {
+            await this.stdin.WriteAsync(bytes);
+            await this.stdin.FlushAsync();
+        }
+        finally
+        {
+            this.writeGate.Release();
+        }
+    }
+
+    /// <summary>Waits for a notification (already received or still to come).</summary>
+    public async Task<JsonObject> WaitForNotificationAsync(string method, Func<JsonObject, bool>? predicate = null, TimeSpan? timeout = null)
+    {
+        DateTime deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (DateTime.UtcNow < deadline)
+        {
+            JsonObject? found = this.Notifications.FirstOrDefault(n => n["method"]?.GetValue<string>() == method && (predicate?.Invoke(n["params"]?.AsObject() ?? []) ?? true));
+            if (found is not null)
+            {
+                return found["params"]?.AsObject() ?? [];
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"No {method} notification arrived. Got: {string.Join(", ", this.Notifications.Select(n => n["method"]))}");
+    }
+
+    public async Task<JsonObject> WaitForUnmatchedAsync(int count, TimeSpan? timeout = null)
+    {
+        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (this.Unmatched.Count >= count)
+            {
+                return this.Unmatched[count - 1];
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException("No answer to the raw frame arrived.");
+    }
+
+    /// <summary>Closes stdin (the parent goes away).</summary>
+    public void CloseStdin() => this.stdin.Close();
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await this.process.WaitForExitAsync(cts.Token);
+        return this.process.ExitCode;
+    }
+
+    /// <summary>Everything the sidecar wrote besides results: stderr and every notification.</summary>
+    public string AllDiagnostics() =>
+        this.Stderr + "\n" + string.Join("\n", this.Notifications.Select(n => n.ToJsonString()));
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!this.process.HasExited)
+            {
+                this.stdin.Close();
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await this.process.WaitForExitAsync(cts.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            this.process.Kill(entireProcessTree: true);
+        }
+
+        await Task.WhenAny(this.readLoop, Task.Delay(2000));
+        this.process.Dispose();
+        this.writeGate.Dispose();
+    }
+
+    private static JsonNode? ToNode(object parameters) =>
+        parameters as JsonNode ?? JsonSerializer.SerializeToNode(parameters);
+
+    private static RpcError ToError(JsonObject error) =>
+        new(error["code"]!.GetValue<int>(), error["message"]?.GetValue<string>() ?? string.Empty, error["data"]?.DeepClone());
+
+    private async Task WriteMessageAsync(string json)
+    {
+        byte[] body = Encoding.UTF8.GetBytes(json);
+        byte[] frame = this.newlineFraming
+            ? [.. body, (byte)'\n']
+            : [.. Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n"), .. body];
+        await this.WriteRawAsync(frame);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                int read = await this.stdout.ReadAsync(chunk);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Write(chunk, 0, read);
+                while (this.TryTakeMessage(buffer, out string? json))
+                {
+                    this.Dispatch(JsonNode.Parse(json!)!.AsObject());
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            foreach (TaskCompletionSource<JsonObject> tcs in this.pending.Values)
+            {
+                tcs.TrySetException(new IOException("The sidecar closed its stdout. stderr:\n" + this.Stderr));
+            }
+        }
+    }
+
+    private bool TryTakeMessage(MemoryStream buffer, out string? json)
+    {
+        json = null;
+        byte[] data = buffer.GetBuffer();
+        int length = (int)buffer.Length;
+        if (this.newlineFraming)
+        {
+            int newline = Array.IndexOf(data, (byte)'\n', 0, length);
+            if (newline < 0)
+            {
+                return false;
+            }
+
+            json = Encoding.UTF8.GetString(data, 0, newline);
+            Consume(buffer, newline + 1);
+            return true;
+        }
+
+        string text = Encoding.ASCII.GetString(data, 0, Math.Min(length, 256));
+        int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        if (end < 0)
+        {
+            return false;
+        }
+
+        string header = text[..end];
+        Assert.StartsWith("Content-Length: ", header, StringComparison.Ordinal);
+        int bodyLength = int.Parse(header["Content-Length: ".Length..], CultureInfo.InvariantCulture);
+        int start = end + 4;
+        if (length < start + bodyLength)
+        {
+            return false;
+        }
+
+        json = Encoding.UTF8.GetString(data, start, bodyLength);
+        Consume(buffer, start + bodyLength);
+        return true;
+    }
+
+    private static void Consume(MemoryStream buffer, int count)
+    {
+        byte[] rest = buffer.GetBuffer().AsSpan(count, (int)buffer.Length - count).ToArray();
+        buffer.SetLength(0);
+        buffer.Write(rest);
+    }
+
+    private void Dispatch(JsonObject message)
+    {
+        bool hasId = message.TryGetPropertyValue("id", out JsonNode? idNode);
+        string? id = idNode?.ToJsonString().Trim('"');
+        if (message.ContainsKey("method"))
+        {
+            string method = message["method"]!.GetValue<string>();
+            if (!hasId)
+            {
+                lock (this.notifications)
+                {
+                    this.notifications.Add(message);
+                }
+
+                return;
+            }
+
+            // A request from the sidecar (window/showDocument).
+            JsonNode? result = this.RequestHandler?.Invoke(method, message["params"]?.DeepClone());
+            var response = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = idNode!.DeepClone() };
+            if (result is null && this.RequestHandler is null)
+            {
+                response["error"] = new JsonObject { ["code"] = -32601, ["message"] = "not handled by the test" };
+            }
+            else
+            {
+                response["result"] = result;
+            }
+
+            _ = this.WriteMessageAsync(response.ToJsonString());
+            return;
+        }
+
+        if (id is not null && this.pending.TryGetValue(id, out TaskCompletionSource<JsonObject>? tcs))
+        {
+            tcs.TrySetResult(message);
+        }
+        else
+        {
+            lock (this.unmatched)
+            {
+                this.unmatched.Add(message);
+            }
+        }
+    }
+}
