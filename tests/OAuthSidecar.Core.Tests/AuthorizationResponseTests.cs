@@ -88,7 +88,7 @@ public class AuthorizationResponseTests
         Assert.Equal("s", p["state"]);
     }
 
-    [Fact(Skip = "bug: Parse(\"com.example.app:/oauth2redirect\") returns {\"com.example.app:/oauth2redirect\": \"\"}: a URL without '?' is treated as a bare query unless it contains \"://\", but RFC 8252 §7.1 private-use-scheme redirects have a single slash")]
+    [Fact]
     public void Parse_returns_empty_for_a_private_use_scheme_url_without_query()
     {
         Assert.Empty(AuthorizationResponse.Parse("com.example.app:/oauth2redirect"));

@@ -20,6 +20,7 @@ public sealed partial class SecretRedactor
 
     private const int MinimumSecretLength = 6;
     private const int MaximumRemembered = 20_000;
+    private const int SubstringScanLimit = 256;
 
     private readonly ConcurrentDictionary<string, byte> secrets = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> order = new();
@@ -59,19 +60,44 @@ public sealed partial class SecretRedactor
         string result = text;
         if (!this.secrets.IsEmpty)
         {
-            foreach (string secret in this.secrets.Keys)
-            {
-                if (result.Contains(secret, StringComparison.Ordinal))
-                {
-                    result = result.Replace(secret, Mask, StringComparison.Ordinal);
-                }
-            }
+            result = this.secrets.Count <= SubstringScanLimit ? this.ReplaceSubstrings(result) : this.ReplaceTokens(result);
         }
 
         result = QueryParameterPattern().Replace(result, m => m.Groups[1].Value + "=" + Mask);
         result = JsonPropertyPattern().Replace(result, m => m.Groups[1].Value + "\"" + Mask + "\"");
         return result;
     }
+
+    // Few secrets: look for each one anywhere, even inside longer words.
+    private string ReplaceSubstrings(string text)
+    {
+        foreach (string secret in this.secrets.Keys)
+        {
+            if (text.Contains(secret, StringComparison.Ordinal))
+            {
+                text = text.Replace(secret, Mask, StringComparison.Ordinal);
+            }
+        }
+
+        return text;
+    }
+
+    // Many secrets: split the text into token-shaped words (base64url, JWT dots, padding) and look each word up,
+    // so the cost grows with the text, not with the number of secrets remembered.
+    private string ReplaceTokens(string text) =>
+        TokenWord().Replace(text, m =>
+        {
+            string word = m.Value;
+            if (this.secrets.ContainsKey(word) || this.secrets.ContainsKey(word.TrimEnd('=')))
+            {
+                return Mask;
+            }
+
+            return word.Contains('=', StringComparison.Ordinal) ? string.Join('=', word.Split('=').Select(p => this.secrets.ContainsKey(p) ? Mask : p)) : word;
+        });
+
+    [GeneratedRegex(@"[A-Za-z0-9\-._~+/=]{6,}", RegexOptions.CultureInvariant)]
+    private static partial Regex TokenWord();
 
     // code=..., access_token=..., etc. in URLs, form bodies and free text.
     [GeneratedRegex(@"\b(code|access_token|refresh_token|id_token|code_verifier|client_secret|password|assertion|client_assertion|device_code|token|subject_token)=([^&\s""'<>]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -5,15 +5,15 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
 using OAuthSidecar.Core.OAuth;
@@ -43,7 +43,7 @@ public sealed class LoopbackListener : IAsyncDisposable
     /// <summary>The largest request body accepted, in bytes.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
-    private readonly List<KestrelServer> servers = [];
+    private readonly List<WebApplication> servers = [];
     private readonly Lock gate = new();
     private readonly List<ICallbackTarget> targets = [];
     private readonly ILogger logger;
@@ -100,7 +100,7 @@ public sealed class LoopbackListener : IAsyncDisposable
             int port = endpoint.Port;
             for (int i = 0; i < addresses.Length; i++)
             {
-                KestrelServer server;
+                WebApplication server;
                 try
                 {
                     server = await listener.StartServerAsync(addresses[i], port, loggerFactory, cancellationToken).ConfigureAwait(false);
@@ -120,9 +120,14 @@ public sealed class LoopbackListener : IAsyncDisposable
             }
 
             listener.Port = port;
+            bool defaultPort = port == (endpoint.Scheme == "https" ? 443 : 80);
             foreach (string name in new[] { "127.0.0.1", "[::1]", "localhost", FormatHost(endpoint.Host) })
             {
                 listener.allowedHosts.Add(name + ":" + port.ToString(CultureInfo.InvariantCulture));
+                if (defaultPort)
+                {
+                    listener.allowedHosts.Add(name); // browsers omit the scheme's default port
+                }
             }
 
             listener.logger.LogDebug("Loopback listener started on {Scheme}://{Host}:{Port}.", endpoint.Scheme, endpoint.Host, port);
@@ -166,7 +171,7 @@ public sealed class LoopbackListener : IAsyncDisposable
             return;
         }
 
-        foreach (KestrelServer server in this.servers)
+        foreach (WebApplication server in this.servers)
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
             try
@@ -175,10 +180,10 @@ public sealed class LoopbackListener : IAsyncDisposable
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or IOException)
             {
-                // Connections that did not close in time are aborted by Dispose below.
+                // Connections that did not close in time are aborted by DisposeAsync below.
             }
 
-            server.Dispose();
+            await server.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -209,9 +214,9 @@ public sealed class LoopbackListener : IAsyncDisposable
         return IPAddress.TryParse(bare, out IPAddress? a) && a.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + bare + "]" : bare;
     }
 
-    private static int ReadPort(KestrelServer server)
+    private static int ReadPort(WebApplication server)
     {
-        string address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        string address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port;
     }
 
@@ -267,39 +272,58 @@ public sealed class LoopbackListener : IAsyncDisposable
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private async Task<KestrelServer> StartServerAsync(IPAddress address, int port, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    // Kestrel through the minimal (empty) web application builder: the supported way to get HTTPS with an
+    // in-memory certificate, and NativeAOT-safe. One application per bound address.
+    private async Task<WebApplication> StartServerAsync(IPAddress address, int port, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var options = new KestrelServerOptions
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "oauth-sidecar" });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.WebHost.UseKestrelCore();
+        if (this.Endpoint.Certificate is not null)
         {
-            AddServerHeader = false,
-            ApplicationServices = new MinimalServices(loggerFactory),
-        };
-        options.Limits.MaxRequestBodySize = MaxBodyBytes;
-        options.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-        options.Limits.MaxRequestLineSize = 16 * 1024;
-        options.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-        options.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
-        options.Limits.MaxConcurrentConnections = 256;
-        options.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
-        options.Listen(address, port, listen =>
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
+        builder.WebHost.ConfigureKestrel(options =>
         {
-            listen.Protocols = HttpProtocols.Http1;
-            if (this.Endpoint.Certificate is { } certificate)
+            options.AddServerHeader = false;
+            options.Limits.MaxRequestBodySize = MaxBodyBytes;
+            options.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            options.Limits.MaxRequestLineSize = 16 * 1024;
+            options.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            options.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
+            options.Limits.MaxConcurrentConnections = 256;
+            options.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+            options.Listen(address, port, listen =>
             {
-                listen.UseHttps(certificate);
-            }
+                listen.Protocols = HttpProtocols.Http1;
+                if (this.Endpoint.Certificate is { } certificate)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
         });
 
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory);
-        var server = new KestrelServer(Options.Create(options), transport, loggerFactory);
+        WebApplication app;
         try
         {
-            await server.StartAsync(new Application(this), cancellationToken).ConfigureAwait(false);
-            return server;
+            app = builder.Build();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or CryptographicException)
         {
-            server.Dispose();
+            throw new ListenFailedException(this.Endpoint.Host, port, $"The callback listener could not be configured: {ex.Message}", ex);
+        }
+
+        app.Run(this.HandleAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            return app;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException or CryptographicException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
             bool inUse = ex is IOException { InnerException: SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } }
                 or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
                 || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
@@ -479,21 +503,5 @@ public sealed class LoopbackListener : IAsyncDisposable
         {
             return "400 The request body could not be read: " + ex.Message;
         }
-    }
-
-    private sealed class Application(LoopbackListener owner) : IHttpApplication<HttpContext>
-    {
-        public HttpContext CreateContext(IFeatureCollection contextFeatures) => new DefaultHttpContext(contextFeatures);
-
-        public Task ProcessRequestAsync(HttpContext context) => owner.HandleAsync(context);
-
-        public void DisposeContext(HttpContext context, Exception? exception)
-        {
-        }
-    }
-
-    private sealed class MinimalServices(ILoggerFactory loggerFactory) : IServiceProvider
-    {
-        public object? GetService(Type serviceType) => serviceType == typeof(ILoggerFactory) ? loggerFactory : null;
     }
 }

@@ -32,9 +32,9 @@ public static class AuthorizationResponse
         {
             query = query[(question + 1)..];
         }
-        else if (query.Contains("://", StringComparison.Ordinal))
+        else if (Uri.TryCreate(query, UriKind.Absolute, out _))
         {
-            query = string.Empty; // a URL without a query
+            query = string.Empty; // a URL without a query, including private-use schemes (com.example.app:/cb, RFC 8252 §7.1)
         }
 
         var result = new Dictionary<string, string>(StringComparer.Ordinal);

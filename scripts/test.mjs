@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// npm test [-- --only dotnet|idp|node|python|<suite name>[,...]] [-- --no-build] [-- --list]
+//
+// Runs every test suite of the repository and ends with ONE line, the last line on stdout:
+//   N passed, N failed
+// (summed over every suite; CI reads only that line). Exit code 1 when a test failed or a runner
+// crashed (a crash, a build failure or a missing result file counts as 1 failed).
+//
+// Suites live in SUITES below: a name, a group (for --only), the path that must exist, a command
+// and a parser that turns the run into { passed, failed }. A suite whose path does not exist is
+// skipped with a note, so suites can be listed before they are written.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  ROOT, SOLUTION, buildDotnet, ensureNodeModules, killChildren, parseFlags, run,
+} from './lib.mjs';
+
+const RESULTS = join(ROOT, 'artifacts', 'test-results');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const MINUTE = 60_000;
+
+/** `dotnet test` of one project, results read from its TRX file. */
+function dotnetSuite(name, project) {
+  const csproj = `tests/${project}/${project}.csproj`;
+  const trx = join(RESULTS, `${project}.trx`);
+  return {
+    name,
+    group: 'dotnet',
+    title: `C# ${project}`,
+    path: csproj,
+    needsBuild: true,
+    project: csproj,
+    timeoutMs: 20 * MINUTE,
+    before: () => rmSync(trx, { force: true }),
+    command: () => ['dotnet', ['test', csproj, '-c', 'Release', '--no-build', '--nologo',
+      '--logger', `trx;LogFileName=${project}.trx`, '--results-directory', RESULTS]],
+    parse: () => parseTrx(trx),
+  };
+}
+
+const SUITES = [
+  dotnetSuite('dotnet-core', 'OAuthSidecar.Core.Tests'),
+  dotnetSuite('dotnet-sidecar', 'OAuthSidecar.Tests'),
+  {
+    name: 'idp',
+    group: 'idp',
+    title: 'test provider (tests/idp)',
+    path: 'tests/idp/test',
+    timeoutMs: 10 * MINUTE,
+    before: () => rmSync(join(RESULTS, 'idp.tap'), { force: true }),
+    // Readable spec output on stdout, TAP in a file for the counts.
+    command: () => [process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${join(RESULTS, 'idp.tap')}`, 'tests/idp/test/']],
+    parse: () => parseNodeTestSummary(readResult(join(RESULTS, 'idp.tap'))),
+  },
+  {
+    name: 'node-client',
+    group: 'node',
+    title: 'Node client (clients/node)',
+    path: 'clients/node/package.json',
+    needsBuild: true,
+    timeoutMs: 15 * MINUTE,
+    command: () => [NPM, ['test', '-w', 'clients/node']],
+    parse: ({ stdout, stderr }) => parseNodeTestSummary(stdout + stderr),
+  },
+  {
+    name: 'python-client',
+    group: 'python',
+    title: 'Python client (clients/python)',
+    path: 'clients/python',
+    needsBuild: true,
+    timeoutMs: 15 * MINUTE,
+    okExitCodes: [5], // pytest: no tests collected
+    before: () => rmSync(join(RESULTS, 'python-client.xml'), { force: true }),
+    command: () => [pythonWithPytest(), ['-m', 'pytest', 'clients/python', '-p', 'no:cacheprovider', '-q',
+      `--junitxml=${join(RESULTS, 'python-client.xml')}`]],
+    env: { PYTHONDONTWRITEBYTECODE: '1' },
+    parse: ({ code }) => (code === 5 ? { passed: 0, failed: 0, note: 'no tests collected' } : parseJUnit(readResult(join(RESULTS, 'python-client.xml')))),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Result parsers. Each returns { passed, failed, skipped? } or throws (a crash).
+
+function readResult(file) {
+  if (!existsSync(file)) throw new Error(`no result file ${file.slice(ROOT.length + 1)}`);
+  return readFileSync(file, 'utf8');
+}
+
+function attributes(tag) {
+  const out = {};
+  for (const [, name, value] of tag.matchAll(/([\w:-]+)\s*=\s*"([^"]*)"/g)) out[name] = value;
+  return out;
+}
+
+/** A VSTest TRX file: <Counters total= executed= passed= failed= error= timeout= aborted= .../>. */
+function parseTrx(file) {
+  const tag = readResult(file).match(/<Counters\b[^>]*>/)?.[0];
+  if (!tag) throw new Error(`no <Counters> in ${file.slice(ROOT.length + 1)}`);
+  const a = attributes(tag);
+  const n = (k) => Number(a[k] ?? 0) || 0;
+  return {
+    passed: n('passed'),
+    failed: n('failed') + n('error') + n('timeout') + n('aborted'),
+    skipped: Math.max(0, n('total') - n('executed')),
+  };
+}
+
+/** The summary of node:test, TAP (`# pass N`) or spec (`ℹ pass N`); the last one wins. */
+function parseNodeTestSummary(text) {
+  const last = (key) => {
+    const all = [...text.matchAll(new RegExp(`^\\s*(?:#|ℹ)\\s+${key}\\s+(\\d+)\\s*$`, 'gm'))];
+    return all.length ? Number(all[all.length - 1][1]) : undefined;
+  };
+  const passed = last('pass');
+  const failed = last('fail');
+  if (passed === undefined || failed === undefined) throw new Error('no "# pass N" / "# fail N" summary in the output');
+  return { passed, failed: failed + (last('cancelled') ?? 0), skipped: (last('skipped') ?? 0) + (last('todo') ?? 0) };
+}
+
+/** JUnit XML (pytest --junitxml): sums every <testsuite tests= failures= errors= skipped=>. */
+function parseJUnit(xml) {
+  const suites = [...xml.matchAll(/<testsuite\b[^>]*>/g)].map((m) => attributes(m[0]));
+  if (suites.length === 0) throw new Error('no <testsuite> in the JUnit file');
+  let passed = 0; let failed = 0; let skipped = 0;
+  for (const s of suites) {
+    const n = (k) => Number(s[k] ?? 0) || 0;
+    failed += n('failures') + n('errors');
+    skipped += n('skipped');
+    passed += n('tests') - n('failures') - n('errors') - n('skipped');
+  }
+  return { passed, failed, skipped };
+}
+
+/** $PYTHON, else the first python3 that can import pytest (pyenv's or Debian's), else python3. */
+function pythonWithPytest() {
+  if (process.env.PYTHON) return process.env.PYTHON;
+  const candidates = ['python3', '/usr/bin/python3', 'python'];
+  const can = (py, modules) => spawnSync(py, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
+  return candidates.find((py) => can(py, 'pytest, jsonschema')) ?? candidates.find((py) => can(py, 'pytest')) ?? 'python3';
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let flags;
+try {
+  flags = parseFlags(process.argv.slice(2), { booleans: ['no-build', 'list', 'help'], multi: ['only'] });
+} catch (err) {
+  console.error(`test: ${err.message}`);
+  process.exit(2);
+}
+if (flags.help || flags.list) {
+  console.log('Usage: npm test [-- --only GROUP|SUITE[,...]] [-- --no-build]\n\nSuites (group: name — path):');
+  for (const s of SUITES) console.log(`  ${s.group}: ${s.name} — ${s.path}${existsSync(join(ROOT, s.path)) ? '' : ' (not there yet)'}`);
+  process.exit(0);
+}
+const only = (flags.only ?? []).flatMap((v) => v.split(/[,|\s]+/)).filter(Boolean);
+const unknown = only.filter((o) => !SUITES.some((s) => s.name === o || s.group === o));
+if (unknown.length) {
+  console.error(`test: unknown suite or group: ${unknown.join(', ')}. Known: ${[...new Set(SUITES.flatMap((s) => [s.group, s.name]))].join(', ')}`);
+  process.exit(2);
+}
+const selected = only.length ? SUITES.filter((s) => only.includes(s.name) || only.includes(s.group)) : SUITES;
+
+const rows = []; // { name, passed, failed, skipped, note, seconds }
+const banner = (text) => console.log(`\n━━ ${text}`);
+
+async function step(name, fn) {
+  try {
+    await fn();
+    return true;
+  } catch (err) {
+    console.log(`\n✗ ${name}: ${err.message}`);
+    rows.push({ name, passed: 0, failed: 1, note: `crashed: ${err.message.split('\n')[0]}` });
+    return false;
+  }
+}
+
+/** Project paths listed in the solution (forward slashes). */
+function solutionProjects() {
+  try {
+    return [...readFileSync(SOLUTION, 'utf8').matchAll(/"([^"]+\.csproj)"/g)].map((m) => m[1].replace(/\\/g, '/'));
+  } catch {
+    return [];
+  }
+}
+
+async function runSuite(suite) {
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 1000);
+  banner(`${suite.name}: ${suite.title}`);
+  suite.before?.();
+  const [command, args] = suite.command();
+  const result = await run(command, args, { capture: true, echo: true, env: suite.env, timeoutMs: suite.timeoutMs });
+  let counts;
+  let note;
+  try {
+    counts = suite.parse(result);
+    note = counts.note;
+  } catch (err) {
+    counts = { passed: 0, failed: 1 };
+    note = `crashed (exit code ${result.code}${result.signal ? `, ${result.signal}` : ''}): ${err.message}`;
+    if (result.code === 127) note = `crashed: could not run ${command} (${result.stderr.trim().split('\n').pop()})`;
+  }
+  if (!note && result.code !== 0 && counts.failed === 0 && !(suite.okExitCodes ?? []).includes(result.code)) {
+    counts.failed = 1;
+    note = `exited with code ${result.code} but reported no failed test`;
+  }
+  if (/timed out/.test(result.stderr.slice(-200))) note = `${note ? `${note}; ` : ''}timed out after ${suite.timeoutMs / MINUTE} min`;
+  const row = { name: suite.name, passed: counts.passed, failed: counts.failed, skipped: counts.skipped, note, seconds: seconds() };
+  rows.push(row);
+  console.log(`\n${row.failed ? '✗' : '✓'} ${suite.name}: ${row.passed} passed, ${row.failed} failed${row.skipped ? `, ${row.skipped} skipped` : ''} (${row.seconds} s)${note ? ` — ${note}` : ''}`);
+}
+
+async function main() {
+  const wallStart = Date.now();
+  mkdirSync(RESULTS, { recursive: true });
+  const present = [];
+  for (const suite of selected) {
+    if (existsSync(join(ROOT, suite.path))) present.push(suite);
+    else rows.push({ name: suite.name, passed: 0, failed: 0, note: `skipped: ${suite.path} does not exist`, skippedSuite: true });
+  }
+
+  if (present.some((s) => ['idp', 'node'].includes(s.group)) || present.length === 0) {
+    await step('npm install', () => ensureNodeModules());
+  }
+
+  let built = true;
+  if (present.some((s) => s.needsBuild) && !flags['no-build']) {
+    banner('dotnet build OAuthSidecar.sln -c Release');
+    built = await step('dotnet build', () => buildDotnet('Release'));
+  }
+  const inSolution = solutionProjects();
+
+  for (const suite of present) {
+    if (suite.needsBuild && !built) {
+      rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: the build failed' });
+      continue;
+    }
+    // A test project that is not in the solution yet is built on its own.
+    if (suite.project && !inSolution.includes(suite.project) && !flags['no-build']) {
+      banner(`dotnet build ${suite.project} -c Release (not in OAuthSidecar.sln)`);
+      const ok = await step(`${suite.name} build`, () => buildDotnet('Release', { project: join(ROOT, suite.project) }));
+      if (!ok) {
+        rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: its build failed' });
+        continue;
+      }
+    }
+    await runSuite(suite);
+  }
+
+  // Summary in SUITES order; steps that are not suites (npm install, the solution build) first.
+  const order = (r) => SUITES.findIndex((s) => r.name === s.name || r.name.startsWith(`${s.name} `));
+  rows.sort((x, y) => order(x) - order(y));
+  const passed = rows.reduce((n, r) => n + r.passed, 0);
+  const failed = rows.reduce((n, r) => n + r.failed, 0);
+  banner(`Summary (${Math.round((Date.now() - wallStart) / 1000)} s)`);
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) {
+    const counts = r.skippedSuite ? '—' : `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`;
+    console.log(`  ${r.failed ? '✗' : r.skippedSuite ? '·' : '✓'} ${r.name.padEnd(width)}  ${counts}${r.note ? `  (${r.note})` : ''}`);
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    console.error(`\n(${signal}: stopping the test runners)`);
+    killChildren(1000).finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    console.error(err?.stack ?? String(err));
+    console.log('0 passed, 1 failed');
+    process.exitCode = 1;
+  },
+);
