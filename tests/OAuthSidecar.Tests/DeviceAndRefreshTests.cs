@@ -9,7 +9,8 @@ public sealed class DeviceAndRefreshTests
     [Fact]
     public async Task Device_flow_polls_honours_slow_down_and_returns_tokens()
     {
-        IdpServer idp = await IdpServer.Shared;
+        // A provider of its own: the slow_down setting applies to the next pending poll of any device code.
+        await using IdpServer idp = await IdpServer.StartAsync(["--device-interval", "1"]);
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
         string client = await Sign.CreateNativeClientAsync(sidecar, idp);
 
