@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AOT_DIR, AOT_PATH, SIDECAR_PROJECT, buildDotnet, hasCommand, parseFlags, relative, run,
+  AOT_DIR, AOT_PATH, SIDECAR_PROJECT, buildDotnet, hasCommand, isOutOfDate, parseFlags, relative, run,
 } from './lib.mjs';
 
 let flags;
@@ -58,6 +58,9 @@ async function main() {
   if (blocker || !rid) {
     console.log(`\nSkipping the NativeAOT publish: ${blocker ?? `no NativeAOT runtime identifier for ${process.platform}/${process.arch}.`}`);
     console.log(`The JIT build is ready instead: dotnet ${relative(join(SIDECAR_PROJECT, 'bin', config, 'net10.0', 'oauth-sidecar.dll'))}`);
+    if (existsSync(AOT_PATH)) {
+      console.log(`(${relative(AOT_PATH)} from an earlier publish is left as it is${isOutOfDate(AOT_PATH) ? ', and it is older than the sources' : ''}; the demo prefers it unless you delete it.)`);
+    }
     return 0;
   }
 

@@ -16,6 +16,7 @@
 //
 // OAUTH_SIDECAR_PATH=/path/to/oauth-sidecar (or a .dll) chooses the sidecar to run.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import {
   DLL_PATH, buildDotnet, ensureNodeModules, findSidecar, isOutOfDate, parseFlags, redact, relative,
   killChildren, startIdp, tail, tokenPreview, prefixLines,
@@ -58,8 +59,8 @@ async function main() {
   } else if (sidecar.kind === 'aot' && isOutOfDate(sidecar.path)) {
     say(`Note: ${sidecar.label} is older than the sources (rebuild with \`npm run build -- --aot\`, or delete it to use the Release build).`);
   }
+  if (!existsSync(sidecar.path)) throw new DemoError(`${sidecar.label} does not exist; build it with \`npm run build\`.`);
   const { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError } = (await import('vscode-jsonrpc/node.js')).default;
-  state.ResponseError = ResponseError;
 
   // 2. The provider.
   const idp = await startIdp(['--device-interval', interactive ? '2' : '1'], { verbose });
@@ -82,7 +83,8 @@ async function main() {
   const refreshUpdates = [];
   const waiters = [];
   connection.onNotification('window/logMessage', ({ type, message }) => {
-    if (verbose) info(`[log ${['', 'error', 'warning', 'info', 'log', 'debug'][type] ?? type}] ${redact(message)}`);
+    // With --verbose the same records arrive on stderr; otherwise show errors and warnings only.
+    if (!verbose && (type === 1 || type === 2)) info(`[sidecar ${type === 1 ? 'error' : 'warning'}] ${redact(message)}`);
   });
   connection.onNotification('callbackReceived', ({ method, path }) => info(`… the loopback server got the redirect (${method} ${path})`));
   connection.onNotification('deviceFlowPending', ({ attempt, error, nextPollSeconds }) =>
@@ -92,7 +94,7 @@ async function main() {
   });
   connection.onNotification('refreshTokenUpdated', (params) => {
     refreshUpdates.push(params);
-    for (const w of waiters.splice(0)) w();
+    waiters.splice(0).filter((isDone) => !isDone()).forEach((w) => waiters.push(w));
   });
   connection.onNotification('refreshTokenRemoved', ({ reason }) => info(`… refresh token removed: ${reason}`));
   connection.onRequest('window/showDocument', async ({ uri }) => {
@@ -124,7 +126,12 @@ async function main() {
   const waitForRefreshUpdate = (count, ms) => new Promise((resolve) => {
     if (refreshUpdates.length >= count) return resolve(true);
     const timer = setTimeout(() => resolve(false), ms);
-    waiters.push(() => { if (refreshUpdates.length >= count) { clearTimeout(timer); resolve(true); } });
+    waiters.push(() => {
+      if (refreshUpdates.length < count) return false;
+      clearTimeout(timer);
+      resolve(true);
+      return true;
+    });
   });
 
   const init = await call('initialize', { clientInfo: { name: 'oauth-sidecar-demo', version: '1.0' } });

@@ -9,9 +9,10 @@
 // Suites live in SUITES below: a name, a group (for --only), the path that must exist, a command
 // and a parser that turns the run into { passed, failed }. A suite whose path does not exist is
 // skipped with a note, so suites can be listed before they are written.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   ROOT, SOLUTION, buildDotnet, ensureNodeModules, killChildren, parseFlags, run,
 } from './lib.mjs';
@@ -141,29 +142,11 @@ function pythonWithPytest() {
   return candidates.find((py) => can(py, 'pytest, jsonschema')) ?? candidates.find((py) => can(py, 'pytest')) ?? 'python3';
 }
 
+export { SUITES, parseTrx, parseNodeTestSummary, parseJUnit };
+
 // ---------------------------------------------------------------------------------------------
 
-let flags;
-try {
-  flags = parseFlags(process.argv.slice(2), { booleans: ['no-build', 'list', 'help'], multi: ['only'] });
-} catch (err) {
-  console.error(`test: ${err.message}`);
-  process.exit(2);
-}
-if (flags.help || flags.list) {
-  console.log('Usage: npm test [-- --only GROUP|SUITE[,...]] [-- --no-build]\n\nSuites (group: name — path):');
-  for (const s of SUITES) console.log(`  ${s.group}: ${s.name} — ${s.path}${existsSync(join(ROOT, s.path)) ? '' : ' (not there yet)'}`);
-  process.exit(0);
-}
-const only = (flags.only ?? []).flatMap((v) => v.split(/[,|\s]+/)).filter(Boolean);
-const unknown = only.filter((o) => !SUITES.some((s) => s.name === o || s.group === o));
-if (unknown.length) {
-  console.error(`test: unknown suite or group: ${unknown.join(', ')}. Known: ${[...new Set(SUITES.flatMap((s) => [s.group, s.name]))].join(', ')}`);
-  process.exit(2);
-}
-const selected = only.length ? SUITES.filter((s) => only.includes(s.name) || only.includes(s.group)) : SUITES;
-
-const rows = []; // { name, passed, failed, skipped, note, seconds }
+const rows = []; // { name, passed, failed, skipped, note, seconds, skippedSuite }
 const banner = (text) => console.log(`\n━━ ${text}`);
 
 async function step(name, fn) {
@@ -213,7 +196,7 @@ async function runSuite(suite) {
   console.log(`\n${row.failed ? '✗' : '✓'} ${suite.name}: ${row.passed} passed, ${row.failed} failed${row.skipped ? `, ${row.skipped} skipped` : ''} (${row.seconds} s)${note ? ` — ${note}` : ''}`);
 }
 
-async function main() {
+async function main(selected, { build = true } = {}) {
   const wallStart = Date.now();
   mkdirSync(RESULTS, { recursive: true });
   const present = [];
@@ -227,7 +210,7 @@ async function main() {
   }
 
   let built = true;
-  if (present.some((s) => s.needsBuild) && !flags['no-build']) {
+  if (present.some((s) => s.needsBuild) && build) {
     banner('dotnet build OAuthSidecar.sln -c Release');
     built = await step('dotnet build', () => buildDotnet('Release'));
   }
@@ -235,15 +218,15 @@ async function main() {
 
   for (const suite of present) {
     if (suite.needsBuild && !built) {
-      rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: the build failed' });
+      rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: the build failed', skippedSuite: true });
       continue;
     }
-    // A test project that is not in the solution yet is built on its own.
-    if (suite.project && !inSolution.includes(suite.project) && !flags['no-build']) {
+    // A test project that is not in the solution (yet) is built on its own.
+    if (suite.project && !inSolution.includes(suite.project) && build) {
       banner(`dotnet build ${suite.project} -c Release (not in OAuthSidecar.sln)`);
       const ok = await step(`${suite.name} build`, () => buildDotnet('Release', { project: join(ROOT, suite.project) }));
       if (!ok) {
-        rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: its build failed' });
+        rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: its build failed', skippedSuite: true });
         continue;
       }
     }
@@ -265,18 +248,44 @@ async function main() {
   return failed > 0 ? 1 : 0;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    console.error(`\n(${signal}: stopping the test runners)`);
-    killChildren(1000).finally(() => process.exit(130));
-  });
+function cli() {
+  let flags;
+  try {
+    flags = parseFlags(process.argv.slice(2), { booleans: ['no-build', 'list', 'help'], multi: ['only'] });
+  } catch (err) {
+    console.error(`test: ${err.message}`);
+    process.exit(2);
+  }
+  if (flags.help || flags.list) {
+    console.log('Usage: npm test [-- --only GROUP|SUITE[,...]] [-- --no-build]\n\nSuites (group: name — path):');
+    for (const s of SUITES) console.log(`  ${s.group}: ${s.name} — ${s.path}${existsSync(join(ROOT, s.path)) ? '' : ' (not there yet)'}`);
+    process.exit(0);
+  }
+  const only = (flags.only ?? []).flatMap((v) => v.split(/[,|\s]+/)).filter(Boolean);
+  const unknown = only.filter((o) => !SUITES.some((s) => s.name === o || s.group === o));
+  if (unknown.length) {
+    const known = [...new Set(SUITES.flatMap((s) => [s.group, s.name]))];
+    console.error(`test: unknown suite or group: ${unknown.join(', ')}. Known: ${known.join(', ')}`);
+    process.exit(2);
+  }
+  const selected = only.length ? SUITES.filter((s) => only.includes(s.name) || only.includes(s.group)) : SUITES;
+
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      console.error(`\n(${signal}: stopping the test runners)`);
+      killChildren(1000).finally(() => process.exit(130));
+    });
+  }
+
+  main(selected, { build: !flags['no-build'] }).then(
+    (code) => { process.exitCode = code; },
+    (err) => {
+      console.error(err?.stack ?? String(err));
+      console.log('0 passed, 1 failed');
+      process.exitCode = 1;
+    },
+  );
 }
 
-main().then(
-  (code) => { process.exitCode = code; },
-  (err) => {
-    console.error(err?.stack ?? String(err));
-    console.log('0 passed, 1 failed');
-    process.exitCode = 1;
-  },
-);
+// Run as a program (node scripts/test.mjs); imported, it only provides SUITES and the parsers.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) cli();

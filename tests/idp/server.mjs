@@ -41,9 +41,6 @@ const idp = await startProvider({
   accessTokenTtl: integer(args['access-token-ttl'], 'access-token-ttl', 1),
 }).catch((err) => fail(`could not start: ${err.message}`));
 
-process.stdout.write(`${JSON.stringify({ issuer: idp.issuer, port: idp.port, control: idp.control })}\n`);
-console.error(`test-idp: listening on ${idp.issuer}`);
-
 let stopping = false;
 function stop(reason) {
   if (stopping) return;
@@ -59,3 +56,7 @@ if (!args['ignore-stdin']) {
   process.stdin.on('error', () => stop('stdin error'));
   process.stdin.resume();
 }
+
+// Announce only once the handlers are in place: a parent may send SIGTERM as soon as it reads the line.
+process.stdout.write(`${JSON.stringify({ issuer: idp.issuer, port: idp.port, control: idp.control })}\n`);
+console.error(`test-idp: listening on ${idp.issuer}`);
