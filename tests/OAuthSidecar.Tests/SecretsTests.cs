@@ -16,6 +16,7 @@ public sealed class SecretsTests
         string confidential = (await sidecar.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret", scopes = Sign.OpenIdScopes }))!.Str("clientHandle");
         secrets.Add("confidential-secret");
         JsonObject flow = await Sign.InitiateAsync(sidecar, confidential);
+        string codeChallenge = System.Web.HttpUtility.ParseQueryString(new Uri(flow.Str("authUri")).Query)["code_challenge"]!;
         await idp.AuthorizeAsync(flow.Str("authUri"));
         JsonNode callback = (await sidecar.CallAsync("waitForCallback", new { flowId = flow.Str("flowId") }))!;
         secrets.Add(callback["params"].Str("code"));
@@ -45,6 +46,13 @@ public sealed class SecretsTests
         foreach (string secret in secrets)
         {
             Assert.False(diagnostics.Contains(secret, StringComparison.Ordinal), $"A secret ({secret[..4]}…) was written to stderr or a notification.");
+        }
+
+        // The PKCE code verifier never leaves the process: no 43-character word written anywhere hashes to the challenge.
+        foreach (System.Text.RegularExpressions.Match word in System.Text.RegularExpressions.Regex.Matches(diagnostics, "(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"))
+        {
+            string challenge = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(word.Value))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            Assert.NotEqual(codeChallenge, challenge);
         }
     }
 }

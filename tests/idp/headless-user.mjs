@@ -1,8 +1,10 @@
-// The "headless user": plays an end-user's browser against the provider with plain HTTP (fetch,
-// a tiny cookie jar, regex-read forms; no JavaScript), then delivers the authorization response
-// to the client's loopback redirect URI itself.
+// The "headless user": plays an end-user's browser against the provider with plain HTTP(S)
+// (http-client.mjs, which trusts the test CA in TLS mode), a tiny cookie jar and regex-read forms
+// (no JavaScript), then delivers the authorization response to the client's loopback redirect URI
+// itself.
 import http from 'node:http';
 import https from 'node:https';
+import { httpRequest } from './http-client.mjs';
 
 const MAX_STEPS = 30;
 const TIMEOUT_MS = 10_000;
@@ -92,10 +94,12 @@ class CookieJar {
 // ---- the browser ----------------------------------------------------------------------------
 
 class Browser {
-  constructor(issuer, { login = 'alice', password = `${login}-password`, deny = false }) {
+  /** ca: the CA certificate(s) to trust when the provider is on https (TLS mode). */
+  constructor(issuer, { login = 'alice', password = `${login}-password`, deny = false }, { ca } = {}) {
     this.origin = new URL(issuer).origin;
     this.user = { login, password, deny: deny === true };
     this.jar = new CookieJar();
+    this.ca = ca;
   }
 
   /** One request to the provider; redirects are not followed. */
@@ -104,17 +108,13 @@ class Browser {
     const cookie = this.jar.header(url);
     if (cookie) headers.cookie = cookie;
     if (form) headers['content-type'] = FORM_TYPE;
-    const res = await fetch(url, {
-      method,
-      headers,
-      body: form && new URLSearchParams(form),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+    const res = await httpRequest(url, {
+      method, headers, body: form && new URLSearchParams(form), ca: this.ca, timeoutMs: TIMEOUT_MS,
     });
-    this.jar.store(url, res.headers.getSetCookie());
-    const location = res.status >= 300 && res.status < 400 && res.headers.get('location');
+    this.jar.store(url, res.setCookies);
+    const location = res.status >= 300 && res.status < 400 && res.headers.location;
     return {
-      url, method, status: res.status, location: location && new URL(location, url).href, html: await res.text(),
+      url, method, status: res.status, location: location && new URL(location, url).href, html: res.text,
     };
   }
 
@@ -194,8 +194,8 @@ function deliver({ url, method = 'GET', form }) {
 // ---- the two flows --------------------------------------------------------------------------
 
 /** Authorization code flow: see POST /__test/authorize in README.md. */
-export async function authorize(issuer, { url, deliver: shouldDeliver = true, ...user }) {
-  const browser = new Browser(issuer, user);
+export async function authorize(issuer, { url, deliver: shouldDeliver = true, ...user }, { ca } = {}) {
+  const browser = new Browser(issuer, user, { ca });
   const result = await browser.walk({ url }, (page, { forms }) => {
     // response_mode=form_post: an auto-submitting form aimed at the client.
     const post = forms.find((form) => form.method === 'POST' && new URL(form.action).origin !== browser.origin);
@@ -211,8 +211,8 @@ export async function authorize(issuer, { url, deliver: shouldDeliver = true, ..
 }
 
 /** Device flow, the user's side: see POST /__test/device in README.md. */
-export async function approveDevice(issuer, verificationUri, { userCode, ...user }) {
-  const browser = new Browser(issuer, user);
+export async function approveDevice(issuer, verificationUri, { userCode, ...user }, { ca } = {}) {
+  const browser = new Browser(issuer, user, { ca });
   let codeSubmitted = false;
   const result = await browser.walk({ url: verificationUri }, (page, { forms }) => {
     const input = forms.find((form) => form.id === 'op.deviceInputForm');

@@ -1,7 +1,9 @@
 // startProvider(): an oidc-provider 8 instance plus the /__test control API on one
-// 127.0.0.1 port. server.mjs is the command-line wrapper; Node tests import this directly.
+// 127.0.0.1 port (HTTP, or HTTPS in TLS mode). server.mjs is the command-line wrapper; Node tests
+// import this directly.
 import { createServer } from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer as createHttpsServer } from 'node:https';
+import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
 import { findAccount, scopeClaims } from './accounts.mjs';
@@ -12,6 +14,10 @@ import { devicePolling } from './device-polling.mjs';
 import { checkLogin, keepOfflineAccess } from './middleware.mjs';
 import { deviceFlowPages, renderError } from './pages.mjs';
 import { controlApi } from './control.mjs';
+import { fixture, fixturePath } from './fixtures.mjs';
+import { initialKeys, signingKeys } from './signing-keys.mjs';
+import { idTokenMutation } from './id-token-mutation.mjs';
+import { registerGrants } from './grants.mjs';
 
 /** oidc-provider's default endpoint paths, spelled out because the middleware needs them. */
 export const ROUTES = {
@@ -31,21 +37,19 @@ export const ROUTES = {
 
 const DAY = 24 * 60 * 60;
 
-/** Fresh signing keys for this run: RSA-2048 for RS256 (the default) and P-256 for ES256. */
-function signingKeys() {
-  const id = randomBytes(4).toString('hex');
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  return [
-    { ...rsa, kid: `rs256-${id}`, alg: 'RS256', use: 'sig' },
-    { ...ec, kid: `es256-${id}`, alg: 'ES256', use: 'sig' },
-  ];
-}
+/** What getResourceServerInfo answers for urn:sidecar:api: JWT access tokens. */
+const apiResourceServer = (settings) => ({
+  scope: API_SCOPES,
+  audience: API_RESOURCE,
+  accessTokenFormat: 'jwt',
+  accessTokenTTL: settings.accessTokenTtl,
+});
 
 function configuration(settings) {
   return {
     clients: clients.map(acceptableMetadata),
-    jwks: { keys: signingKeys() },
+    // Fresh keys on every start (signing-keys.mjs): RSA-2048 for RS256 (the default), P-256 for ES256.
+    jwks: { keys: initialKeys() },
     findAccount,
     claims: scopeClaims,
     scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read', 'api:write'],
@@ -88,12 +92,7 @@ function configuration(settings) {
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx, resource) => {
           if (resource !== API_RESOURCE) throw new errors.InvalidTarget(`unknown resource ${resource}`);
-          return {
-            scope: API_SCOPES,
-            audience: API_RESOURCE,
-            accessTokenFormat: 'jwt',
-            accessTokenTTL: settings.accessTokenTtl,
-          };
+          return apiResourceServer(settings);
         },
       },
     },
@@ -104,39 +103,61 @@ function configuration(settings) {
 
 /**
  * Starts the provider. Options: port (0 = any free port), deviceInterval (seconds, default 5),
- * accessTokenTtl (seconds, default 3600). Resolves to { issuer, port, control, close(), ... }.
+ * accessTokenTtl (seconds, default 3600), tls (serve HTTPS with fixtures/server.cert.pem, which
+ * fixtures/ca.cert.pem signed). Resolves to { issuer, port, control, close(), ... }; with tls also
+ * caFile (absolute path) and ca (its PEM text).
  */
-export async function startProvider({ port = 0, deviceInterval = 5, accessTokenTtl = 3600 } = {}) {
-  const settings = { slowDown: 0, deviceInterval, accessTokenTtl }; // changed by POST /__test/config
+export async function startProvider({
+  port = 0, deviceInterval = 5, accessTokenTtl = 3600, tls = false,
+} = {}) {
+  // Changed by POST /__test/config.
+  const settings = {
+    slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none',
+  };
   const stats = createStats();
+  const ca = tls ? fixture('ca.cert.pem') : undefined;
 
   // Listen first: the issuer needs the port the OS chose.
   let handle = (req, res) => res.writeHead(503).end();
-  const server = createServer((req, res) => handle(req, res));
+  const server = tls
+    ? createHttpsServer({ key: fixture('server.key.pem'), cert: fixture('server.cert.pem') }, (req, res) => handle(req, res))
+    : createServer((req, res) => handle(req, res));
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
 
   try {
     const provider = new Provider(issuer, configuration(settings));
+    const keys = signingKeys(provider);
+    // Before installLoopbackRule(), which builds the clients: their grant_types must be known by then.
+    registerGrants(provider, {
+      issuer,
+      tokenEndpoint: `${issuer}${ROUTES.token}`,
+      api: { resource: API_RESOURCE, scopes: new Set(API_SCOPES.split(' ')), info: () => apiResourceServer(settings) },
+    });
     await installLoopbackRule(provider, clients);
     // provider.use() puts these in front of oidc-provider's routes, the first one outermost.
     provider.use(countRequests(stats, ROUTES));
+    provider.use(idTokenMutation(settings, ROUTES, keys));
     provider.use(devicePolling(settings, ROUTES));
     provider.use(checkLogin());
     provider.use(keepOfflineAccess(ROUTES));
 
     const app = provider.callback();
-    const control = controlApi({ issuer, routes: ROUTES, settings, stats });
+    const control = controlApi({
+      issuer, routes: ROUTES, settings, stats, keys, ca,
+    });
     handle = (req, res) => (/^\/__test(\/|$|\?)/.test(req.url) ? control(req, res) : app(req, res));
 
     return {
       issuer,
       port: server.address().port,
       control: `${issuer}/__test`,
+      ...(tls ? { caFile: fixturePath('ca.cert.pem'), ca } : {}),
       provider,
+      keys,
       settings,
       stats,
       close: () => closeServer(server),

@@ -1,6 +1,7 @@
 // Command line: node tests/idp/server.mjs [--port N] [--device-interval S] [--access-token-ttl S]
-//                                         [--ignore-stdin]
-// Prints ONE JSON line on stdout once listening: {"issuer":...,"port":...,"control":...}.
+//                                         [--tls] [--ignore-stdin]
+// Prints ONE JSON line on stdout once listening: {"issuer":...,"port":...,"control":...}, plus
+// "caFile" with --tls (HTTPS with fixtures/server.cert.pem, signed by fixtures/ca.cert.pem).
 // Everything else goes to stderr. Exits on SIGTERM/SIGINT and when stdin reaches end-of-file
 // (so it dies with the test process that started it), unless --ignore-stdin is given.
 import { parseArgs } from 'node:util';
@@ -28,6 +29,7 @@ try {
       port: { type: 'string' },
       'device-interval': { type: 'string' },
       'access-token-ttl': { type: 'string' },
+      tls: { type: 'boolean' },
       'ignore-stdin': { type: 'boolean' },
     },
   }));
@@ -39,6 +41,7 @@ const idp = await startProvider({
   port: integer(args.port, 'port', 0),
   deviceInterval: integer(args['device-interval'], 'device-interval', 0),
   accessTokenTtl: integer(args['access-token-ttl'], 'access-token-ttl', 1),
+  tls: args.tls === true,
 }).catch((err) => fail(`could not start: ${err.message}`));
 
 let stopping = false;
@@ -58,5 +61,7 @@ if (!args['ignore-stdin']) {
 }
 
 // Announce only once the handlers are in place: a parent may send SIGTERM as soon as it reads the line.
-process.stdout.write(`${JSON.stringify({ issuer: idp.issuer, port: idp.port, control: idp.control })}\n`);
+const ready = { issuer: idp.issuer, port: idp.port, control: idp.control };
+if (idp.caFile) ready.caFile = idp.caFile;
+process.stdout.write(`${JSON.stringify(ready)}\n`);
 console.error(`test-idp: listening on ${idp.issuer}`);

@@ -1,6 +1,8 @@
 // Shared pieces of the test IdP's own tests.
 import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
+import { createLocalJWKSet } from 'jose';
+import { httpRequest } from './http-client.mjs';
 
 /** A stand-in for the sidecar's loopback server: records each request, answers 200. */
 export async function loopbackServer() {
@@ -62,3 +64,19 @@ export async function postForm(idp, path, params, { basic } = {}) {
 
 /** The payload of a JWT, unverified. */
 export const jwtPayload = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+
+/** A Basic authorization header value. */
+export const basicAuth = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+/** The provider's JWKS, fetched now: { keys: [...] }. */
+export async function fetchJwks(idp) {
+  return JSON.parse((await httpRequest(`${idp.issuer}/jwks`, { ca: idp.ca })).text);
+}
+
+/** The provider's JWKS as a jose key resolver (fetched now; fetch it again after a rotation). */
+export async function providerKeys(idp) {
+  return createLocalJWKSet(await fetchJwks(idp));
+}
+
+/** The protected header of a JWT, unverified. */
+export const jwtHeader = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString());

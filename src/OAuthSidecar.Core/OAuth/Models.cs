@@ -55,6 +55,9 @@ public sealed class ClientRegistration
     /// <summary>Gets a ready-made client assertion (RFC 7521 §4.2) for <c>private_key_jwt</c>.</summary>
     public string? ClientAssertion { get; init; }
 
+    /// <summary>Gets the private key that signs a fresh client assertion per request (<c>private_key_jwt</c>, RFC 7523 §2.2).</summary>
+    public ClientAssertionKey? AssertionKey { get; init; }
+
     /// <summary>Gets the token endpoint authentication method; when <see langword="null"/>, <c>client_secret_basic</c> with a secret, else <c>none</c>.</summary>
     public TokenEndpointAuthMethod? AuthMethod { get; init; }
 
@@ -88,10 +91,13 @@ public sealed class ClientRegistration
     /// <summary>Gets a value indicating whether server certificates are not verified (flytekit <c>verify=False</c>; for development only).</summary>
     public bool InsecureSkipVerify { get; init; }
 
+    /// <summary>Gets the pages the loopback server shows after this client's callbacks (flytekit <c>EndpointMetadata</c>).</summary>
+    public Loopback.CallbackPages? Pages { get; init; }
+
     /// <summary>Gets the effective authentication method.</summary>
     public TokenEndpointAuthMethod EffectiveAuthMethod =>
         this.AuthMethod ?? (this.ClientSecret is not null ? TokenEndpointAuthMethod.ClientSecretBasic
-            : this.ClientAssertion is not null ? TokenEndpointAuthMethod.PrivateKeyJwt
+            : this.ClientAssertion is not null || this.AssertionKey is not null ? TokenEndpointAuthMethod.PrivateKeyJwt
             : TokenEndpointAuthMethod.None);
 }
 

@@ -33,7 +33,14 @@ public sealed class OAuthClient : IDisposable
         "code_verifier", "refresh_token", "device_code", "scope", "username", "password", "assertion",
     };
 
+    /// <summary>The JWT bearer grant type (RFC 7523 §2.1).</summary>
+    public const string JwtBearerGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+    /// <summary>The SAML 2.0 bearer grant type (RFC 7522 §2.1).</summary>
+    public const string Saml2BearerGrantType = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+
     private readonly HttpClient http;
+    private readonly IdTokenValidator idTokens;
     private readonly SecretRedactor redactor;
     private readonly ILogger logger;
     private readonly TimeProvider timeProvider;
@@ -46,9 +53,11 @@ public sealed class OAuthClient : IDisposable
     /// <param name="redactor">Learns every secret this client handles.</param>
     /// <param name="logger">Diagnostics (never secrets).</param>
     /// <param name="timeProvider">The clock for <see cref="TokenSet.ExpiresAt"/>.</param>
+    /// <param name="idTokens">Validates every id_token received.</param>
     /// <exception cref="InvalidOptionException">An extra parameter would override a standard one.</exception>
-    public OAuthClient(string handle, ClientRegistration registration, ServerConfiguration server, HttpClient http, SecretRedactor redactor, ILogger logger, TimeProvider timeProvider)
+    public OAuthClient(string handle, ClientRegistration registration, ServerConfiguration server, HttpClient http, SecretRedactor redactor, ILogger logger, TimeProvider timeProvider, IdTokenValidator idTokens)
     {
+        this.idTokens = idTokens;
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(redactor);
         this.Handle = handle;
@@ -132,10 +141,12 @@ public sealed class OAuthClient : IDisposable
     /// <param name="redirectUri">The redirect URI sent in the authorization request.</param>
     /// <param name="codeVerifier">The PKCE code verifier, if PKCE was used.</param>
     /// <param name="scopes">The scopes that were requested (reported when the response has no <c>scope</c>).</param>
+    /// <param name="nonce">The nonce sent in the authorization request, checked in the id_token; <see langword="null"/> when none was sent.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens or the server's error.</returns>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
+    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, string? nonce, CancellationToken cancellationToken)
     {
         this.redactor.Register(code);
         this.redactor.Register(codeVerifier);
@@ -146,7 +157,7 @@ public sealed class OAuthClient : IDisposable
             CodeVerifier = codeVerifier,
         };
         this.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
-        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), cancellationToken);
+        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), nonce, cancellationToken);
     }
 
     /// <summary>Asks for a device code (RFC 8628 §3.1–3.2).</summary>
@@ -189,7 +200,7 @@ public sealed class OAuthClient : IDisposable
     {
         var request = new DeviceTokenRequest { DeviceCode = deviceCode };
         this.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
-        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), cancellationToken);
+        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, cancellationToken);
     }
 
     /// <summary>Redeems a refresh token (RFC 6749 §6).</summary>
@@ -207,7 +218,69 @@ public sealed class OAuthClient : IDisposable
             Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null,
         };
         this.Prepare(request, this.Registration.ExtraRefreshParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestRefreshTokenAsync(r, c), cancellationToken);
+        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, cancellationToken);
+    }
+
+    /// <summary>The client credentials grant (RFC 6749 §4.4), optionally for a resource (RFC 8707).</summary>
+    /// <param name="scopes">The scopes.</param>
+    /// <param name="resource">The resource indicator, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public Task<TokenOutcome> ClientCredentialsAsync(IReadOnlyList<string> scopes, string? resource, CancellationToken cancellationToken)
+    {
+        var request = new ClientCredentialsTokenRequest { Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null };
+        if (resource is not null)
+        {
+            request.Resource.Add(resource);
+        }
+
+        this.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
+        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestClientCredentialsTokenAsync(r, c), null, cancellationToken);
+    }
+
+    /// <summary>The resource owner password credentials grant (RFC 6749 §4.3).</summary>
+    /// <param name="username">The user name.</param>
+    /// <param name="password">The password (a secret: never logged).</param>
+    /// <param name="scopes">The scopes.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public Task<TokenOutcome> PasswordAsync(string username, string password, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    {
+        this.redactor.Register(password);
+        var request = new PasswordTokenRequest { UserName = username, Password = password, Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null };
+        this.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
+        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestPasswordTokenAsync(r, c), null, cancellationToken);
+    }
+
+    /// <summary>
+    /// An assertion grant (RFC 7521 §4.1): <c>jwt-bearer</c> (RFC 7523) or <c>saml2-bearer</c> (RFC 7522). A SAML
+    /// assertion given as XML is base64url-encoded first, as MSAL does; an already encoded one is sent as is.
+    /// </summary>
+    /// <param name="assertion">The assertion.</param>
+    /// <param name="grantType">The grant type URN.</param>
+    /// <param name="scopes">The scopes.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public Task<TokenOutcome> AssertionAsync(string assertion, string grantType, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(assertion);
+        string encoded = grantType == Saml2BearerGrantType && assertion.TrimStart().StartsWith('<')
+            ? Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(assertion))
+            : assertion;
+        this.redactor.Register(assertion);
+        this.redactor.Register(encoded);
+        var request = new TokenRequest { GrantType = grantType };
+        request.Parameters.Add("assertion", encoded);
+        if (scopes.Count > 0)
+        {
+            request.Parameters.Add("scope", string.Join(' ', scopes));
+        }
+
+        this.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
+        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestTokenAsync(r, c), null, cancellationToken);
     }
 
     /// <summary>Disposes the HTTP client.</summary>
@@ -272,7 +345,6 @@ public sealed class OAuthClient : IDisposable
     {
         request.Address = this.Server.TokenEndpoint;
         request.ClientId = this.Registration.ClientId;
-        request.Headers.Accept.ParseAdd("application/json");
         foreach (KeyValuePair<string, string> header in this.Registration.Headers)
         {
             request.Headers.TryAddWithoutValidation(header.Key, header.Value);
@@ -287,6 +359,12 @@ public sealed class OAuthClient : IDisposable
                 break;
             case TokenEndpointAuthMethod.ClientSecretPost:
                 request.ClientSecret = this.Registration.ClientSecret;
+                request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
+                break;
+            case TokenEndpointAuthMethod.PrivateKeyJwt when this.Registration.AssertionKey is { } key:
+                string signed = key.CreateAssertion(this.Registration.ClientId, this.Server.TokenEndpoint, this.timeProvider.GetUtcNow());
+                this.redactor.Register(signed);
+                request.ClientAssertion = new ClientAssertion { Type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", Value = signed };
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 break;
             case TokenEndpointAuthMethod.PrivateKeyJwt when this.Registration.ClientAssertion is { } assertion:
@@ -320,7 +398,7 @@ public sealed class OAuthClient : IDisposable
         }
     }
 
-    private async Task<TokenOutcome> SendTokenRequestAsync<TRequest>(TRequest request, IReadOnlyList<string> scopes, Func<HttpClient, TRequest, CancellationToken, Task<TokenResponse>> send, CancellationToken cancellationToken)
+    private async Task<TokenOutcome> SendTokenRequestAsync<TRequest>(TRequest request, IReadOnlyList<string> scopes, Func<HttpClient, TRequest, CancellationToken, Task<TokenResponse>> send, string? nonce, CancellationToken cancellationToken)
         where TRequest : ProtocolRequest
     {
         string endpoint = request.Address!;
@@ -340,7 +418,9 @@ public sealed class OAuthClient : IDisposable
         this.redactor.Register(response.IdentityToken);
         long now = this.timeProvider.GetUtcNow().ToUnixTimeSeconds();
         long? expiresIn = response.ExpiresIn > 0 ? response.ExpiresIn : null;
-        JsonElement? claims = response.IdentityToken is { } idToken ? DecodeJwtPayload(idToken) : null;
+        JsonElement? claims = response.IdentityToken is { } idToken
+            ? await this.idTokens.ValidateAsync(idToken, this.Server, this.Registration.ClientId, nonce, this.http, cancellationToken).ConfigureAwait(false)
+            : null;
         string? account = claims is { } c && c.TryGetProperty("sub", out JsonElement sub) && sub.ValueKind == JsonValueKind.String ? sub.GetString() : null;
         return TokenOutcome.Success(new TokenSet
         {
@@ -370,7 +450,7 @@ public sealed class OAuthClient : IDisposable
             throw new ServerUnreachableException(endpoint, null, $"The authorization server did not answer within {this.Registration.TimeoutSeconds:0.###} s ({endpoint}). Check the network or raise timeoutSeconds.", ex);
         }
 
-        if (response.IsError && response.ErrorType != ResponseErrorType.Protocol)
+        if (response.IsError && response.ErrorType != ResponseErrorType.Protocol && !IsOAuthErrorBody(response))
         {
             int? status = response.HttpResponse is null ? null : (int)response.HttpStatusCode;
             string reason = response.ErrorType switch
@@ -400,10 +480,19 @@ public sealed class OAuthClient : IDisposable
         return response;
     }
 
+    // RFC 6749 §5.2: invalid_client may come as HTTP 401 with an OAuth error body; it is still the server's answer.
+    private static bool IsOAuthErrorBody(ProtocolResponse response) =>
+        response.HttpResponse is not null && (int)response.HttpStatusCode is >= 400 and < 500 && OAuthErrorCode(response) is not null;
+
+    private static string? OAuthErrorCode(ProtocolResponse response) =>
+        response.Json is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.String
+            ? error.GetString()
+            : null;
+
     private OAuthError ToOAuthError(ProtocolResponse response, string endpoint)
     {
         var error = new OAuthError(
-            response.Error ?? "invalid_response",
+            OAuthErrorCode(response) ?? response.Error ?? "invalid_response",
             response.TryGet("error_description"),
             response.TryGet("error_uri"),
             response.HttpResponse is null ? null : (int)response.HttpStatusCode);

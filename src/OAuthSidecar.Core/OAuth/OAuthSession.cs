@@ -81,6 +81,7 @@ public sealed class OAuthSession : IAsyncDisposable
     private readonly SessionOptions options;
     private readonly ILogger logger;
     private readonly DiscoveryService discovery;
+    private readonly IdTokenValidator idTokens;
     private readonly Lazy<LoopbackHub> hub;
     private int disposed;
 
@@ -92,6 +93,7 @@ public sealed class OAuthSession : IAsyncDisposable
         this.options = options;
         this.logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
         this.discovery = new DiscoveryService(this.logger, options.TimeProvider);
+        this.idTokens = new IdTokenValidator(options.TimeProvider);
         this.hub = new Lazy<LoopbackHub>(() => new LoopbackHub(options.LoggerFactory, options.TimeProvider), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -157,7 +159,7 @@ public sealed class OAuthSession : IAsyncDisposable
             }
 
             string handle = "c_" + ProtocolRandom.Create(12);
-            var client = new OAuthClient(handle, registration, configuration, http, this.options.Redactor, this.logger, this.options.TimeProvider);
+            var client = new OAuthClient(handle, registration, configuration, http, this.options.Redactor, this.logger, this.options.TimeProvider, this.idTokens);
             this.clients[handle] = client;
             this.logger.LogInformation("Client {ClientId} registered for {Issuer}.", registration.ClientId, configuration.Issuer ?? configuration.TokenEndpoint);
             return client;
@@ -229,7 +231,7 @@ public sealed class OAuthSession : IAsyncDisposable
         string verifier = Pkce.CreateCodeVerifier();
         this.options.Redactor.Register(verifier);
         string flowId = "f_" + ProtocolRandom.Create(12);
-        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, flowOptions.Pages ?? CallbackPages.Default, this.options.Events)
+        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, flowOptions.Pages ?? client.Registration.Pages ?? CallbackPages.Default, this.options.Events)
         {
             Path = string.IsNullOrEmpty(redirectUri.AbsolutePath) ? "/" : redirectUri.AbsolutePath,
         };
@@ -389,22 +391,21 @@ public sealed class OAuthSession : IAsyncDisposable
         TokenOutcome outcome;
         try
         {
-            outcome = await client.RedeemCodeAsync(code, flow.RedirectUri, flow.CodeVerifier, flow.Scopes, cancellationToken).ConfigureAwait(false);
+            outcome = await client.RedeemCodeAsync(code, flow.RedirectUri, flow.CodeVerifier, flow.Scopes, flow.Nonce, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ServerUnreachableException or OperationCanceledException)
         {
             this.flows.TryAdd(flowId, flow); // the code may still be redeemable: let the caller retry
             throw;
         }
-
-        await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: true).ConfigureAwait(false);
-        if (outcome.Tokens is { } tokens)
+        catch (InvalidIdTokenException)
         {
-            CheckNonce(tokens, flow.Nonce);
-            this.options.Events.TokensObtained(client.Handle, flowId, "authorization_code", tokens.Scopes, tokens.ExpiresAt);
+            await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: true).ConfigureAwait(false);
+            throw;
         }
 
-        return outcome;
+        await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: true).ConfigureAwait(false);
+        return this.Report(client, flowId, "authorization_code", outcome);
     }
 
     /// <summary>Ends a flow: its waiters fail with -32800 and its listener closes when no other flow uses it.</summary>
@@ -487,12 +488,7 @@ public sealed class OAuthSession : IAsyncDisposable
             }
 
             await this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: false).ConfigureAwait(false);
-            if (outcome.Tokens is { } tokens)
-            {
-                this.options.Events.TokensObtained(flow.Client.Handle, flowId, OAuthClient.DeviceCodeGrantType, tokens.Scopes, tokens.ExpiresAt);
-            }
-
-            return outcome;
+            return this.Report(flow.Client, flowId, OAuthClient.DeviceCodeGrantType, outcome);
         }
     }
 
@@ -524,7 +520,7 @@ public sealed class OAuthSession : IAsyncDisposable
                 this.options.Events.RefreshTokenUpdated(client.Handle, tokens.Account, rotated);
             }
 
-            this.options.Events.TokensObtained(client.Handle, null, "refresh_token", tokens.Scopes, tokens.ExpiresAt);
+            this.Report(client, null, "refresh_token", outcome);
         }
         else if (outcome.Error is { Error: "invalid_grant" } error)
         {
@@ -532,6 +528,140 @@ public sealed class OAuthSession : IAsyncDisposable
         }
 
         return outcome;
+    }
+
+    /// <summary>Builds an authorization request URI without PKCE or state keeping (MSAL's low-level builder).</summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="request">The request parameters; pass <c>code_challenge</c> in extra parameters to manage PKCE yourself.</param>
+    /// <returns>The URI.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="InvalidOptionException">An extra parameter overrides a standard one, or no authorization endpoint.</exception>
+    public string BuildAuthRequestUri(string clientHandle, AuthorizeRequest request) => this.GetClient(clientHandle).BuildAuthorizeUrl(request);
+
+    /// <summary>Redeems an authorization code obtained elsewhere (RFC 6749 §4.1.3), with an optional PKCE verifier.</summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="code">The authorization code.</param>
+    /// <param name="redirectUri">The redirect URI of the authorization request.</param>
+    /// <param name="codeVerifier">The PKCE code verifier, when the caller managed PKCE.</param>
+    /// <param name="nonce">The nonce to check in the id_token, when one was sent.</param>
+    /// <param name="scopes">The requested scopes (reported when the response has none).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
+    public async Task<TokenOutcome> ObtainTokenByAuthorizationCodeAsync(string clientHandle, string code, string? redirectUri, string? codeVerifier, string? nonce, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
+    {
+        OAuthClient client = this.GetClient(clientHandle);
+        if (string.IsNullOrEmpty(code))
+        {
+            throw new InvalidOptionException("code", "code is required: the authorization code from the redirect.");
+        }
+
+        TokenOutcome outcome = await client.RedeemCodeAsync(code, redirectUri, codeVerifier, client.EffectiveScopes(scopes), nonce, cancellationToken).ConfigureAwait(false);
+        return this.Report(client, null, "authorization_code", outcome);
+    }
+
+    /// <summary>
+    /// The whole browser sign-in in one call: starts the flow, opens the browser through <paramref name="openBrowser"/>,
+    /// waits for the callback and redeems it. The flow ends whatever happens.
+    /// </summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="flowOptions">As for <see cref="InitiateAuthCodeFlowAsync"/>.</param>
+    /// <param name="openBrowser">Opens the authorization URI, or <see langword="null"/> to leave that to the caller.</param>
+    /// <param name="cancellationToken">Cancels the sign-in.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="FlowTimeoutException">No callback before the flow's lifetime ran out.</exception>
+    public async Task<TokenOutcome> ObtainTokenByBrowserAsync(string clientHandle, AuthCodeFlowOptions flowOptions, Func<AuthCodeFlow, Task>? openBrowser, CancellationToken cancellationToken)
+    {
+        AuthCodeFlow flow = await this.InitiateAuthCodeFlowAsync(clientHandle, flowOptions, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (openBrowser is not null)
+            {
+                await openBrowser(flow).ConfigureAwait(false);
+            }
+
+            return await this.ObtainTokenByAuthCodeFlowAsync(flow.FlowId, null, null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (this.flows.ContainsKey(flow.FlowId))
+            {
+                await this.EndFlowAsync(flow, new FlowCancelledException(flow.FlowId), linger: true).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The client credentials grant (RFC 6749 §4.4).</summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="scopes">The scopes; the client's defaults when empty.</param>
+    /// <param name="resource">An RFC 8707 resource indicator, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public async Task<TokenOutcome> ObtainTokenForClientAsync(string clientHandle, IReadOnlyList<string>? scopes, string? resource, CancellationToken cancellationToken)
+    {
+        OAuthClient client = this.GetClient(clientHandle);
+        TokenOutcome outcome = await client.ClientCredentialsAsync(client.EffectiveScopes(scopes), resource, cancellationToken).ConfigureAwait(false);
+        return this.Report(client, null, "client_credentials", outcome);
+    }
+
+    /// <summary>The resource owner password credentials grant (RFC 6749 §4.3).</summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="username">The user name.</param>
+    /// <param name="password">The password.</param>
+    /// <param name="scopes">The scopes; the client's defaults when empty.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="InvalidOptionException">An empty user name or password.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public async Task<TokenOutcome> ObtainTokenByUsernamePasswordAsync(string clientHandle, string username, string password, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
+    {
+        OAuthClient client = this.GetClient(clientHandle);
+        this.options.Redactor.Register(password);
+        if (string.IsNullOrEmpty(username))
+        {
+            throw new InvalidOptionException("username", "username is required.");
+        }
+
+        if (string.IsNullOrEmpty(password))
+        {
+            throw new InvalidOptionException("password", "password is required.");
+        }
+
+        TokenOutcome outcome = await client.PasswordAsync(username, password, client.EffectiveScopes(scopes), cancellationToken).ConfigureAwait(false);
+        return this.Report(client, null, "password", outcome);
+    }
+
+    /// <summary>An assertion grant (RFC 7521): <c>jwt-bearer</c> (RFC 7523) or <c>saml2-bearer</c> (RFC 7522).</summary>
+    /// <param name="clientHandle">The client.</param>
+    /// <param name="assertion">The JWT, or the SAML assertion (XML, or already base64url-encoded).</param>
+    /// <param name="grantType">The grant type URN.</param>
+    /// <param name="scopes">The scopes; the client's defaults when empty.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens or the server's error.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    /// <exception cref="InvalidOptionException">An empty assertion or an unsupported grant type.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public async Task<TokenOutcome> ObtainTokenByAssertionAsync(string clientHandle, string assertion, string grantType, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
+    {
+        OAuthClient client = this.GetClient(clientHandle);
+        this.options.Redactor.Register(assertion);
+        if (string.IsNullOrEmpty(assertion))
+        {
+            throw new InvalidOptionException("assertion", "assertion is required.");
+        }
+
+        if (grantType is not (OAuthClient.JwtBearerGrantType or OAuthClient.Saml2BearerGrantType))
+        {
+            throw new InvalidOptionException("grantType", $"grantType must be {OAuthClient.JwtBearerGrantType} or {OAuthClient.Saml2BearerGrantType}.");
+        }
+
+        TokenOutcome outcome = await client.AssertionAsync(assertion, grantType, client.EffectiveScopes(scopes), cancellationToken).ConfigureAwait(false);
+        return this.Report(client, null, grantType, outcome);
     }
 
     /// <summary>Ends every flow and closes every listener and client (process exit).</summary>
@@ -599,17 +729,14 @@ public sealed class OAuthSession : IAsyncDisposable
         return IPAddress.TryParse(host, out IPAddress? address) && (IPAddress.IsLoopback(address) || allowNonLoopback);
     }
 
-    private static void CheckNonce(TokenSet tokens, string? nonce)
+    private TokenOutcome Report(OAuthClient client, string? flowId, string grantType, TokenOutcome outcome)
     {
-        if (nonce is null || tokens.IdTokenClaims is not { } claims)
+        if (outcome.Tokens is { } tokens)
         {
-            return;
+            this.options.Events.TokensObtained(client.Handle, flowId, grantType, tokens.Scopes, tokens.ExpiresAt);
         }
 
-        if (!claims.TryGetProperty("nonce", out JsonElement value) || value.ValueKind != JsonValueKind.String || value.GetString() != nonce)
-        {
-            throw new InvalidIdTokenException("The id_token's nonce does not match the one sent in the authorization request (OpenID Connect Core §3.1.3.7): the token may be replayed.");
-        }
+        return outcome;
     }
 
     private static UnknownHandleException UnknownFlow(string flowId) =>

@@ -90,6 +90,55 @@ public partial interface ISidecarRpc
     [JsonRpcMethod("obtainTokenByDeviceFlow", UseSingleObjectParameterDeserialization = true)]
     Task<TokenResult> ObtainTokenByDeviceFlowAsync(ObtainTokenByDeviceFlowParams parameters, CancellationToken cancellationToken);
 
+    /// <summary><c>buildAuthRequestUri</c>: builds an authorization request URI (MSAL's builder: no PKCE, no state kept).</summary>
+    /// <param name="parameters">The request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The URI.</returns>
+    [JsonRpcMethod("buildAuthRequestUri", UseSingleObjectParameterDeserialization = true)]
+    Task<BuildAuthRequestUriResult> BuildAuthRequestUriAsync(BuildAuthRequestUriParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>parseAuthResponse</c>: parses a redirect URL, query string or parameter object, checking <c>state</c> when given.</summary>
+    /// <param name="parameters">The response.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The parsed response.</returns>
+    [JsonRpcMethod("parseAuthResponse", UseSingleObjectParameterDeserialization = true)]
+    Task<ParseAuthResponseResult> ParseAuthResponseAsync(ParseAuthResponseParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>obtainTokenByAuthorizationCode</c>: redeems a code obtained elsewhere (RFC 6749 §4.1.3).</summary>
+    /// <param name="parameters">The code and its context.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("obtainTokenByAuthorizationCode", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> ObtainTokenByAuthorizationCodeAsync(ObtainTokenByAuthorizationCodeParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>obtainTokenByBrowser</c>: initiate, open the browser, wait, redeem — one call.</summary>
+    /// <param name="parameters">As <c>initiateAuthCodeFlow</c>.</param>
+    /// <param name="cancellationToken">Cancels the sign-in (the flow ends).</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("obtainTokenByBrowser", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> ObtainTokenByBrowserAsync(InitiateAuthCodeFlowParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>obtainTokenForClient</c>: the client credentials grant (RFC 6749 §4.4).</summary>
+    /// <param name="parameters">The client, scopes and resource.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("obtainTokenForClient", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> ObtainTokenForClientAsync(ObtainTokenForClientParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>obtainTokenByUsernamePassword</c>: the password grant (RFC 6749 §4.3).</summary>
+    /// <param name="parameters">The client and the user's credentials.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("obtainTokenByUsernamePassword", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> ObtainTokenByUsernamePasswordAsync(ObtainTokenByUsernamePasswordParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>obtainTokenByAssertion</c>: the JWT (RFC 7523) or SAML 2.0 (RFC 7522) bearer grant.</summary>
+    /// <param name="parameters">The client, assertion and grant type.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens.</returns>
+    [JsonRpcMethod("obtainTokenByAssertion", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> ObtainTokenByAssertionAsync(ObtainTokenByAssertionParams parameters, CancellationToken cancellationToken);
+
     /// <summary><c>refresh</c>: redeems a refresh token (RFC 6749 §6).</summary>
     /// <param name="parameters">The client and refresh token.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

@@ -50,7 +50,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             ProtocolVersion = ProtocolVersion,
             Capabilities = new ServerCapabilities
             {
-                GrantTypes = ["authorization_code", "refresh_token", OAuthClient.DeviceCodeGrantType],
+                GrantTypes = ["authorization_code", "refresh_token", OAuthClient.DeviceCodeGrantType, "client_credentials", "password", OAuthClient.JwtBearerGrantType, OAuthClient.Saml2BearerGrantType],
                 CallbackSchemes = ["http", "https"],
                 Storage = [],
             },
@@ -80,6 +80,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             ClientId = parameters.ClientId,
             ClientSecret = parameters.ClientSecret,
             ClientAssertion = parameters.ClientAssertion,
+            AssertionKey = LoadPrivateKey(parameters.PrivateKey),
             AuthMethod = ParseAuthMethod(parameters.TokenEndpointAuthMethod),
             Scopes = parameters.Scopes ?? [],
             Audience = parameters.Audience,
@@ -91,6 +92,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             TimeoutSeconds = parameters.TimeoutSeconds ?? 30,
             CaBundlePath = parameters.Tls?.CaBundlePath,
             InsecureSkipVerify = parameters.Tls?.InsecureSkipVerify ?? false,
+            Pages = parameters.Pages is { } pages ? CallbackPages.Load(pages.SuccessHtmlPath, pages.ErrorHtmlPath, pages.SuccessHtml, pages.ErrorHtml, this.logger) : null,
         };
         if (registration.InsecureSkipVerify)
         {
@@ -125,30 +127,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     public async Task<InitiateAuthCodeFlowResult> InitiateAuthCodeFlowAsync(InitiateAuthCodeFlowParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (parameters.ResponseMode is not (null or "query" or "form_post"))
-        {
-            throw new InvalidOptionException("responseMode", "responseMode must be 'query' or 'form_post' (the loopback server accepts both).");
-        }
-
-        CallbackTls? tls = parameters.Callback?.Tls;
-        AuthCodeFlow flow = await this.session.InitiateAuthCodeFlowAsync(
-            parameters.ClientHandle,
-            new AuthCodeFlowOptions
-            {
-                Scopes = parameters.Scopes,
-                RedirectUri = parameters.RedirectUri,
-                State = parameters.State,
-                LoginHint = parameters.LoginHint,
-                Prompt = parameters.Prompt,
-                ResponseMode = parameters.ResponseMode,
-                ExtraParams = parameters.ExtraParams,
-                CertFile = tls?.Adhoc == true ? null : tls?.CertFile,
-                KeyFile = tls?.Adhoc == true ? null : tls?.KeyFile,
-                TimeoutSeconds = parameters.Callback?.TimeoutSeconds,
-                AllowNonLoopback = parameters.Callback?.AllowNonLoopback ?? false,
-            },
-            cancellationToken).ConfigureAwait(false);
-
+        AuthCodeFlow flow = await this.session.InitiateAuthCodeFlowAsync(parameters.ClientHandle, ToFlowOptions(parameters), cancellationToken).ConfigureAwait(false);
         if (parameters.OpenBrowser ?? true)
         {
             _ = this.OpenBrowserAsync(flow.AuthUri);
@@ -214,11 +193,147 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         return ErrorMapping.Unwrap(outcome);
     }
 
+    public Task<BuildAuthRequestUriResult> BuildAuthRequestUriAsync(BuildAuthRequestUriParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        string uri = this.session.BuildAuthRequestUri(parameters.ClientHandle, new AuthorizeRequest
+        {
+            ResponseType = parameters.ResponseType,
+            RedirectUri = parameters.RedirectUri,
+            Scopes = parameters.Scopes,
+            State = parameters.State,
+            ExtraParams = parameters.ExtraParams,
+        });
+        return Task.FromResult(new BuildAuthRequestUriResult { Uri = uri });
+    }
+
+    public Task<ParseAuthResponseResult> ParseAuthResponseAsync(ParseAuthResponseParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        int given = (parameters.Params is null ? 0 : 1) + (parameters.Query is null ? 0 : 1) + (parameters.Url is null ? 0 : 1);
+        if (given != 1)
+        {
+            throw new InvalidOptionException(given == 0 ? "url" : "params", "Give exactly one of params, query or url.");
+        }
+
+        IReadOnlyDictionary<string, string> values = parameters.Params ?? AuthorizationResponse.Parse(parameters.Query ?? parameters.Url!);
+        if (parameters.State is not null)
+        {
+            AuthorizationResponse.Validate(values, parameters.State, issuer: null, issRequired: false, flowId: null);
+        }
+
+        string? Get(string name) => values.TryGetValue(name, out string? v) ? v : null;
+        return Task.FromResult(new ParseAuthResponseResult
+        {
+            Code = Get("code"),
+            State = Get("state"),
+            Iss = Get("iss"),
+            Error = Get("error"),
+            ErrorDescription = Get("error_description"),
+            ErrorUri = Get("error_uri"),
+            Params = values,
+        });
+    }
+
+    public async Task<TokenResult> ObtainTokenByAuthorizationCodeAsync(ObtainTokenByAuthorizationCodeParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        TokenOutcome outcome = await this.session.ObtainTokenByAuthorizationCodeAsync(parameters.ClientHandle, parameters.Code, parameters.RedirectUri, parameters.CodeVerifier, parameters.Nonce, parameters.Scopes, cancellationToken).ConfigureAwait(false);
+        return ErrorMapping.Unwrap(outcome);
+    }
+
+    public async Task<TokenResult> ObtainTokenByBrowserAsync(InitiateAuthCodeFlowParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Func<AuthCodeFlow, Task>? open = parameters.OpenBrowser ?? true
+            ? flow =>
+            {
+                _ = this.OpenBrowserAsync(flow.AuthUri);
+                return Task.CompletedTask;
+            }
+            : null;
+        TokenOutcome outcome = await this.session.ObtainTokenByBrowserAsync(parameters.ClientHandle, ToFlowOptions(parameters), open, cancellationToken).ConfigureAwait(false);
+        return ErrorMapping.Unwrap(outcome);
+    }
+
+    public async Task<TokenResult> ObtainTokenForClientAsync(ObtainTokenForClientParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ErrorMapping.Unwrap(await this.session.ObtainTokenForClientAsync(parameters.ClientHandle, parameters.Scopes, parameters.Resource, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<TokenResult> ObtainTokenByUsernamePasswordAsync(ObtainTokenByUsernamePasswordParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ErrorMapping.Unwrap(await this.session.ObtainTokenByUsernamePasswordAsync(parameters.ClientHandle, parameters.Username, parameters.Password, parameters.Scopes, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<TokenResult> ObtainTokenByAssertionAsync(ObtainTokenByAssertionParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ErrorMapping.Unwrap(await this.session.ObtainTokenByAssertionAsync(parameters.ClientHandle, parameters.Assertion, parameters.GrantType, parameters.Scopes, cancellationToken).ConfigureAwait(false));
+    }
+
     public async Task<TokenResult> RefreshAsync(RefreshParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         TokenOutcome outcome = await this.session.RefreshAsync(parameters.ClientHandle, parameters.RefreshToken, parameters.Scopes, cancellationToken).ConfigureAwait(false);
         return ErrorMapping.Unwrap(outcome);
+    }
+
+    private static AuthCodeFlowOptions ToFlowOptions(InitiateAuthCodeFlowParams parameters)
+    {
+        if (parameters.ResponseMode is not (null or "query" or "form_post"))
+        {
+            throw new InvalidOptionException("responseMode", "responseMode must be 'query' or 'form_post' (the loopback server accepts both).");
+        }
+
+        CallbackTls? tls = parameters.Callback?.Tls;
+        return new AuthCodeFlowOptions
+        {
+            Scopes = parameters.Scopes,
+            RedirectUri = parameters.RedirectUri,
+            State = parameters.State,
+            LoginHint = parameters.LoginHint,
+            Prompt = parameters.Prompt,
+            ResponseMode = parameters.ResponseMode,
+            ExtraParams = parameters.ExtraParams,
+            CertFile = tls?.Adhoc == true ? null : tls?.CertFile,
+            KeyFile = tls?.Adhoc == true ? null : tls?.KeyFile,
+            TimeoutSeconds = parameters.Callback?.TimeoutSeconds,
+            AllowNonLoopback = parameters.Callback?.AllowNonLoopback ?? false,
+        };
+    }
+
+    private static ClientAssertionKey? LoadPrivateKey(PrivateKeyDto? key)
+    {
+        if (key is null)
+        {
+            return null;
+        }
+
+        string pem;
+        if (key.Pem is { } text)
+        {
+            pem = text;
+        }
+        else if (key.PemFile is { } path)
+        {
+            try
+            {
+                pem = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new InvalidOptionException("privateKey.pemFile", $"privateKey.pemFile '{path}' could not be read: {ex.Message}");
+            }
+        }
+        else
+        {
+            throw new InvalidOptionException("privateKey.pemFile", "privateKey needs pemFile or pem.");
+        }
+
+        return ClientAssertionKey.FromPem(pem, key.KeyId, key.Algorithm, "privateKey");
     }
 
     private static TokenEndpointAuthMethod? ParseAuthMethod(string? value) => value switch

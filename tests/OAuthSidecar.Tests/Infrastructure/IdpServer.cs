@@ -17,13 +17,36 @@ public sealed class IdpServer : IAsyncDisposable
     private readonly Process process;
     private readonly StringBuilder stderr = new();
 
-    private IdpServer(Process process, string issuer, string control)
+    private IdpServer(Process process, string issuer, string control, string? caFile)
     {
         this.process = process;
         this.Issuer = issuer;
         this.Control = control;
-        this.Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        this.CaFile = caFile;
+        var handler = new HttpClientHandler();
+        if (caFile is not null)
+        {
+            // The TLS mode's certificate is signed by the test CA: trust exactly that CA for the control API.
+            var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(caFile);
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
+            {
+                if (certificate is null || chain is null)
+                {
+                    return false;
+                }
+
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(certificate);
+            };
+        }
+
+        this.Http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
     }
+
+    /// <summary>Gets the test CA's certificate file, in TLS mode.</summary>
+    public string? CaFile { get; }
 
     /// <summary>Gets the provider shared by every test (dies with the test process: its stdin closes).</summary>
     public static Task<IdpServer> Shared => SharedInstance.Value;
@@ -79,7 +102,7 @@ public sealed class IdpServer : IAsyncDisposable
         }
 
         JsonNode node = JsonNode.Parse(line)!;
-        var server = new IdpServer(process, node["issuer"]!.GetValue<string>(), node["control"]!.GetValue<string>());
+        var server = new IdpServer(process, node["issuer"]!.GetValue<string>(), node["control"]!.GetValue<string>(), node["caFile"]?.GetValue<string>());
         process.ErrorDataReceived += (_, e) =>
         {
             lock (server.stderr)
@@ -123,7 +146,8 @@ public sealed class IdpServer : IAsyncDisposable
         this.process.Dispose();
     }
 
-    private async Task<JsonObject> PostAsync(string path, JsonObject body)
+    /// <summary>Posts to the control API (e.g. <c>/jwt-assertion</c>, <c>/rotate-keys</c>).</summary>
+    public async Task<JsonObject> PostAsync(string path, JsonObject body)
     {
         using HttpResponseMessage response = await this.Http.PostAsync(this.Control + path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
         string text = await response.Content.ReadAsStringAsync();

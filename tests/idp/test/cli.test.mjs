@@ -26,7 +26,9 @@ test('server.mjs prints one JSON line, serves, and exits when stdin closes', asy
   const meta = await (await fetch(`${ready.issuer}/.well-known/openid-configuration`)).json();
   assert.equal(meta.issuer, ready.issuer);
   const config = await (await fetch(`${ready.control}/config`)).json();
-  assert.deepEqual(config, { slowDown: 0, deviceInterval: 2, accessTokenTtl: 60 });
+  assert.deepEqual(config, {
+    slowDown: 0, deviceInterval: 2, accessTokenTtl: 60, idTokenMutation: 'none',
+  });
 
   child.stdin.end();
   const [code] = await once(child, 'exit');

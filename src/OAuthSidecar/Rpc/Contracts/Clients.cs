@@ -22,6 +22,9 @@ public sealed class CreateClientParams
     /// <summary>Gets a ready-made client assertion JWT (RFC 7523 §2.2).</summary>
     public string? ClientAssertion { get; init; }
 
+    /// <summary>Gets the private key that signs client assertions for <c>private_key_jwt</c> (addition).</summary>
+    public PrivateKeyDto? PrivateKey { get; init; }
+
     /// <summary>Gets the token endpoint authentication method: <c>client_secret_basic</c> (default with a secret), <c>client_secret_post</c>, <c>none</c> (default without), <c>private_key_jwt</c>.</summary>
     public string? TokenEndpointAuthMethod { get; init; }
 
