@@ -167,6 +167,47 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task Discovery_falls_back_to_rfc8414_metadata()
+    {
+        await using IdpServer idp = await IdpServer.StartAsync(["--rfc8414-only"]);
+        using (HttpResponseMessage oidc = await idp.Http.GetAsync(idp.Issuer + "/.well-known/openid-configuration"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, oidc.StatusCode);
+        }
+
+        await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
+        JsonNode created = (await sidecar.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", scopes = Sign.OpenIdScopes }))!;
+        Assert.Equal(idp.Issuer + "/token", created["serverConfiguration"].Str("tokenEndpoint"));
+        Assert.True(created["serverConfiguration"]!["authorizationResponseIssParameterSupported"]!.GetValue<bool>());
+        JsonObject tokens = await Sign.SignInAsync(sidecar, idp, created.Str("clientHandle"));
+        Assert.Equal("alice", tokens.Str("account"));
+    }
+
+    [Fact]
+    public async Task Explicit_server_configuration_needs_no_discovery()
+    {
+        IdpServer idp = await IdpServer.Shared;
+        await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
+        string client = (await sidecar.CallAsync("createClient", new
+        {
+            serverConfiguration = new
+            {
+                issuer = idp.Issuer,
+                authorizationEndpoint = idp.Issuer + "/auth",
+                tokenEndpoint = idp.Issuer + "/token",
+                jwksUri = idp.Issuer + "/jwks",
+                authorizationResponseIssParameterSupported = true,
+            },
+            clientId = "native-app",
+            scopes = Sign.OpenIdScopes,
+        }))!.Str("clientHandle");
+        Assert.Equal("alice", (await Sign.SignInAsync(sidecar, idp, client)).Str("account"));
+        RpcError noDevice = await sidecar.CallExpectingErrorAsync("initiateDeviceFlow", new { clientHandle = client });
+        Assert.Equal(-32602, noDevice.Code);
+        Assert.Equal("serverConfiguration.deviceAuthorizationEndpoint", noDevice.DataString("field"));
+    }
+
+    [Fact]
     public async Task Port_in_use_gets_listen_failed_naming_the_port()
     {
         IdpServer idp = await IdpServer.Shared;

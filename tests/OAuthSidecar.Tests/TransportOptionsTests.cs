@@ -37,13 +37,20 @@ public sealed class TransportOptionsTests
         await using ProxyServer proxy = await ProxyServer.StartAsync();
         await using (SidecarProcess proxied = await SidecarProcess.StartAsync([], new Dictionary<string, string?> { ["HTTP_PROXY"] = proxy.Url, ["HTTPS_PROXY"] = proxy.Url, ["NO_PROXY"] = null, ["no_proxy"] = null }))
         {
-            string client = (await proxied.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret" }))!.Str("clientHandle");
-            Assert.NotNull(await proxied.CallAsync("obtainTokenForClient", new { clientHandle = client }));
+            string client = await Sign.CreateNativeClientAsync(proxied, idp);
+            Assert.Equal(2, (await proxy.StatsAsync())["requests"]!.GetValue<int>()); // the metadata and its JWKS
+            Assert.Equal("alice", (await Sign.SignInAsync(proxied, idp, client)).Str("account"));
+            Assert.Equal(3, (await proxy.StatsAsync())["requests"]!.GetValue<int>()); // the token request; the id_token's keys were already known
+
+            // A second client of the same issuer reuses the discovered metadata (cached per issuer).
+            string other = (await proxied.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret" }))!.Str("clientHandle");
+            Assert.Equal(3, (await proxy.StatsAsync())["requests"]!.GetValue<int>());
+            Assert.NotNull(await proxied.CallAsync("obtainTokenForClient", new { clientHandle = other }));
         }
 
         JsonObject stats = await proxy.StatsAsync();
         string host = new Uri(idp.Issuer).Authority;
-        Assert.True(stats["byHost"]![host]!.GetValue<int>() >= 2, stats.ToJsonString()); // discovery and the token request
+        Assert.Equal(4, stats["byHost"]![host]!.GetValue<int>());
 
         int before = stats["requests"]!.GetValue<int>();
         await using (SidecarProcess bypassing = await SidecarProcess.StartAsync([], new Dictionary<string, string?> { ["HTTP_PROXY"] = proxy.Url, ["NO_PROXY"] = "127.0.0.1" }))

@@ -102,13 +102,29 @@ function configuration(settings) {
 }
 
 /**
+ * metadata: 'rfc8414' — an OAuth 2.0 authorization server without OpenID Connect discovery: the OIDC document
+ * answers 404 and the same metadata is served at the RFC 8414 address, so a client's fallback is exercised.
+ */
+function rfc8414Only(app) {
+  return (req, res) => {
+    const path = req.url.split('?')[0];
+    if (path === '/.well-known/openid-configuration') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+      return;
+    }
+    if (path === '/.well-known/oauth-authorization-server') req.url = '/.well-known/openid-configuration';
+    app(req, res);
+  };
+}
+
+/**
  * Starts the provider. Options: port (0 = any free port), deviceInterval (seconds, default 5),
- * accessTokenTtl (seconds, default 3600), tls (serve HTTPS with fixtures/server.cert.pem, which
+ * accessTokenTtl (seconds, default 3600), metadata ('oidc' or 'rfc8414', see rfc8414Only), tls (serve HTTPS with fixtures/server.cert.pem, which
  * fixtures/ca.cert.pem signed). Resolves to { issuer, port, control, close(), ... }; with tls also
  * caFile (absolute path) and ca (its PEM text).
  */
 export async function startProvider({
-  port = 0, deviceInterval = 5, accessTokenTtl = 3600, tls = false,
+  port = 0, deviceInterval = 5, accessTokenTtl = 3600, tls = false, metadata = 'oidc',
 } = {}) {
   // Changed by POST /__test/config.
   const settings = {
@@ -149,7 +165,8 @@ export async function startProvider({
     const control = controlApi({
       issuer, routes: ROUTES, settings, stats, keys, ca,
     });
-    handle = (req, res) => (/^\/__test(\/|$|\?)/.test(req.url) ? control(req, res) : app(req, res));
+    const serve = metadata === 'rfc8414' ? rfc8414Only(app) : app;
+    handle = (req, res) => (/^\/__test(\/|$|\?)/.test(req.url) ? control(req, res) : serve(req, res));
 
     return {
       issuer,

@@ -30,6 +30,7 @@ try {
       'device-interval': { type: 'string' },
       'access-token-ttl': { type: 'string' },
       tls: { type: 'boolean' },
+      'rfc8414-only': { type: 'boolean' },
       'ignore-stdin': { type: 'boolean' },
     },
   }));
@@ -42,6 +43,7 @@ const idp = await startProvider({
   deviceInterval: integer(args['device-interval'], 'device-interval', 0),
   accessTokenTtl: integer(args['access-token-ttl'], 'access-token-ttl', 1),
   tls: args.tls === true,
+  metadata: args['rfc8414-only'] ? 'rfc8414' : 'oidc',
 }).catch((err) => fail(`could not start: ${err.message}`));
 
 let stopping = false;

@@ -17,13 +17,17 @@ public sealed class DiscoveryService
     private readonly TimeProvider timeProvider;
     private readonly ConcurrentDictionary<string, DateTimeOffset> fetchedAt = new(StringComparer.Ordinal);
 
+    private readonly Action<string, string>? onKeySet;
+
     /// <summary>Initializes a new instance of the <see cref="DiscoveryService"/> class.</summary>
     /// <param name="logger">Diagnostics.</param>
     /// <param name="timeProvider">The clock for cache expiry.</param>
-    public DiscoveryService(ILogger logger, TimeProvider timeProvider)
+    /// <param name="onKeySet">Receives the JWKS (its URI and JSON) fetched along with the metadata, so it is not fetched twice.</param>
+    public DiscoveryService(ILogger logger, TimeProvider timeProvider, Action<string, string>? onKeySet = null)
     {
         this.logger = logger;
         this.timeProvider = timeProvider;
+        this.onKeySet = onKeySet;
     }
 
     /// <summary>Gets or sets how long a discovered configuration is reused (default 1 hour).</summary>
@@ -148,8 +152,13 @@ public sealed class DiscoveryService
         return new ServerUnreachableException(url, status, reason + " Check the issuer URL and that the server is running.", response.Exception);
     }
 
-    private static ServerConfiguration ToConfiguration(DiscoveryDocumentResponse d, string issuer)
+    private ServerConfiguration ToConfiguration(DiscoveryDocumentResponse d, string issuer)
     {
+        if (d.JwksUri is { } jwksUri && d.KeySet?.RawData is { Length: > 0 } jwks)
+        {
+            this.onKeySet?.Invoke(jwksUri, jwks);
+        }
+
         if (string.IsNullOrEmpty(d.TokenEndpoint))
         {
             throw new ServerUnreachableException(issuer, null, $"The metadata of {issuer} names no token endpoint.");

@@ -32,6 +32,21 @@ public sealed class IdTokenValidator
 
     private int fetches;
 
+    /// <summary>Remembers a key set fetched elsewhere (with the discovery document), so the first id_token needs no download.</summary>
+    /// <param name="jwksUri">The <c>jwks_uri</c>.</param>
+    /// <param name="json">The JWKS document.</param>
+    public void Seed(string jwksUri, string json)
+    {
+        try
+        {
+            this.keySets[jwksUri] = new KeySet(new JsonWebKeySet(json).GetSigningKeys(), this.timeProvider.GetUtcNow());
+        }
+        catch (ArgumentException)
+        {
+            // Not a usable key set: it will be fetched (and reported) when an id_token needs it.
+        }
+    }
+
     /// <summary>Validates <paramref name="idToken"/> and returns its claims.</summary>
     /// <param name="idToken">The id_token (a compact JWS).</param>
     /// <param name="server">The provider: its issuer and <c>jwks_uri</c>.</param>

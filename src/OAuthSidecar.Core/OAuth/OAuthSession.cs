@@ -92,8 +92,8 @@ public sealed class OAuthSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
         this.logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
-        this.discovery = new DiscoveryService(this.logger, options.TimeProvider);
         this.idTokens = new IdTokenValidator(options.TimeProvider);
+        this.discovery = new DiscoveryService(this.logger, options.TimeProvider, this.idTokens.Seed);
         this.hub = new Lazy<LoopbackHub>(() => new LoopbackHub(options.LoggerFactory, options.TimeProvider), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
