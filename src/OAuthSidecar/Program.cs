@@ -12,6 +12,11 @@ internal static class Program
         Stream stdout = Console.OpenStandardOutput();
         Console.SetOut(Console.Error);
 
+        if (args.Length > 0 && args[0] == "callback")
+        {
+            return await CallbackCommand.RunAsync(args[1..], stdout, Console.Error).ConfigureAwait(false);
+        }
+
         CommandLine command = CommandLine.Parse(args);
         switch (command.Command)
         {

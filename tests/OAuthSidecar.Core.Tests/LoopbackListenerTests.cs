@@ -395,7 +395,9 @@ public sealed class LoopbackListenerTests : IAsyncLifetime
         var target = this.Attach("/callback", "s1");
         Assert.Equal(1, this.listener.TargetCount);
 
-        Assert.Equal(0, this.listener.Detach(target));
+        Assert.True(this.listener.Detach(target, out int remaining));
+        Assert.Equal(0, remaining);
+        Assert.False(this.listener.Detach(target, out _));
         using HttpResponseMessage response = await Http.GetAsync(new Uri($"{this.Base}/callback?code=c&state=s1"));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

@@ -61,8 +61,8 @@ public sealed class LoopbackHub : IAsyncDisposable
             string? key = endpoint.Port == 0 ? null : $"{endpoint.Scheme}://{endpoint.Host.Trim('[', ']')}:{endpoint.Port}";
             if (key is not null && this.shared.TryGetValue(key, out LoopbackListener? existing))
             {
-                if (!ReferenceEquals(existing.Endpoint.Certificate, endpoint.Certificate) && endpoint.Certificate is not null
-                    && existing.Endpoint.Certificate?.Thumbprint != endpoint.Certificate.Thumbprint)
+                // No certificate asked for (ad hoc): the shared listener's serves. A PEM pair must be the same one.
+                if (endpoint.Certificate is not null && existing.Endpoint.Certificate?.Thumbprint != endpoint.Certificate.Thumbprint)
                 {
                     throw new InvalidOptionException("callback.tls", $"Port {endpoint.Port} is already serving another sign-in with a different certificate; use the same certificate or another port.");
                 }
@@ -71,7 +71,13 @@ public sealed class LoopbackHub : IAsyncDisposable
                 return existing;
             }
 
+            if (endpoint.Scheme == "https" && endpoint.Certificate is null)
+            {
+                endpoint = endpoint with { Certificate = Certificates.CreateAdHoc() };
+            }
+
             LoopbackListener listener = await LoopbackListener.StartAsync(endpoint, this.loggerFactory, this.timeProvider, cancellationToken).ConfigureAwait(false);
+            listener.Completed = completed => _ = this.DetachAfterLingerAsync(listener, completed);
             listener.Attach(target);
             lock (this.all)
             {
@@ -98,9 +104,9 @@ public sealed class LoopbackHub : IAsyncDisposable
     public Task DetachAsync(LoopbackListener listener, ICallbackTarget target, bool immediately = false)
     {
         ArgumentNullException.ThrowIfNull(listener);
-        if (listener.Detach(target) > 0)
+        if (!listener.Detach(target, out int remaining) || remaining > 0)
         {
-            return Task.CompletedTask;
+            return Task.CompletedTask; // already detached, or other targets still use the listener
         }
 
         TimeSpan delay = immediately ? TimeSpan.Zero : this.Linger;
@@ -127,6 +133,21 @@ public sealed class LoopbackHub : IAsyncDisposable
 
         await Task.WhenAll(listeners.Select(l => l.DisposeAsync().AsTask())).ConfigureAwait(false);
         this.gate.Dispose();
+    }
+
+    // After a callback completed a target, later requests still get its final page for a few seconds; then it
+    // leaves the listener (which closes when it was the last one).
+    private async Task DetachAfterLingerAsync(LoopbackListener listener, ICallbackTarget target)
+    {
+        try
+        {
+            await Task.Delay(this.Linger, this.timeProvider).ConfigureAwait(false);
+            await this.DetachAsync(listener, target, immediately: true).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The hub is closing everything anyway.
+        }
     }
 
     private async Task CloseWhenIdleAsync(LoopbackListener listener, TimeSpan delay)

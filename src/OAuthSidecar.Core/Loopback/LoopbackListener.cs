@@ -24,7 +24,7 @@ namespace OAuthSidecar.Core.Loopback;
 /// <param name="Scheme"><c>http</c> or <c>https</c>.</param>
 /// <param name="Host"><c>127.0.0.1</c>, <c>::1</c>, <c>localhost</c> (both loopback addresses), or another address when <paramref name="AllowNonLoopback"/> is set.</param>
 /// <param name="Port">The port; 0 lets the OS choose a free one, bound directly (no probe-then-bind race).</param>
-/// <param name="Certificate">The TLS certificate for <c>https</c>.</param>
+/// <param name="Certificate">The TLS certificate for <c>https</c>; the hub makes an ad-hoc one when <see langword="null"/>.</param>
 /// <param name="AllowNonLoopback">Whether a non-loopback address (e.g. <c>0.0.0.0</c> in a container) may be bound.</param>
 public sealed record LoopbackEndpoint(string Scheme, string Host, int Port, X509Certificate2? Certificate = null, bool AllowNonLoopback = false);
 
@@ -152,15 +152,20 @@ public sealed class LoopbackListener : IAsyncDisposable
 
     /// <summary>Detaches a target.</summary>
     /// <param name="target">The target.</param>
-    /// <returns>The number of targets left.</returns>
-    public int Detach(ICallbackTarget target)
+    /// <param name="remaining">The number of targets left.</param>
+    /// <returns><see langword="true"/> when the target was attached.</returns>
+    public bool Detach(ICallbackTarget target, out int remaining)
     {
         lock (this.gate)
         {
-            this.targets.Remove(target);
-            return this.targets.Count;
+            bool removed = this.targets.Remove(target);
+            remaining = this.targets.Count;
+            return removed;
         }
     }
+
+    /// <summary>Gets or sets what happens when a callback completes a target (the hub detaches it a few seconds later).</summary>
+    internal Action<ICallbackTarget>? Completed { get; set; }
 
     /// <summary>Stops listening and closes every connection, within about half a second.</summary>
     /// <returns>A task that completes when the sockets are closed.</returns>
@@ -432,9 +437,13 @@ public sealed class LoopbackListener : IAsyncDisposable
             return;
         }
 
-        if (!target.TryComplete(result))
+        if (target.TryComplete(result))
         {
-            result = target.Result ?? result;
+            this.Completed?.Invoke(target);
+        }
+        else
+        {
+            result = target.Result ?? result; // later requests get the final page
         }
 
         if (result.Params.TryGetValue("error", out string? error))

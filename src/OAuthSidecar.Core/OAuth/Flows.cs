@@ -192,3 +192,88 @@ public sealed class DeviceFlow : IFlow
         }
     }
 }
+
+/// <summary>
+/// A standalone callback server (callback.py): one listener path that completes on the first callback carrying a
+/// code, tokens or an error, whatever its <c>state</c> (checking it is the caller's business here).
+/// </summary>
+public sealed class CallbackServerFlow : IFlow, ICallbackTarget, ICallbackWaitable
+{
+    private readonly TaskCompletionSource<CallbackResult> callback = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ISidecarEvents events;
+    private LoopbackHub? hub;
+    private CallbackResult? result;
+    private int ended;
+
+    internal CallbackServerFlow(string flowId, string path, DateTimeOffset expiresAt, CallbackPages pages, ISidecarEvents events)
+    {
+        this.FlowId = flowId;
+        this.Path = path;
+        this.ExpiresAt = expiresAt;
+        this.Pages = pages;
+        this.events = events;
+    }
+
+    /// <inheritdoc/>
+    public string FlowId { get; }
+
+    /// <inheritdoc/>
+    public string Path { get; }
+
+    /// <inheritdoc/>
+    public string? State => null;
+
+    /// <inheritdoc/>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <inheritdoc/>
+    public CallbackPages Pages { get; }
+
+    /// <summary>Gets the URL the server answers on, with the real port.</summary>
+    public string Url { get; internal set; } = string.Empty;
+
+    /// <summary>Gets the listener.</summary>
+    public LoopbackListener? Listener { get; private set; }
+
+    /// <inheritdoc/>
+    public CallbackResult? Result => Volatile.Read(ref this.result);
+
+    /// <inheritdoc/>
+#pragma warning disable VSTHRD003 // A completion signal (TaskCompletionSource), not work started elsewhere.
+    public Task<CallbackResult> Callback => this.callback.Task;
+#pragma warning restore VSTHRD003
+
+    /// <inheritdoc/>
+    public bool TryComplete(CallbackResult result)
+    {
+        if (Interlocked.CompareExchange(ref this.result, result, null) is not null || !this.callback.TrySetResult(result))
+        {
+            return false;
+        }
+
+        this.events.CallbackReceived(this.FlowId, result);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public async Task EndAsync(Exception reason, bool lingerListener)
+    {
+        if (Interlocked.Exchange(ref this.ended, 1) != 0)
+        {
+            return;
+        }
+
+        this.callback.TrySetException(reason);
+        _ = this.callback.Task.Exception; // observed
+        if (this.Listener is { } listener && this.hub is { } hub)
+        {
+            await hub.DetachAsync(listener, this, immediately: !lingerListener).ConfigureAwait(false);
+        }
+    }
+
+    internal void SetListener(LoopbackHub hub, LoopbackListener listener)
+    {
+        this.hub = hub;
+        this.Listener = listener;
+    }
+}

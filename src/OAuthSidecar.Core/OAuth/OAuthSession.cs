@@ -69,6 +69,37 @@ public sealed class AuthCodeFlowOptions
     public CallbackPages? Pages { get; init; }
 }
 
+/// <summary>What <see cref="OAuthSession.StartCallbackServerAsync"/> is asked for (callback.py's options).</summary>
+public sealed class CallbackServerOptions
+{
+    /// <summary>Gets the host: <c>127.0.0.1</c> (default), <c>::1</c>, <c>localhost</c>, or another address with <see cref="AllowNonLoopback"/>.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>Gets the port: 8080 by default (callback.py's), 0 for any free port.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>Gets the path: <c>/callback</c> by default; <c>callback</c> is normalised to <c>/callback</c>.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>Gets the scheme: <c>https</c> (default, with an ad-hoc certificate unless a PEM pair is given) or <c>http</c>.</summary>
+    public string? Scheme { get; init; }
+
+    /// <summary>Gets the PEM certificate file.</summary>
+    public string? CertFile { get; init; }
+
+    /// <summary>Gets the PEM key file.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>Gets the pages shown in the browser.</summary>
+    public CallbackPages? Pages { get; init; }
+
+    /// <summary>Gets how long the server waits, in seconds (default 300).</summary>
+    public double? TimeoutSeconds { get; init; }
+
+    /// <summary>Gets a value indicating whether a non-loopback host may be bound.</summary>
+    public bool AllowNonLoopback { get; init; }
+}
+
 /// <summary>
 /// The OAuth engine of one sidecar process: client registrations, flows in progress and the loopback listeners.
 /// Every protocol method maps onto one method here. Thread-safe.
@@ -241,20 +272,7 @@ public sealed class OAuthSession : IAsyncDisposable
         {
             bool explicitPort = HasExplicitPort(redirectUri);
             int port = explicitPort ? redirectUri.Port : 0;
-            X509Certificate2? certificate = null;
-            if (redirectUri.Scheme == Uri.UriSchemeHttps)
-            {
-                certificate = flowOptions.CertFile is not null || flowOptions.KeyFile is not null
-                    ? Certificates.LoadPem(flowOptions.CertFile ?? throw new InvalidOptionException("callback.tls.certFile", "callback.tls needs both certFile and keyFile."), flowOptions.KeyFile ?? throw new InvalidOptionException("callback.tls.keyFile", "callback.tls needs both certFile and keyFile."), redirectUri.Host, port)
-                    : Certificates.CreateAdHoc();
-            }
-
-            if (flowOptions.AllowNonLoopback && !redirectUri.IsLoopback)
-            {
-                this.logger.LogWarning("The callback listener binds the non-loopback address {Host} because allowNonLoopback is set: other machines may reach it.", redirectUri.Host);
-            }
-
-            LoopbackListener listener = await this.Hub.AttachAsync(new LoopbackEndpoint(redirectUri.Scheme, redirectUri.Host, port, certificate, flowOptions.AllowNonLoopback), flow, cancellationToken).ConfigureAwait(false);
+            LoopbackListener listener = await this.ListenAsync(flow, redirectUri.Scheme, redirectUri.Host, port, flowOptions.CertFile, flowOptions.KeyFile, flowOptions.AllowNonLoopback, "callback.tls", cancellationToken).ConfigureAwait(false);
             flow.SetListener(this.Hub, listener);
             if (!explicitPort || port == 0)
             {
@@ -287,6 +305,54 @@ public sealed class OAuthSession : IAsyncDisposable
         this.AddFlow(flow);
         this.logger.LogInformation("Authorization code flow {FlowId} started; redirect URI {RedirectUri}.", flowId, effectiveRedirect);
         return flow;
+    }
+
+    /// <summary>
+    /// Starts a standalone callback server (callback.py's <c>run_callback_server</c>): it waits for one complete
+    /// callback (a code, tokens or an error) on its path, whatever its <c>state</c>.
+    /// </summary>
+    /// <param name="serverOptions">Where and how to listen.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The server, named by its flow id.</returns>
+    /// <exception cref="InvalidOptionException">A bad host, path, scheme or timeout.</exception>
+    /// <exception cref="ListenFailedException">The port is in use, the host is not loopback, or the certificate files cannot be read.</exception>
+    public async Task<CallbackServerFlow> StartCallbackServerAsync(CallbackServerOptions serverOptions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(serverOptions);
+        string path = NormalizePath(serverOptions.Path);
+        string scheme = serverOptions.Scheme ?? "https";
+        if (scheme is not ("http" or "https"))
+        {
+            throw new InvalidOptionException("scheme", "scheme must be 'https' (the default) or 'http'.");
+        }
+
+        if (serverOptions.Port is < 0 or > 65535)
+        {
+            throw new InvalidOptionException("port", "port must be between 0 (any free port) and 65535.");
+        }
+
+        TimeSpan lifetime = serverOptions.TimeoutSeconds is { } t
+            ? (t is > 0 and <= 86_400 ? TimeSpan.FromSeconds(t) : throw new InvalidOptionException("timeoutSeconds", "timeoutSeconds must be between 0 and 86400 seconds."))
+            : this.options.InteractiveTimeout;
+        var flow = new CallbackServerFlow("f_" + ProtocolRandom.Create(12), path, this.options.TimeProvider.GetUtcNow() + lifetime, serverOptions.Pages ?? CallbackPages.Default, this.options.Events);
+        string host = serverOptions.Host ?? "127.0.0.1";
+        LoopbackListener listener = await this.ListenAsync(flow, scheme, host, serverOptions.Port ?? 8080, serverOptions.CertFile, serverOptions.KeyFile, serverOptions.AllowNonLoopback, "tls", cancellationToken).ConfigureAwait(false);
+        flow.SetListener(this.Hub, listener);
+        string hostInUrl = host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? "[" + host + "]" : host;
+        flow.Url = $"{scheme}://{hostInUrl}:{listener.Port.ToString(CultureInfo.InvariantCulture)}{path}";
+        this.AddFlow(flow);
+        this.logger.LogInformation("Callback server {FlowId} listening on {Url}.", flow.FlowId, flow.Url);
+        return flow;
+    }
+
+    /// <summary>Stops a standalone callback server and closes its listener.</summary>
+    /// <param name="flowId">The server's flow id.</param>
+    /// <returns>A task that completes when it is stopped.</returns>
+    /// <exception cref="UnknownHandleException">No such server.</exception>
+    public Task StopCallbackServerAsync(string flowId)
+    {
+        CallbackServerFlow flow = this.GetFlow<CallbackServerFlow>(flowId);
+        return this.EndFlowAsync(flow, new FlowCancelledException(flowId), linger: false);
     }
 
     /// <summary>
@@ -691,6 +757,21 @@ public sealed class OAuthSession : IAsyncDisposable
         this.clients.Clear();
     }
 
+    /// <summary>Normalises a callback path: <c>callback</c> becomes <c>/callback</c> (callback.py).</summary>
+    /// <param name="path">The path as given.</param>
+    /// <returns>The path with one leading slash.</returns>
+    /// <exception cref="InvalidOptionException">The path has a query, a fragment or dot segments.</exception>
+    internal static string NormalizePath(string? path)
+    {
+        string p = string.IsNullOrWhiteSpace(path) ? "/callback" : "/" + path.Trim().TrimStart('/');
+        if (p.IndexOfAny(['?', '#', '\\']) >= 0 || p.Split('/').Any(s => s is "." or ".."))
+        {
+            throw new InvalidOptionException("path", $"path '{path}' must be a plain path such as /callback (no query, fragment or dot segments).");
+        }
+
+        return p;
+    }
+
     internal static bool HasExplicitPort(Uri uri)
     {
         string authority = uri.GetComponents(UriComponents.HostAndPort, UriFormat.UriEscaped);
@@ -727,6 +808,28 @@ public sealed class OAuthSession : IAsyncDisposable
         }
 
         return IPAddress.TryParse(host, out IPAddress? address) && (IPAddress.IsLoopback(address) || allowNonLoopback);
+    }
+
+    private async Task<LoopbackListener> ListenAsync(ICallbackTarget target, string scheme, string host, int port, string? certFile, string? keyFile, bool allowNonLoopback, string tlsField, CancellationToken cancellationToken)
+    {
+        X509Certificate2? certificate = null;
+        if (scheme == Uri.UriSchemeHttps && (certFile is not null || keyFile is not null))
+        {
+            certificate = Certificates.LoadPem(
+                certFile ?? throw new InvalidOptionException(tlsField + ".certFile", $"{tlsField} needs both certFile and keyFile."),
+                keyFile ?? throw new InvalidOptionException(tlsField + ".keyFile", $"{tlsField} needs both certFile and keyFile."),
+                host,
+                port);
+        }
+
+        string bare = host.Trim('[', ']');
+        if (allowNonLoopback && !string.Equals(bare, "localhost", StringComparison.OrdinalIgnoreCase) && !(IPAddress.TryParse(bare, out IPAddress? a) && IPAddress.IsLoopback(a)))
+        {
+            this.logger.LogWarning("The callback listener binds the non-loopback address {Host} because allowNonLoopback is set: other machines may reach it.", host);
+        }
+
+        // https without a certificate: the hub makes an ad-hoc one (or reuses the one of a shared listener).
+        return await this.Hub.AttachAsync(new LoopbackEndpoint(scheme, host, port, certificate, allowNonLoopback), target, cancellationToken).ConfigureAwait(false);
     }
 
     private TokenOutcome Report(OAuthClient client, string? flowId, string grantType, TokenOutcome outcome)

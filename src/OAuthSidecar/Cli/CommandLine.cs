@@ -12,6 +12,7 @@ internal sealed class CommandLine
 
         Usage:
           oauth-sidecar [stdio] [options]     serve JSON-RPC on stdin/stdout (the default)
+          oauth-sidecar callback [options]    wait for one OAuth callback, print it as JSON (callback.py; --help for its options)
           oauth-sidecar --version             print the version
           oauth-sidecar --help                print this help
 

@@ -139,6 +139,20 @@ public partial interface ISidecarRpc
     [JsonRpcMethod("obtainTokenByAssertion", UseSingleObjectParameterDeserialization = true)]
     Task<TokenResult> ObtainTokenByAssertionAsync(ObtainTokenByAssertionParams parameters, CancellationToken cancellationToken);
 
+    /// <summary><c>startCallbackServer</c>: a standalone callback server (callback.py): waits for one callback on its path.</summary>
+    /// <param name="parameters">Where and how to listen.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The server's id and URL.</returns>
+    [JsonRpcMethod("startCallbackServer", UseSingleObjectParameterDeserialization = true)]
+    Task<StartCallbackServerResult> StartCallbackServerAsync(StartCallbackServerParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>stopCallbackServer</c>: stops a standalone callback server.</summary>
+    /// <param name="parameters">The server.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="null"/>.</returns>
+    [JsonRpcMethod("stopCallbackServer", UseSingleObjectParameterDeserialization = true)]
+    Task StopCallbackServerAsync(StopCallbackServerParams parameters, CancellationToken cancellationToken);
+
     /// <summary><c>refresh</c>: redeems a refresh token (RFC 6749 §6).</summary>
     /// <param name="parameters">The client and refresh token.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

@@ -274,6 +274,32 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         return ErrorMapping.Unwrap(await this.session.ObtainTokenByAssertionAsync(parameters.ClientHandle, parameters.Assertion, parameters.GrantType, parameters.Scopes, cancellationToken).ConfigureAwait(false));
     }
 
+    public async Task<StartCallbackServerResult> StartCallbackServerAsync(StartCallbackServerParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        CallbackServerFlow server = await this.session.StartCallbackServerAsync(
+            new CallbackServerOptions
+            {
+                Host = parameters.Host,
+                Port = parameters.Port,
+                Path = parameters.Path,
+                Scheme = parameters.Scheme,
+                CertFile = parameters.Tls?.Adhoc == true ? null : parameters.Tls?.CertFile,
+                KeyFile = parameters.Tls?.Adhoc == true ? null : parameters.Tls?.KeyFile,
+                Pages = parameters.Pages is { } pages ? CallbackPages.Load(pages.SuccessHtmlPath, pages.ErrorHtmlPath, pages.SuccessHtml, pages.ErrorHtml, this.logger) : null,
+                TimeoutSeconds = parameters.TimeoutSeconds,
+                AllowNonLoopback = parameters.AllowNonLoopback ?? false,
+            },
+            cancellationToken).ConfigureAwait(false);
+        return new StartCallbackServerResult { FlowId = server.FlowId, Url = server.Url, CertificateSha256 = server.Listener?.CertificateSha256 };
+    }
+
+    public Task StopCallbackServerAsync(StopCallbackServerParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return this.session.StopCallbackServerAsync(parameters.FlowId);
+    }
+
     public async Task<TokenResult> RefreshAsync(RefreshParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
