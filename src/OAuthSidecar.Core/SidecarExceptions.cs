@@ -183,3 +183,35 @@ public sealed class FlowCancelledException : SidecarException
     /// <summary>Gets the flow that was cancelled.</summary>
     public string FlowId { get; }
 }
+
+/// <summary><c>getCredentials</c> with <c>interactive: "none"</c> and nothing usable stored. Protocol code -32008.</summary>
+public sealed class InteractionRequiredException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="InteractionRequiredException"/> class.</summary>
+    /// <param name="message">A sentence a person can act on.</param>
+    public InteractionRequiredException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>The credential store cannot be used: no keyring, a locked one, an unwritable file. Protocol code -32009.</summary>
+public sealed class StorageUnavailableException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="StorageUnavailableException"/> class.</summary>
+    /// <param name="backend"><c>keyring</c>, <c>file</c> or <c>memory</c>.</param>
+    /// <param name="reason">What is wrong and what to install or unlock, in a sentence.</param>
+    /// <param name="innerException">The underlying failure.</param>
+    public StorageUnavailableException(string backend, string reason, Exception? innerException = null)
+        : base(reason, innerException)
+    {
+        this.Backend = backend;
+        this.Reason = reason;
+    }
+
+    /// <summary>Gets the backend.</summary>
+    public string Backend { get; }
+
+    /// <summary>Gets what is wrong.</summary>
+    public string Reason { get; }
+}

@@ -20,6 +20,10 @@ public interface ISidecarEvents
     /// <param name="nextPollSeconds">Seconds until the next poll.</param>
     void DeviceFlowPending(string flowId, int attempt, string errorCode, int nextPollSeconds);
 
+    /// <summary><c>getCredentials</c> chose the device flow: show the user code.</summary>
+    /// <param name="flow">The device flow.</param>
+    void DeviceCode(DeviceFlow flow);
+
     /// <summary>Tokens were obtained. Carries no token values.</summary>
     /// <param name="clientHandle">The client.</param>
     /// <param name="flowId">The flow, if the grant had one.</param>
@@ -54,6 +58,11 @@ public sealed class NullSidecarEvents : ISidecarEvents
 
     /// <inheritdoc/>
     public void DeviceFlowPending(string flowId, int attempt, string errorCode, int nextPollSeconds)
+    {
+    }
+
+    /// <inheritdoc/>
+    public void DeviceCode(DeviceFlow flow)
     {
     }
 

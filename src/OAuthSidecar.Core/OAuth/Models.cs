@@ -91,6 +91,9 @@ public sealed class ClientRegistration
     /// <summary>Gets a value indicating whether server certificates are not verified (flytekit <c>verify=False</c>; for development only).</summary>
     public bool InsecureSkipVerify { get; init; }
 
+    /// <summary>Gets the credential store of this client (<c>keyring</c>, <c>file</c>, <c>memory</c>); the process default when <see langword="null"/>.</summary>
+    public string? Storage { get; init; }
+
     /// <summary>Gets the pages the loopback server shows after this client's callbacks (flytekit <c>EndpointMetadata</c>).</summary>
     public Loopback.CallbackPages? Pages { get; init; }
 
@@ -135,6 +138,23 @@ public sealed class TokenSet
 
     /// <summary>Gets the account this token belongs to: the id_token's <c>sub</c>, when known.</summary>
     public string? Account { get; init; }
+
+    /// <summary>Returns a copy naming <paramref name="account"/>.</summary>
+    /// <param name="account">The account.</param>
+    /// <returns>The copy.</returns>
+    public TokenSet WithAccount(string account) => new()
+    {
+        AccessToken = this.AccessToken,
+        TokenType = this.TokenType,
+        ExpiresIn = this.ExpiresIn,
+        ExpiresAt = this.ExpiresAt,
+        RefreshToken = this.RefreshToken,
+        IdToken = this.IdToken,
+        IdTokenClaims = this.IdTokenClaims,
+        Scopes = this.Scopes,
+        Raw = this.Raw,
+        Account = account,
+    };
 }
 
 /// <summary>An OAuth error response as the server sent it (RFC 6749 §5.2, §4.1.2.1; RFC 8628 §3.5).</summary>

@@ -283,6 +283,32 @@ public sealed class OAuthClient : IDisposable
         return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestTokenAsync(r, c), null, cancellationToken);
     }
 
+    /// <summary>Revokes a token (RFC 7009) at the revocation endpoint, authenticating as for token requests.</summary>
+    /// <param name="token">The token.</param>
+    /// <param name="tokenTypeHint"><c>refresh_token</c> or <c>access_token</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns><see langword="true"/> when the server confirmed; <see langword="false"/> when it has no revocation endpoint.</returns>
+    /// <exception cref="ServerUnreachableException">The server could not be used or refused.</exception>
+    public async Task<bool> RevokeAsync(string token, string tokenTypeHint, CancellationToken cancellationToken)
+    {
+        if (this.Server.RevocationEndpoint is not { } endpoint)
+        {
+            return false;
+        }
+
+        var request = new TokenRevocationRequest { Token = token, TokenTypeHint = tokenTypeHint };
+        this.Prepare(request, new Dictionary<string, string>(), includeAuthParams: false);
+        request.Address = endpoint;
+
+        using TokenRevocationResponse response = await this.SendAsync(endpoint, request, (h, r, c) => h.RevokeTokenAsync(r, c), cancellationToken).ConfigureAwait(false);
+        if (response.IsError)
+        {
+            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, $"The server refused to revoke the token: {response.Error}.");
+        }
+
+        return true;
+    }
+
     /// <summary>Disposes the HTTP client.</summary>
     public void Dispose() => this.http.Dispose();
 

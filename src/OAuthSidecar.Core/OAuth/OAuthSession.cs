@@ -27,6 +27,18 @@ public sealed class SessionOptions
 
     /// <summary>Gets the default time allowed for any interactive wait: 300 s.</summary>
     public TimeSpan InteractiveTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Gets the default credential store: <c>keyring</c> (the default), <c>file</c> or <c>memory</c>.</summary>
+    public string DefaultStorage { get; init; } = "keyring";
+
+    /// <summary>
+    /// Gets the directory of the file store and of the cross-process lock: <c>OAUTH_SIDECAR_DATA_DIR</c>, else
+    /// <c>oauth-sidecar</c> in the user's local application data (<c>$XDG_DATA_HOME</c> or <c>~/.local/share</c> on Linux).
+    /// </summary>
+    public string DataDirectory { get; init; } =
+        Environment.GetEnvironmentVariable("OAUTH_SIDECAR_DATA_DIR") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "oauth-sidecar");
 }
 
 /// <summary>What <see cref="OAuthSession.InitiateAuthCodeFlowAsync"/> is asked for.</summary>
@@ -114,6 +126,8 @@ public sealed class OAuthSession : IAsyncDisposable
     private readonly DiscoveryService discovery;
     private readonly IdTokenValidator idTokens;
     private readonly Lazy<LoopbackHub> hub;
+    private readonly ConcurrentDictionary<string, Credentials.CredentialStore> stores = new(StringComparer.Ordinal);
+    private readonly Lazy<Credentials.CredentialBroker> broker;
     private int disposed;
 
     /// <summary>Initializes a new instance of the <see cref="OAuthSession"/> class.</summary>
@@ -126,6 +140,59 @@ public sealed class OAuthSession : IAsyncDisposable
         this.idTokens = new IdTokenValidator(options.TimeProvider);
         this.discovery = new DiscoveryService(this.logger, options.TimeProvider, this.idTokens.Seed);
         this.hub = new Lazy<LoopbackHub>(() => new LoopbackHub(options.LoggerFactory, options.TimeProvider), LazyThreadSafetyMode.ExecutionAndPublication);
+        this.broker = new Lazy<Credentials.CredentialBroker>(() => new Credentials.CredentialBroker(this, this.logger), LazyThreadSafetyMode.ExecutionAndPublication);
+        this.DefaultStorage = options.DefaultStorage;
+    }
+
+    /// <summary>Gets or sets the process's default credential store (from <c>--storage</c> or <c>initialize</c>).</summary>
+    public string DefaultStorage { get; set; }
+
+    /// <summary>Gets the credential broker (getCredentials, listAccounts, signOut).</summary>
+    public Credentials.CredentialBroker Credentials => this.broker.Value;
+
+    /// <summary>
+    /// Gets the backends usable here: <c>memory</c> and <c>file</c> always; <c>keyring</c> where the OS keyring can be
+    /// reached (on Linux: libsecret is installed and a D-Bus session bus is set). A keyring that turns out to be
+    /// locked is reported by the call that needs it (-32009).
+    /// </summary>
+    /// <returns>The backend names.</returns>
+    public static IReadOnlyList<string> AvailableStorage() => AvailableBackends.Value;
+
+    private static readonly Lazy<string[]> AvailableBackends = new(() =>
+    {
+        bool keyring = !OperatingSystem.IsLinux()
+            || (Environment.GetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS") is { Length: > 0 }
+                && System.Runtime.InteropServices.NativeLibrary.TryLoad("libsecret-1.so.0", out IntPtr handle) && handle != IntPtr.Zero);
+        return keyring ? ["keyring", "file", "memory"] : ["file", "memory"];
+    });
+
+    /// <summary>Returns the credential store for <paramref name="backend"/> (the default when <see langword="null"/>).</summary>
+    /// <param name="backend"><c>keyring</c>, <c>file</c> or <c>memory</c>.</param>
+    /// <returns>The store (one per backend and process).</returns>
+    /// <exception cref="InvalidOptionException">An unknown backend.</exception>
+    public Credentials.CredentialStore GetStore(string? backend)
+    {
+        string name = backend ?? this.DefaultStorage;
+        if (name is not ("keyring" or "file" or "memory"))
+        {
+            throw new InvalidOptionException("storage", $"storage '{name}' is not known: use keyring, file or memory.");
+        }
+
+        return this.stores.GetOrAdd(name, n =>
+        {
+            string dir = this.options.DataDirectory;
+            switch (n)
+            {
+                case "memory":
+                    return new Credentials.CredentialStore(new Credentials.MemoryItemStorage(), null);
+                case "file":
+                    string files = Path.Combine(dir, "credentials");
+                    this.logger.LogWarning("Credentials are kept in files readable by your user only (0600) in {Directory}: anyone who can read your files can read them. The OS keyring (storage 'keyring') is safer.", files);
+                    return new Credentials.CredentialStore(new Credentials.FileItemStorage(files), dir);
+                default:
+                    return new Credentials.CredentialStore(new Credentials.KeyringItemStorage(Path.Combine(dir, "keyring")), dir);
+            }
+        });
     }
 
     /// <summary>Gets the settings.</summary>
@@ -755,6 +822,10 @@ public sealed class OAuthSession : IAsyncDisposable
         }
 
         this.clients.Clear();
+        foreach (Credentials.CredentialStore store in this.stores.Values)
+        {
+            store.Dispose();
+        }
     }
 
     /// <summary>Normalises a callback path: <c>callback</c> becomes <c>/callback</c> (callback.py).</summary>

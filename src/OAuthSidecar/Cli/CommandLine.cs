@@ -19,7 +19,7 @@ internal sealed class CommandLine
         Options (stdio):
           --framing lsp|newline      message framing: LSP Content-Length headers (default) or one JSON message per line
           --storage keyring|file|memory
-                                     default credential store
+                                     default credential store (default keyring; see README "Credentials")
           --log-level debug|info|warning|error
                                      least severe log record written to stderr and window/logMessage (default info)
           --max-message-bytes N      largest message accepted (default 4194304)

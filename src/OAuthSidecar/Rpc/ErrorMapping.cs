@@ -138,6 +138,10 @@ internal static partial class ErrorMapping
                 return (ErrorCodes.ServerUnreachable, unreachable.Message, new ServerUnreachableData { Url = unreachable.Url, Status = unreachable.Status, Reason = unreachable.Reason });
             case InvalidIdTokenException idToken:
                 return (ErrorCodes.InvalidIdToken, idToken.Message, new InvalidIdTokenData { Reason = idToken.Reason });
+            case InteractionRequiredException interaction:
+                return (ErrorCodes.InteractionRequired, interaction.Message, null);
+            case StorageUnavailableException storage:
+                return (ErrorCodes.StorageUnavailable, storage.Message, new StorageUnavailableData { Backend = storage.Backend, Reason = storage.Reason });
             case FlowCancelledException cancelled:
                 return (ErrorCodes.RequestCancelled, cancelled.Message, null);
             case OperationCanceledException:

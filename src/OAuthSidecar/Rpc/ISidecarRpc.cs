@@ -153,6 +153,27 @@ public partial interface ISidecarRpc
     [JsonRpcMethod("stopCallbackServer", UseSingleObjectParameterDeserialization = true)]
     Task StopCallbackServerAsync(StopCallbackServerParams parameters, CancellationToken cancellationToken);
 
+    /// <summary><c>getCredentials</c>: a stored token valid for 5 more minutes, else a silent refresh, else an interactive sign-in.</summary>
+    /// <param name="parameters">The client, scopes, interaction and account.</param>
+    /// <param name="cancellationToken">Cancels this call's wait.</param>
+    /// <returns>The tokens, with <c>account</c>.</returns>
+    [JsonRpcMethod("getCredentials", UseSingleObjectParameterDeserialization = true)]
+    Task<TokenResult> GetCredentialsAsync(GetCredentialsParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>listAccounts</c>: the signed-in accounts (no secrets).</summary>
+    /// <param name="parameters">The client, or none for every account of the default store.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The accounts, most recently used first.</returns>
+    [JsonRpcMethod("listAccounts", UseSingleObjectParameterDeserialization = true)]
+    Task<IReadOnlyList<AccountInfo>> ListAccountsAsync(ListAccountsParams? parameters = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>signOut</c>: revokes the refresh token where the server allows (RFC 7009), then forgets the account.</summary>
+    /// <param name="parameters">The client and account.</param>
+    /// <param name="cancellationToken">Cancels the revocation.</param>
+    /// <returns><see langword="null"/>.</returns>
+    [JsonRpcMethod("signOut", UseSingleObjectParameterDeserialization = true)]
+    Task SignOutAsync(SignOutParams parameters, CancellationToken cancellationToken);
+
     /// <summary><c>refresh</c>: redeems a refresh token (RFC 6749 §6).</summary>
     /// <param name="parameters">The client and refresh token.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

@@ -31,6 +31,17 @@ internal sealed class RpcNotifier : ISidecarEvents
     public void DeviceFlowPending(string flowId, int attempt, string errorCode, int nextPollSeconds) =>
         this.Notify("deviceFlowPending", new DeviceFlowPendingNotification { FlowId = flowId, Attempt = attempt, Error = errorCode, NextPollSeconds = nextPollSeconds });
 
+    public void DeviceCode(DeviceFlow flow) =>
+        this.Notify("deviceCode", new DeviceCodeNotification
+        {
+            FlowId = flow.FlowId,
+            UserCode = flow.Authorization.UserCode,
+            VerificationUri = flow.Authorization.VerificationUri,
+            VerificationUriComplete = flow.Authorization.VerificationUriComplete,
+            Message = flow.Message,
+            ExpiresAt = flow.ExpiresAt.ToUnixTimeSeconds(),
+        });
+
     public void TokensObtained(string clientHandle, string? flowId, string grantType, IReadOnlyList<string> scopes, long? expiresAt) =>
         this.Notify("tokensObtained", new TokensObtainedNotification { ClientHandle = clientHandle, FlowId = flowId, GrantType = grantType, Scopes = scopes, ExpiresAt = expiresAt });
 

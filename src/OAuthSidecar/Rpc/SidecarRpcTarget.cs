@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OAuthSidecar.Core;
 using OAuthSidecar.Core.Browser;
+using OAuthSidecar.Core.Credentials;
 using OAuthSidecar.Core.Loopback;
 using OAuthSidecar.Core.OAuth;
 using OAuthSidecar.Rpc.Contracts;
@@ -39,6 +40,12 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     public Task<InitializeResult> InitializeAsync(InitializeParams? parameters = null, CancellationToken cancellationToken = default)
     {
         this.callerShowsDocuments = parameters?.Capabilities?.ShowDocument == true;
+        if (parameters?.Storage is { } storage)
+        {
+            this.session.GetStore(storage); // validates the name
+            this.session.DefaultStorage = storage;
+        }
+
         if (parameters?.ClientInfo is { } info)
         {
             this.logger.LogInformation("Initialized by {Client}.", info.Version is { } v ? $"{info.Name} {v}" : info.Name);
@@ -52,7 +59,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             {
                 GrantTypes = ["authorization_code", "refresh_token", OAuthClient.DeviceCodeGrantType, "client_credentials", "password", OAuthClient.JwtBearerGrantType, OAuthClient.Saml2BearerGrantType],
                 CallbackSchemes = ["http", "https"],
-                Storage = [],
+                Storage = OAuthSession.AvailableStorage(),
             },
         });
     }
@@ -93,7 +100,12 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             CaBundlePath = parameters.Tls?.CaBundlePath,
             InsecureSkipVerify = parameters.Tls?.InsecureSkipVerify ?? false,
             Pages = parameters.Pages is { } pages ? CallbackPages.Load(pages.SuccessHtmlPath, pages.ErrorHtmlPath, pages.SuccessHtml, pages.ErrorHtml, this.logger) : null,
+            Storage = parameters.Storage,
         };
+        if (parameters.Storage is not null)
+        {
+            this.session.GetStore(parameters.Storage); // validates the name now, not at the first getCredentials
+        }
         if (registration.InsecureSkipVerify)
         {
             this.logger.LogWarning("tls.insecureSkipVerify is set for client {ClientId}: server certificates are not checked. Use this for development servers only.", registration.ClientId);
@@ -298,6 +310,58 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     {
         ArgumentNullException.ThrowIfNull(parameters);
         return this.session.StopCallbackServerAsync(parameters.FlowId);
+    }
+
+    public async Task<TokenResult> GetCredentialsAsync(GetCredentialsParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        OAuthClient client = this.session.GetClient(parameters.ClientHandle);
+        InteractionMode mode = parameters.Interactive switch
+        {
+            null or "browser" => InteractionMode.Browser,
+            "device" => InteractionMode.Device,
+            "none" => InteractionMode.None,
+            _ => throw new InvalidOptionException("interactive", "interactive must be 'browser', 'device' or 'none'."),
+        };
+        TokenOutcome outcome = await this.session.Credentials.GetCredentialsAsync(
+            client,
+            this.session.GetStore(client.Registration.Storage),
+            new CredentialRequest
+            {
+                Scopes = parameters.Scopes,
+                Interactive = mode,
+                Account = parameters.Account,
+                OpenBrowser = flow =>
+                {
+                    _ = this.OpenBrowserAsync(flow.AuthUri);
+                    return Task.CompletedTask;
+                },
+            },
+            cancellationToken).ConfigureAwait(false);
+        return ErrorMapping.Unwrap(outcome);
+    }
+
+    public Task<IReadOnlyList<AccountInfo>> ListAccountsAsync(ListAccountsParams? parameters = null, CancellationToken cancellationToken = default)
+    {
+        OAuthClient? client = parameters?.ClientHandle is { } handle ? this.session.GetClient(handle) : null;
+        IReadOnlyList<AccountSummary> accounts = CredentialBroker.ListAccounts(client, this.session.GetStore(client?.Registration.Storage));
+        return Task.FromResult<IReadOnlyList<AccountInfo>>(accounts.Select(a => new AccountInfo
+        {
+            Account = a.Account,
+            ClientId = a.ClientId,
+            Issuer = a.Issuer,
+            Scopes = a.Scopes,
+            ExpiresAt = a.ExpiresAt,
+            Username = a.Username,
+        }).ToList());
+    }
+
+    public async Task SignOutAsync(SignOutParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        OAuthClient client = this.session.GetClient(parameters.ClientHandle);
+        int removed = await this.session.Credentials.SignOutAsync(client, this.session.GetStore(client.Registration.Storage), parameters.Account, cancellationToken).ConfigureAwait(false);
+        this.logger.LogInformation("Signed out {Count} account(s) of {ClientId}.", removed, client.Registration.ClientId);
     }
 
     public async Task<TokenResult> RefreshAsync(RefreshParams parameters, CancellationToken cancellationToken)

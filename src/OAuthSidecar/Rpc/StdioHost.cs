@@ -45,6 +45,7 @@ internal static class StdioHost
             LoggerFactory = loggerFactory,
             Redactor = redactor,
             Events = new RpcNotifier(rpc, logger),
+            DefaultStorage = options.Storage ?? "keyring",
         });
         var target = new SidecarRpcTarget(session, lifecycle, logger, new SystemBrowser());
         target.Attach(rpc);

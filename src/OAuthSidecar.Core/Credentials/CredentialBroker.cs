@@ -1,0 +1,313 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using OAuthSidecar.Core.OAuth;
+
+namespace OAuthSidecar.Core.Credentials;
+
+/// <summary>How <c>getCredentials</c> may interact with the user when nothing usable is stored.</summary>
+public enum InteractionMode
+{
+    /// <summary>The authorization code flow in the browser (default).</summary>
+    Browser,
+
+    /// <summary>The device authorization grant: a <c>deviceCode</c> notification, then polling.</summary>
+    Device,
+
+    /// <summary>Never: fail with -32008.</summary>
+    None,
+}
+
+/// <summary>What <see cref="CredentialBroker.GetCredentialsAsync"/> is asked for.</summary>
+public sealed class CredentialRequest
+{
+    /// <summary>Gets the scopes; the client's defaults when empty.</summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>Gets how to interact when needed.</summary>
+    public InteractionMode Interactive { get; init; } = InteractionMode.Browser;
+
+    /// <summary>Gets the account; by default the most recently used one of the client.</summary>
+    public string? Account { get; init; }
+
+    /// <summary>Gets what opens the browser for an interactive sign-in.</summary>
+    public Func<AuthCodeFlow, Task>? OpenBrowser { get; init; }
+}
+
+/// <summary>
+/// flytekit's <c>get_creds_from_remote</c>, done across threads, callers and processes: a stored access token
+/// valid for at least 5 more minutes; else a silent refresh; else an interactive sign-in. Concurrent calls for
+/// the same key (issuer, client id, account, scope set) share one flow or one refresh, and a result is reused for
+/// 60 s (monotonic clock). Refreshes happen under the store's cross-process lock.
+/// </summary>
+public sealed class CredentialBroker
+{
+    /// <summary>How long a stored access token must still be valid to be returned: 300 s.</summary>
+    public static readonly TimeSpan MinimumValidity = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a result is reused for the same key: 60 s (flytekit's window).</summary>
+    public static readonly TimeSpan ReuseWindow = TimeSpan.FromSeconds(60);
+
+    private readonly ConcurrentDictionary<string, Shared> shared = new(StringComparer.Ordinal);
+    private readonly OAuthSession session;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+
+    /// <summary>Initializes a new instance of the <see cref="CredentialBroker"/> class.</summary>
+    /// <param name="session">The engine.</param>
+    /// <param name="logger">Diagnostics.</param>
+    public CredentialBroker(OAuthSession session, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        this.session = session;
+        this.logger = logger;
+        this.time = session.Options.TimeProvider;
+    }
+
+    /// <summary>Returns usable tokens for the client, signing in only if it must.</summary>
+    /// <param name="client">The client.</param>
+    /// <param name="store">Where its accounts are kept.</param>
+    /// <param name="request">Scopes, interaction and account.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait (a shared sign-in goes on for the others).</param>
+    /// <returns>The tokens (with <see cref="TokenSet.Account"/>), or the server's error.</returns>
+    /// <exception cref="InteractionRequiredException">Nothing usable and <see cref="InteractionMode.None"/>.</exception>
+    /// <exception cref="StorageUnavailableException">The store cannot be used.</exception>
+    public async Task<TokenOutcome> GetCredentialsAsync(OAuthClient client, CredentialStore store, CredentialRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(request);
+        List<string> scopes = client.EffectiveScopes(request.Scopes).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        store.EnsureUsable();
+        string issuer = IssuerOf(client);
+        string key = string.Join('\n', store.Backend, issuer, client.Registration.ClientId, request.Account ?? "*", string.Join(' ', scopes), request.Interactive);
+
+        while (true)
+        {
+            var candidate = new Shared();
+            Shared entry = this.shared.GetOrAdd(key, candidate);
+            if (ReferenceEquals(entry, candidate))
+            {
+                entry.Task = this.AcquireAsync(client, store, request, scopes, issuer);
+                _ = this.ForgetWhenDoneAsync(key, entry);
+            }
+            else if (entry.CompletedAt is { } done && this.time.GetElapsedTime(done) > ReuseWindow)
+            {
+                this.shared.TryRemove(new KeyValuePair<string, Shared>(key, entry));
+                continue;
+            }
+
+            return await entry.Task!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Lists the signed-in accounts.</summary>
+    /// <param name="client">The client whose accounts to list, or <see langword="null"/> for all of the store.</param>
+    /// <param name="store">The store.</param>
+    /// <returns>The accounts, most recently used first.</returns>
+    public static IReadOnlyList<AccountSummary> ListAccounts(OAuthClient? client, CredentialStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return client is null ? store.List(null, null) : store.List(IssuerOf(client), client.Registration.ClientId);
+    }
+
+    /// <summary>
+    /// Signs out: revokes each account's refresh token where the server offers revocation (RFC 7009), then removes the
+    /// account from the store. Without <paramref name="account"/>, every account of the client.
+    /// </summary>
+    /// <param name="client">The client.</param>
+    /// <param name="store">The store.</param>
+    /// <param name="account">The account, or <see langword="null"/> for all.</param>
+    /// <param name="cancellationToken">Cancels the revocation requests.</param>
+    /// <returns>The number of accounts removed.</returns>
+    public async Task<int> SignOutAsync(OAuthClient client, CredentialStore store, string? account, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(store);
+        string issuer = IssuerOf(client);
+        int removed = 0;
+        await using (await store.LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (AccountSummary summary in store.List(issuer, client.Registration.ClientId).Where(a => account is null || a.Account == account).ToList())
+            {
+                var key = new AccountKey(issuer, client.Registration.ClientId, summary.Account);
+                if (store.Read(key) is { RefreshToken: { } refreshToken })
+                {
+                    try
+                    {
+                        if (!await client.RevokeAsync(refreshToken, "refresh_token", cancellationToken).ConfigureAwait(false))
+                        {
+                            this.logger.LogInformation("The server offers no revocation endpoint; account {Account} is removed from the store only.", summary.Account);
+                        }
+                    }
+                    catch (ServerUnreachableException ex)
+                    {
+                        this.logger.LogWarning("The refresh token of {Account} could not be revoked ({Reason}); the account is removed from the store anyway.", summary.Account, ex.Reason);
+                    }
+                }
+
+                store.Remove(key);
+                removed++;
+            }
+        }
+
+        this.shared.Clear();
+        return removed;
+    }
+
+    private static string IssuerOf(OAuthClient client) => client.Server.Issuer ?? client.Server.TokenEndpoint;
+
+    private static string? Claim(TokenSet tokens, string name) =>
+        tokens.IdTokenClaims is { } claims && claims.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private async Task ForgetWhenDoneAsync(string key, Shared entry)
+    {
+        try
+        {
+#pragma warning disable VSTHRD003 // The shared task was started by this class (AcquireAsync).
+            TokenOutcome outcome = await entry.Task!.ConfigureAwait(false);
+#pragma warning restore VSTHRD003
+            if (outcome.Tokens is null)
+            {
+                this.shared.TryRemove(new KeyValuePair<string, Shared>(key, entry));
+            }
+            else
+            {
+                entry.CompletedAt = this.time.GetTimestamp();
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            this.shared.TryRemove(new KeyValuePair<string, Shared>(key, entry)); // failures are not reused
+        }
+    }
+
+    private async Task<TokenOutcome> AcquireAsync(OAuthClient client, CredentialStore store, CredentialRequest request, List<string> scopes, string issuer)
+    {
+        await Task.Yield();
+        string? refusal = null;
+        List<string> interactiveScopes = scopes;
+        await using (await store.LockAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            IReadOnlyList<AccountSummary> known = store.List(issuer, client.Registration.ClientId);
+            string? account = request.Account ?? (known.Count > 0 ? known[0].Account : null);
+            if (account is not null && store.Read(new AccountKey(issuer, client.Registration.ClientId, account)) is { } stored)
+            {
+                long now = this.time.GetUtcNow().ToUnixTimeSeconds();
+                StoredToken? token = stored.Tokens.FirstOrDefault(t => t.Scopes.SequenceEqual(scopes));
+                if (token is not null && (token.ExpiresAt is null || token.ExpiresAt - now >= (long)MinimumValidity.TotalSeconds))
+                {
+                    this.logger.LogDebug("getCredentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
+                    return TokenOutcome.Success(FromStore(stored, token));
+                }
+
+                // An interactive sign-in asks for every scope this account already has too (incremental consent), so the
+                // new refresh token keeps serving the other scope sets.
+                interactiveScopes = scopes.Union(stored.Tokens.SelectMany(t => t.Scopes), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                if (stored.RefreshToken is { } refreshToken)
+                {
+                    TokenOutcome refreshed = await this.session.RefreshAsync(client.Handle, refreshToken, scopes, CancellationToken.None).ConfigureAwait(false);
+                    if (refreshed.Tokens is { } tokens)
+                    {
+                        this.logger.LogInformation("getCredentials: refreshed the access token of {Account} silently.", account);
+                        return TokenOutcome.Success(this.Save(store, stored, scopes, tokens, account));
+                    }
+
+                    refusal = refreshed.Error!.Describe();
+                    if (refreshed.Error.Error == "invalid_grant")
+                    {
+                        // The refresh token is dead (revoked, expired, reused): forget it and everything it covered.
+                        stored.RefreshToken = null;
+                        stored.Tokens.Clear();
+                        stored.UpdatedAt = now;
+                        store.Write(stored);
+                    }
+
+                    // Otherwise (invalid_scope: a scope set the grant does not cover) the refresh token stays.
+                    this.logger.LogInformation("getCredentials: the refresh for {Account} was refused ({Error}); a new sign-in is needed.", account, refreshed.Error.Error);
+                }
+            }
+        }
+
+        if (request.Interactive == InteractionMode.None)
+        {
+            throw new InteractionRequiredException(refusal is null
+                ? "No usable credentials are stored for this client and scopes, and interactive is 'none'. Call getCredentials with interactive 'browser' or 'device' to sign in."
+                : $"The stored credentials can no longer be refreshed ({refusal}), and interactive is 'none'. Call getCredentials with interactive 'browser' or 'device' to sign in again.");
+        }
+
+        TokenOutcome outcome = request.Interactive == InteractionMode.Device
+            ? await this.DeviceSignInAsync(client, interactiveScopes).ConfigureAwait(false)
+            : await this.session.ObtainTokenByBrowserAsync(client.Handle, new AuthCodeFlowOptions { Scopes = interactiveScopes }, request.OpenBrowser, CancellationToken.None).ConfigureAwait(false);
+        if (outcome.Tokens is not { } signedIn)
+        {
+            return outcome;
+        }
+
+        string who = signedIn.Account ?? request.Account ?? "default";
+        await using (await store.LockAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            StoredAccount existing = store.Read(new AccountKey(issuer, client.Registration.ClientId, who))
+                ?? new StoredAccount { Issuer = issuer, ClientId = client.Registration.ClientId, Account = who };
+            return TokenOutcome.Success(this.Save(store, existing, scopes, signedIn, who));
+        }
+    }
+
+    private async Task<TokenOutcome> DeviceSignInAsync(OAuthClient client, List<string> scopes)
+    {
+        (DeviceFlow? flow, OAuthError? error) = await this.session.InitiateDeviceFlowAsync(client.Handle, scopes, CancellationToken.None).ConfigureAwait(false);
+        if (flow is null)
+        {
+            return TokenOutcome.Failure(error!);
+        }
+
+        this.session.Options.Events.DeviceCode(flow);
+        return await this.session.ObtainTokenByDeviceFlowAsync(flow.FlowId, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private TokenSet Save(CredentialStore store, StoredAccount stored, List<string> scopes, TokenSet tokens, string account)
+    {
+        stored.RefreshToken = tokens.RefreshToken ?? stored.RefreshToken;
+        stored.Username = Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
+        stored.Tokens.RemoveAll(t => t.Scopes.SequenceEqual(scopes));
+        stored.Tokens.Add(new StoredToken
+        {
+            Scopes = scopes,
+            GrantedScopes = [.. tokens.Scopes],
+            AccessToken = tokens.AccessToken,
+            TokenType = tokens.TokenType,
+            ExpiresAt = tokens.ExpiresAt,
+            IdToken = tokens.IdToken,
+        });
+        stored.UpdatedAt = this.time.GetUtcNow().ToUnixTimeSeconds();
+        store.Write(stored);
+        return tokens.WithAccount(account);
+    }
+
+    private TokenSet FromStore(StoredAccount stored, StoredToken token)
+    {
+        long now = this.time.GetUtcNow().ToUnixTimeSeconds();
+        JsonElement? claims = token.IdToken is { } idToken ? OAuthClient.DecodeJwtPayload(idToken) : null;
+        using JsonDocument raw = JsonDocument.Parse("{}");
+        return new TokenSet
+        {
+            AccessToken = token.AccessToken,
+            TokenType = token.TokenType,
+            ExpiresAt = token.ExpiresAt,
+            ExpiresIn = token.ExpiresAt is { } at ? at - now : null,
+            RefreshToken = stored.RefreshToken,
+            IdToken = token.IdToken,
+            IdTokenClaims = claims,
+            Scopes = token.GrantedScopes.Count > 0 ? token.GrantedScopes : token.Scopes,
+            Raw = raw.RootElement.Clone(),
+            Account = stored.Account,
+        };
+    }
+
+    private sealed class Shared
+    {
+        public Task<TokenOutcome>? Task { get; set; }
+
+        public long? CompletedAt { get; set; }
+    }
+}

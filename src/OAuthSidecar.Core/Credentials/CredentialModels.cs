@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+
+namespace OAuthSidecar.Core.Credentials;
+
+/// <summary>Names one signed-in account of one client at one authorization server.</summary>
+/// <param name="Issuer">The issuer (or the token endpoint when no issuer is known).</param>
+/// <param name="ClientId">The client id.</param>
+/// <param name="Account">The account: the id_token's <c>sub</c>.</param>
+public sealed record AccountKey(string Issuer, string ClientId, string Account)
+{
+    /// <summary>Gets the storage item name: a hash, so no identifier appears in item names.</summary>
+    public string ItemName => "acct-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{this.Issuer}\n{this.ClientId}\n{this.Account}")))[..32];
+}
+
+/// <summary>Everything stored for one account: one storage item (one keyring entry, one unlock prompt).</summary>
+public sealed class StoredAccount
+{
+    /// <summary>Gets or sets the issuer.</summary>
+    public required string Issuer { get; set; }
+
+    /// <summary>Gets or sets the client id.</summary>
+    public required string ClientId { get; set; }
+
+    /// <summary>Gets or sets the account (<c>sub</c>).</summary>
+    public required string Account { get; set; }
+
+    /// <summary>Gets or sets the name to show (<c>preferred_username</c> or <c>email</c>).</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Gets or sets the refresh token of the grant (shared by every scope set; rotated in place).</summary>
+    public string? RefreshToken { get; set; }
+
+    /// <summary>Gets or sets the access tokens, one per scope set.</summary>
+    public List<StoredToken> Tokens { get; set; } = [];
+
+    /// <summary>Gets or sets when this was last written, in Unix seconds.</summary>
+    public long UpdatedAt { get; set; }
+
+    /// <summary>Gets the key.</summary>
+    [JsonIgnore]
+    public AccountKey Key => new(this.Issuer, this.ClientId, this.Account);
+}
+
+/// <summary>An access token for one scope set.</summary>
+public sealed class StoredToken
+{
+    /// <summary>Gets or sets the scopes asked for, sorted: the lookup key.</summary>
+    public required List<string> Scopes { get; set; }
+
+    /// <summary>Gets or sets the scopes granted.</summary>
+    public List<string> GrantedScopes { get; set; } = [];
+
+    /// <summary>Gets or sets the access token.</summary>
+    public required string AccessToken { get; set; }
+
+    /// <summary>Gets or sets the token type.</summary>
+    public string TokenType { get; set; } = "Bearer";
+
+    /// <summary>Gets or sets when the access token expires, in Unix seconds (<see langword="null"/>: unknown).</summary>
+    public long? ExpiresAt { get; set; }
+
+    /// <summary>Gets or sets the id_token.</summary>
+    public string? IdToken { get; set; }
+}
+
+/// <summary>What <c>listAccounts</c> shows: no secrets.</summary>
+public sealed class AccountSummary
+{
+    /// <summary>Gets or sets the account.</summary>
+    public required string Account { get; set; }
+
+    /// <summary>Gets or sets the client id.</summary>
+    public required string ClientId { get; set; }
+
+    /// <summary>Gets or sets the issuer.</summary>
+    public required string Issuer { get; set; }
+
+    /// <summary>Gets or sets the name to show.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Gets or sets every scope with a stored token.</summary>
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>Gets or sets when the latest access token expires, in Unix seconds.</summary>
+    public long? ExpiresAt { get; set; }
+
+    /// <summary>Gets or sets when the account was last written, in Unix seconds.</summary>
+    public long UpdatedAt { get; set; }
+}
+
+/// <summary>The index item: which accounts exist (no secrets).</summary>
+public sealed class AccountIndex
+{
+    /// <summary>Gets or sets the format version.</summary>
+    public int Version { get; set; } = 1;
+
+    /// <summary>Gets or sets the accounts.</summary>
+    public List<AccountSummary> Accounts { get; set; } = [];
+}
+
+/// <summary>Source-generated JSON for the store (NativeAOT-safe).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StoredAccount))]
+[JsonSerializable(typeof(AccountIndex))]
+internal sealed partial class CredentialJsonContext : JsonSerializerContext;
