@@ -23,6 +23,9 @@ internal static class Program
             case "help":
                 await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(CommandLine.Usage + Environment.NewLine)).ConfigureAwait(false);
                 return 0;
+            case "schema":
+                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(SchemaGenerator.Generate())).ConfigureAwait(false);
+                return 0;
             case "version":
                 await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(SidecarRpcTarget.Version + Environment.NewLine)).ConfigureAwait(false);
                 return 0;

@@ -262,6 +262,26 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task The_committed_schema_is_what_the_contract_generates()
+    {
+        (int code, string generated, string stderr) = await RunToEndAsync("schema");
+        Assert.True(code == 0, stderr);
+        string committed = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "schema", "oauth-sidecar.openrpc.json"));
+        Assert.True(
+            committed.ReplaceLineEndings("\n") == generated.ReplaceLineEndings("\n"),
+            "schema/oauth-sidecar.openrpc.json differs from the contract: regenerate it with `oauth-sidecar schema > schema/oauth-sidecar.openrpc.json` (npm run schema) and commit it.");
+        JsonObject document = JsonNode.Parse(generated)!.AsObject();
+        Assert.Equal("1.3.2", document.Str("openrpc"));
+        string[] names = document["methods"]!.AsArray().Select(m => m.Str("name")).ToArray();
+        Assert.Contains("obtainTokenByAuthCodeFlow", names);
+        Assert.Contains("$/cancelRequest", names);
+        JsonNode callback = document["methods"]!.AsArray().Single(m => m.Str("name") == "callbackReceived")!;
+        Assert.True(callback["x-notification"]!.GetValue<bool>());
+        Assert.Equal("server-to-client", callback.Str("x-direction"));
+        Assert.Equal(-32602, document["components"]!["errors"]!["InvalidParams"]!["code"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Command_line_help_version_and_bad_arguments()
     {
         (int code, string stdout, string stderr) = await RunToEndAsync("--version");

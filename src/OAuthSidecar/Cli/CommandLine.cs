@@ -13,6 +13,7 @@ internal sealed class CommandLine
         Usage:
           oauth-sidecar [stdio] [options]     serve JSON-RPC on stdin/stdout (the default)
           oauth-sidecar callback [options]    wait for one OAuth callback, print it as JSON (callback.py; --help for its options)
+          oauth-sidecar schema                print the protocol as an OpenRPC 1.3 document
           oauth-sidecar --version             print the version
           oauth-sidecar --help                print this help
 
@@ -53,6 +54,8 @@ internal sealed class CommandLine
                     return new CommandLine { Command = "help" };
                 case "--version":
                     return new CommandLine { Command = "version" };
+                case "schema" when i == 0:
+                    return new CommandLine { Command = "schema" };
                 case "--framing":
                     string? f = Next();
                     if (f is not ("lsp" or "newline"))

@@ -81,7 +81,7 @@ internal sealed class RpcLoggerProvider : ILoggerProvider
         try
         {
             IReadOnlyDictionary<string, object?> arguments = RpcArguments.From(parameters);
-            await connection.NotifyWithParameterObjectAsync("window/logMessage", arguments, RpcArguments.TypesOf(arguments)).ConfigureAwait(false);
+            await connection.NotifyWithParameterObjectAsync(ServerMessages.LogMessage.Name, arguments, RpcArguments.TypesOf(arguments)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException or OperationCanceledException)
         {

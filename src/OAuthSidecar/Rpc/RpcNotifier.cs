@@ -19,7 +19,7 @@ internal sealed class RpcNotifier : ISidecarEvents
     }
 
     public void CallbackReceived(string flowId, CallbackResult result) =>
-        this.Notify("callbackReceived", new CallbackReceivedNotification
+        this.Notify(ServerMessages.CallbackReceived.Name, new CallbackReceivedNotification
         {
             FlowId = flowId,
             Params = result.Params,
@@ -29,10 +29,10 @@ internal sealed class RpcNotifier : ISidecarEvents
         });
 
     public void DeviceFlowPending(string flowId, int attempt, string errorCode, int nextPollSeconds) =>
-        this.Notify("deviceFlowPending", new DeviceFlowPendingNotification { FlowId = flowId, Attempt = attempt, Error = errorCode, NextPollSeconds = nextPollSeconds });
+        this.Notify(ServerMessages.DeviceFlowPending.Name, new DeviceFlowPendingNotification { FlowId = flowId, Attempt = attempt, Error = errorCode, NextPollSeconds = nextPollSeconds });
 
     public void DeviceCode(DeviceFlow flow) =>
-        this.Notify("deviceCode", new DeviceCodeNotification
+        this.Notify(ServerMessages.DeviceCode.Name, new DeviceCodeNotification
         {
             FlowId = flow.FlowId,
             UserCode = flow.Authorization.UserCode,
@@ -43,13 +43,13 @@ internal sealed class RpcNotifier : ISidecarEvents
         });
 
     public void TokensObtained(string clientHandle, string? flowId, string grantType, IReadOnlyList<string> scopes, long? expiresAt) =>
-        this.Notify("tokensObtained", new TokensObtainedNotification { ClientHandle = clientHandle, FlowId = flowId, GrantType = grantType, Scopes = scopes, ExpiresAt = expiresAt });
+        this.Notify(ServerMessages.TokensObtained.Name, new TokensObtainedNotification { ClientHandle = clientHandle, FlowId = flowId, GrantType = grantType, Scopes = scopes, ExpiresAt = expiresAt });
 
     public void RefreshTokenUpdated(string clientHandle, string? account, string refreshToken) =>
-        this.Notify("refreshTokenUpdated", new RefreshTokenUpdatedNotification { ClientHandle = clientHandle, Account = account, RefreshToken = refreshToken });
+        this.Notify(ServerMessages.RefreshTokenUpdated.Name, new RefreshTokenUpdatedNotification { ClientHandle = clientHandle, Account = account, RefreshToken = refreshToken });
 
     public void RefreshTokenRemoved(string clientHandle, string? account, string reason) =>
-        this.Notify("refreshTokenRemoved", new RefreshTokenRemovedNotification { ClientHandle = clientHandle, Account = account, Reason = reason });
+        this.Notify(ServerMessages.RefreshTokenRemoved.Name, new RefreshTokenRemovedNotification { ClientHandle = clientHandle, Account = account, Reason = reason });
 
     private void Notify<T>(string method, T argument)
     {

@@ -29,6 +29,7 @@ namespace OAuthSidecar.Rpc;
 [JsonSerializable(typeof(ObtainTokenByDeviceFlowParams))]
 [JsonSerializable(typeof(RefreshParams))]
 [JsonSerializable(typeof(TokenResult))]
+[JsonSerializable(typeof(CancelRequestParams))]
 [JsonSerializable(typeof(GetCredentialsParams))]
 [JsonSerializable(typeof(ListAccountsParams))]
 [JsonSerializable(typeof(IReadOnlyList<AccountInfo>))]

@@ -446,7 +446,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             if (this.callerShowsDocuments && this.rpc is { } connection)
             {
                 IReadOnlyDictionary<string, object?> arguments = RpcArguments.From(new ShowDocumentParams { Uri = uri, External = true });
-                ShowDocumentResult? shown = await connection.InvokeWithParameterObjectAsync<ShowDocumentResult>("window/showDocument", arguments, RpcArguments.TypesOf(arguments), CancellationToken.None).ConfigureAwait(false);
+                ShowDocumentResult? shown = await connection.InvokeWithParameterObjectAsync<ShowDocumentResult>(ServerMessages.ShowDocument.Name, arguments, RpcArguments.TypesOf(arguments), CancellationToken.None).ConfigureAwait(false);
                 if (shown?.Success == true)
                 {
                     return;
