@@ -135,6 +135,31 @@ public sealed class ServerUnreachableException : SidecarException
 
     /// <summary>Gets what went wrong.</summary>
     public string Reason { get; }
+
+    /// <summary>Gets what kind of failure it was, which decides whether a retry is safe.</summary>
+    public UnreachableKind Kind { get; init; } = UnreachableKind.Other;
+
+    /// <summary>Gets the server's <c>Retry-After</c>, when it sent one.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+}
+
+/// <summary>How a request to the authorization server failed.</summary>
+public enum UnreachableKind
+{
+    /// <summary>Anything else (a bad certificate, a redirect, a policy violation): not transient.</summary>
+    Other,
+
+    /// <summary>No connection (refused, reset before the request was answered, DNS): the server did not process the request.</summary>
+    Network,
+
+    /// <summary>HTTP 5xx or 429: the server declined for now.</summary>
+    ServerBusy,
+
+    /// <summary>The answer broke off or was not the JSON expected: the server may have processed the request.</summary>
+    BrokenResponse,
+
+    /// <summary>No answer within <c>timeoutSeconds</c>: the server may have processed the request.</summary>
+    Timeout,
 }
 
 /// <summary>An id_token that fails OpenID Connect Core §3.1.3.7 validation. Protocol code -32007.</summary>

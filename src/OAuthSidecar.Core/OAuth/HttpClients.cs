@@ -7,6 +7,9 @@ namespace OAuthSidecar.Core.OAuth;
 /// <summary>Creates the <see cref="HttpClient"/> a client registration talks to its server with.</summary>
 public static class HttpClients
 {
+    /// <summary>The largest answer read from an authorization server, in bytes (1 MiB).</summary>
+    public const int MaxResponseBytes = 1024 * 1024;
+
     /// <summary>
     /// Creates an HTTP client with the registration's timeout and TLS options. Proxies come from the standard
     /// variables (<c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>, <c>NO_PROXY</c>), as .NET reads them.
@@ -60,6 +63,8 @@ public static class HttpClients
         {
             Timeout = TimeSpan.FromSeconds(registration.TimeoutSeconds),
             DefaultRequestVersion = HttpVersion.Version11,
+            // Token, metadata and key set answers are a few KiB: a huge one is refused, not buffered.
+            MaxResponseContentBufferSize = MaxResponseBytes,
         };
     }
 

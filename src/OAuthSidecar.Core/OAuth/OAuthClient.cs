@@ -4,6 +4,8 @@ using System.Text.Json;
 using Duende.IdentityModel.Client;
 using Microsoft.Extensions.Logging;
 using OAuthSidecar.Core.Diagnostics;
+using Polly;
+using Polly.Retry;
 
 namespace OAuthSidecar.Core.OAuth;
 
@@ -44,6 +46,11 @@ public sealed class OAuthClient : IDisposable
     private readonly SecretRedactor redactor;
     private readonly ILogger logger;
     private readonly TimeProvider timeProvider;
+    private readonly ResiliencePipeline pollingRetry;
+    private readonly ResiliencePipeline refreshRetry;
+
+    /// <summary>How many times a transient failure is retried during device polling and refresh.</summary>
+    public const int MaxRetries = 3;
 
     /// <summary>Initializes a new instance of the <see cref="OAuthClient"/> class.</summary>
     /// <param name="handle">The opaque handle the caller uses.</param>
@@ -67,6 +74,11 @@ public sealed class OAuthClient : IDisposable
         this.redactor = redactor;
         this.logger = logger;
         this.timeProvider = timeProvider;
+        // Device polling is idempotent: any transient failure is retried. A refresh is retried only when the server
+        // surely did not process it (no connection, 5xx/429): a broken answer may hide a rotated refresh token, and
+        // redeeming the old one again would revoke the whole grant.
+        this.pollingRetry = BuildRetry(timeProvider, logger, kind => kind is UnreachableKind.Network or UnreachableKind.ServerBusy or UnreachableKind.BrokenResponse or UnreachableKind.Timeout);
+        this.refreshRetry = BuildRetry(timeProvider, logger, kind => kind is UnreachableKind.Network or UnreachableKind.ServerBusy);
         redactor.Register(registration.ClientSecret);
         redactor.Register(registration.ClientAssertion);
         RejectOverrides(registration.ExtraAuthParams, StandardAuthParams, "extraAuthParams");
@@ -196,12 +208,15 @@ public sealed class OAuthClient : IDisposable
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens, or the server's error (<c>authorization_pending</c>, <c>slow_down</c>, <c>access_denied</c>, <c>expired_token</c>, …).</returns>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
-    {
-        var request = new DeviceTokenRequest { DeviceCode = deviceCode };
-        this.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
-        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, cancellationToken);
-    }
+    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
+        await this.pollingRetry.ExecuteAsync(
+            async ct =>
+            {
+                var request = new DeviceTokenRequest { DeviceCode = deviceCode };
+                this.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
+                return await this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
 
     /// <summary>Redeems a refresh token (RFC 6749 §6).</summary>
     /// <param name="refreshToken">The refresh token.</param>
@@ -209,16 +224,21 @@ public sealed class OAuthClient : IDisposable
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens (possibly with a rotated refresh token) or the server's error.</returns>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public Task<TokenOutcome> RefreshAsync(string refreshToken, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    public async Task<TokenOutcome> RefreshAsync(string refreshToken, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
         this.redactor.Register(refreshToken);
-        var request = new RefreshTokenRequest
-        {
-            RefreshToken = refreshToken,
-            Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null,
-        };
-        this.Prepare(request, this.Registration.ExtraRefreshParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, cancellationToken);
+        return await this.refreshRetry.ExecuteAsync(
+            async ct =>
+            {
+                var request = new RefreshTokenRequest
+                {
+                    RefreshToken = refreshToken,
+                    Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null,
+                };
+                this.Prepare(request, this.Registration.ExtraRefreshParams, includeAuthParams: false);
+                return await this.SendTokenRequestAsync(request, scopes, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The client credentials grant (RFC 6749 §4.4), optionally for a resource (RFC 8707).</summary>
@@ -473,38 +493,77 @@ public sealed class OAuthClient : IDisposable
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ServerUnreachableException(endpoint, null, $"The authorization server did not answer within {this.Registration.TimeoutSeconds:0.###} s ({endpoint}). Check the network or raise timeoutSeconds.", ex);
+            throw new ServerUnreachableException(endpoint, null, $"The authorization server did not answer within {this.Registration.TimeoutSeconds:0.###} s ({endpoint}). Check the network or raise timeoutSeconds.", ex)
+            {
+                Kind = UnreachableKind.Timeout,
+            };
         }
 
+        int? status = response.HttpResponse is null ? null : (int)response.HttpStatusCode;
+        TimeSpan? retryAfter = RetryAfterOf(response.HttpResponse);
         if (response.IsError && response.ErrorType != ResponseErrorType.Protocol && !IsOAuthErrorBody(response))
         {
-            int? status = response.HttpResponse is null ? null : (int)response.HttpStatusCode;
-            string reason = response.ErrorType switch
-            {
-                ResponseErrorType.Http => $"The authorization server answered HTTP {status} {response.HttpErrorReason} at {endpoint} without an OAuth error.",
-                _ when response.Exception is OperationCanceledException => $"The authorization server did not answer within {this.Registration.TimeoutSeconds:0.###} s ({endpoint}).",
-                _ when response.Exception is HttpRequestException h => $"The authorization server could not be reached at {endpoint}: {h.Message}",
-                _ when response.Exception is JsonException => $"The authorization server's answer at {endpoint} is not JSON (HTTP {status}).",
-                _ => $"The request to {endpoint} failed: {response.Exception?.Message ?? response.Error}",
-            };
             if (response.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException(cancellationToken);
             }
 
+            (UnreachableKind kind, string reason) = response.ErrorType switch
+            {
+                ResponseErrorType.Http when status is >= 500 or 429 => (UnreachableKind.ServerBusy, $"The authorization server answered HTTP {status} {response.HttpErrorReason} at {endpoint}{(retryAfter is { } ra ? $" (Retry-After {ra.TotalSeconds:0} s)" : string.Empty)}. Try again later."),
+                ResponseErrorType.Http => (UnreachableKind.Other, $"The authorization server answered HTTP {status} {response.HttpErrorReason} at {endpoint} without an OAuth error."),
+                _ when response.Exception is OperationCanceledException => (UnreachableKind.Timeout, $"The authorization server did not answer within {this.Registration.TimeoutSeconds:0.###} s ({endpoint})."),
+                _ when response.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError } h
+                    => (UnreachableKind.Network, $"The authorization server could not be reached at {endpoint}: {h.Message}"),
+                _ when response.Exception is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } h
+                    => (UnreachableKind.Other, $"The TLS connection to {endpoint} failed: {h.Message} (for a private CA, set tls.caBundlePath)."),
+                _ when response.Exception is HttpRequestException or IOException => (UnreachableKind.BrokenResponse, $"The connection to {endpoint} broke off before a complete answer: {response.Exception.Message}"),
+                _ when response.Exception is JsonException => (UnreachableKind.BrokenResponse, $"The authorization server's answer at {endpoint} is not JSON or is cut short (HTTP {status}, {response.HttpResponse?.Content.Headers.ContentType?.MediaType ?? "no content type"})."),
+                _ => (UnreachableKind.Other, $"The request to {endpoint} failed: {response.Exception?.Message ?? response.Error}"),
+            };
             this.logger.LogWarning("{Reason}", reason);
-            throw new ServerUnreachableException(endpoint, status, reason, response.Exception);
+            throw new ServerUnreachableException(endpoint, status, reason, response.Exception) { Kind = kind, RetryAfter = retryAfter };
         }
 
-        if (response.IsError && (int)response.HttpStatusCode >= 500)
+        if (response.IsError && status >= 500)
         {
             // MSAL: HTTP 5xx is a transport error even with an OAuth error body.
-            string reason = $"The authorization server failed with HTTP {(int)response.HttpStatusCode} at {endpoint} ({response.Error}). Try again later.";
-            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, reason);
+            string reason = $"The authorization server failed with HTTP {status} at {endpoint} ({response.Error}). Try again later.";
+            throw new ServerUnreachableException(endpoint, status, reason) { Kind = UnreachableKind.ServerBusy, RetryAfter = retryAfter };
         }
 
         return response;
     }
+
+    private static ResiliencePipeline BuildRetry(TimeProvider timeProvider, ILogger logger, Func<UnreachableKind, bool> transient) =>
+        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<ServerUnreachableException>(e => transient(e.Kind)),
+                MaxRetryAttempts = MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(250),
+                MaxDelay = TimeSpan.FromSeconds(10),
+                DelayGenerator = static args => ValueTask.FromResult(
+                    args.Outcome.Exception is ServerUnreachableException { RetryAfter: { } wait }
+                        ? (TimeSpan?)(wait > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : wait)
+                        : null),
+                OnRetry = args =>
+                {
+                    logger.LogWarning("A transient failure ({Reason}); retrying in {Delay:0.0} s (retry {Attempt} of {Max}).", args.Outcome.Exception?.Message, args.RetryDelay.TotalSeconds, args.AttemptNumber + 1, MaxRetries);
+                    return default;
+                },
+            })
+            .Build();
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage? response) =>
+        response?.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - DateTimeOffset.UtcNow is { Ticks: > 0 } wait ? wait : TimeSpan.Zero,
+            _ => null,
+        };
 
     // RFC 6749 §5.2: invalid_client may come as HTTP 401 with an OAuth error body; it is still the server's answer.
     private static bool IsOAuthErrorBody(ProtocolResponse response) =>
