@@ -56,3 +56,31 @@ public sealed class SecretsTests
         }
     }
 }
+
+/// <summary>The leak check that runs when every end-to-end test disposes its sidecar does catch a leak.</summary>
+public sealed class SecretCheckTests
+{
+    [Fact]
+    public async Task The_dispose_time_leak_check_fails_when_a_secret_appears_in_stderr()
+    {
+        IdpServer idp = await IdpServer.Shared;
+        await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
+        sidecar.CheckSecretsOnDispose = false;
+        const string Value = "leak-check-value-123";
+        // The test treats Value as a code (parseAuthResponse answers it back), while the sidecar logs it as a client id.
+        await sidecar.CallAsync("parseAuthResponse", new { query = "code=" + Value });
+        await sidecar.CallAsync("createClient", new { issuer = idp.Issuer, clientId = Value });
+        await WaitUntilAsync(() => sidecar.Stderr.Contains(Value, StringComparison.Ordinal));
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(sidecar.AssertNoSecretLeaked);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition());
+    }
+}

@@ -37,7 +37,19 @@ public sealed class SidecarProcess : IAsyncDisposable
     private readonly SemaphoreSlim writeGate = new(1);
     private readonly Task readLoop;
     private readonly List<JsonObject> unmatched = [];
+    private readonly HashSet<string> secrets = new(StringComparer.Ordinal);
+    private readonly HashSet<string> codeChallenges = new(StringComparer.Ordinal);
     private long nextId;
+
+    /// <summary>Property names whose values are secrets, in what the test sends and what the sidecar answers.</summary>
+    private static readonly HashSet<string> SecretNames = new(StringComparer.Ordinal)
+    {
+        "clientSecret", "password", "assertion", "clientAssertion", "pem", "refreshToken", "accessToken", "idToken", "code", "codeVerifier",
+        "access_token", "refresh_token", "id_token", "client_secret", "device_code",
+    };
+
+    /// <summary>Gets a value indicating whether the secret check runs at dispose (on by default in every test).</summary>
+    public bool CheckSecretsOnDispose { get; set; } = true;
 
     private SidecarProcess(Process process, bool newlineFraming)
     {
@@ -144,6 +156,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         if (parameters is not null)
         {
             message["params"] = ToNode(parameters);
+            this.RememberSecrets(message["params"]);
         }
 
         await this.WriteMessageAsync(message.ToJsonString());
@@ -258,12 +271,55 @@ public sealed class SidecarProcess : IAsyncDisposable
         return this.process.ExitCode;
     }
 
+    /// <summary>
+    /// Asserts that no secret this process handled — client secrets, passwords and assertions sent to it; tokens and
+    /// codes it answered; the PKCE code verifier behind any code challenge it produced — appears in anything it wrote
+    /// besides results and the two notifications made to carry secrets (<c>callbackReceived</c>, <c>refreshTokenUpdated</c>).
+    /// Runs when every end-to-end test disposes its sidecar: together, the whole suite.
+    /// </summary>
+    public void AssertNoSecretLeaked()
+    {
+        string written = this.Stderr + "\n" + string.Join("\n", this.Notifications
+            .Where(n => n["method"]?.GetValue<string>() is not ("callbackReceived" or "refreshTokenUpdated"))
+            .Select(n => n.ToJsonString()));
+        string[] known;
+        lock (this.secrets)
+        {
+            known = [.. this.secrets];
+        }
+
+        foreach (string secret in known)
+        {
+            Assert.False(written.Contains(secret, StringComparison.Ordinal), $"A secret ({secret[..4]}…, {secret.Length} chars) was written to stderr or a notification.");
+        }
+
+        string[] challenges;
+        lock (this.secrets)
+        {
+            challenges = [.. this.codeChallenges];
+        }
+
+        if (challenges.Length > 0)
+        {
+            foreach (System.Text.RegularExpressions.Match word in System.Text.RegularExpressions.Regex.Matches(written, "(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43,128}(?![A-Za-z0-9_-])"))
+            {
+                string challenge = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes(word.Value))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+                Assert.DoesNotContain(challenge, challenges);
+            }
+        }
+    }
+
     /// <summary>Everything the sidecar wrote besides results: stderr and every notification.</summary>
     public string AllDiagnostics() =>
         this.Stderr + "\n" + string.Join("\n", this.Notifications.Select(n => n.ToJsonString()));
 
     public async ValueTask DisposeAsync()
     {
+        if (this.CheckSecretsOnDispose)
+        {
+            this.AssertNoSecretLeaked();
+        }
+
         try
         {
             if (!this.process.HasExited)
@@ -281,6 +337,48 @@ public sealed class SidecarProcess : IAsyncDisposable
         await Task.WhenAny(this.readLoop, Task.Delay(2000));
         this.process.Dispose();
         this.writeGate.Dispose();
+    }
+
+    private void RememberSecrets(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach ((string key, JsonNode? value) in obj)
+                {
+                    if (value is JsonValue v && v.TryGetValue(out string? text))
+                    {
+                        if (SecretNames.Contains(key) && text.Length >= 8)
+                        {
+                            lock (this.secrets)
+                            {
+                                this.secrets.Add(text);
+                            }
+                        }
+                        else if (key is "authUri" or "uri" && Uri.TryCreate(text, UriKind.Absolute, out Uri? uri)
+                            && System.Web.HttpUtility.ParseQueryString(uri.Query)["code_challenge"] is { } challenge)
+                        {
+                            lock (this.secrets)
+                            {
+                                this.codeChallenges.Add(challenge);
+                            }
+                        }
+                    }
+                    else
+                    {
+                        this.RememberSecrets(value);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                foreach (JsonNode? item in array)
+                {
+                    this.RememberSecrets(item);
+                }
+
+                break;
+        }
     }
 
     private static JsonNode? ToNode(object parameters) =>
@@ -386,6 +484,11 @@ public sealed class SidecarProcess : IAsyncDisposable
             string method = message["method"]!.GetValue<string>();
             if (!hasId)
             {
+                if (method is "callbackReceived" or "refreshTokenUpdated")
+                {
+                    this.RememberSecrets(message["params"]);
+                }
+
                 lock (this.notifications)
                 {
                     this.notifications.Add(message);
@@ -410,6 +513,7 @@ public sealed class SidecarProcess : IAsyncDisposable
             return;
         }
 
+        this.RememberSecrets(message["result"]);
         if (id is not null && this.pending.TryGetValue(id, out TaskCompletionSource<JsonObject>? tcs))
         {
             tcs.TrySetResult(message);
