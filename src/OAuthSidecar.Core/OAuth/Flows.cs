@@ -19,10 +19,10 @@ public interface IFlow
 }
 
 /// <summary>
-/// An authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636, RFC 8252): its secrets (state, nonce, code verifier —
-/// which never leaves the sidecar), its redirect URI with the real port, and the wait for the callback.
+/// A flow that completes when the browser's callback reaches a loopback listener: the wait, the result, and the
+/// release of the listener when the flow ends. <see cref="AuthCodeFlow"/> and <see cref="CallbackServerFlow"/> build on it.
 /// </summary>
-public sealed class AuthCodeFlow : IFlow, ICallbackTarget, ICallbackWaitable
+public abstract class CallbackFlow : IFlow, ICallbackTarget
 {
     private readonly TaskCompletionSource<CallbackResult> callback = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ISidecarEvents events;
@@ -30,14 +30,10 @@ public sealed class AuthCodeFlow : IFlow, ICallbackTarget, ICallbackWaitable
     private CallbackResult? result;
     private int ended;
 
-    internal AuthCodeFlow(string flowId, OAuthClient client, string state, string? nonce, string codeVerifier, IReadOnlyList<string> scopes, DateTimeOffset expiresAt, CallbackPages pages, ISidecarEvents events)
+    private protected CallbackFlow(string flowId, string path, DateTimeOffset expiresAt, CallbackPages pages, ISidecarEvents events)
     {
         this.FlowId = flowId;
-        this.Client = client;
-        this.State = state;
-        this.Nonce = nonce;
-        this.CodeVerifier = codeVerifier;
-        this.Scopes = scopes;
+        this.Path = path;
         this.ExpiresAt = expiresAt;
         this.Pages = pages;
         this.events = events;
@@ -46,20 +42,11 @@ public sealed class AuthCodeFlow : IFlow, ICallbackTarget, ICallbackWaitable
     /// <inheritdoc/>
     public string FlowId { get; }
 
-    /// <summary>Gets the client the flow belongs to.</summary>
-    public OAuthClient Client { get; }
+    /// <inheritdoc/>
+    public string Path { get; }
 
     /// <inheritdoc/>
-    public string State { get; }
-
-    /// <summary>Gets the OpenID Connect nonce, when <c>openid</c> was requested.</summary>
-    public string? Nonce { get; }
-
-    /// <summary>Gets the PKCE code verifier.</summary>
-    public string CodeVerifier { get; }
-
-    /// <summary>Gets the requested scopes.</summary>
-    public IReadOnlyList<string> Scopes { get; }
+    public abstract string? State { get; }
 
     /// <inheritdoc/>
     public DateTimeOffset ExpiresAt { get; }
@@ -67,16 +54,7 @@ public sealed class AuthCodeFlow : IFlow, ICallbackTarget, ICallbackWaitable
     /// <inheritdoc/>
     public CallbackPages Pages { get; }
 
-    /// <summary>Gets the redirect URI sent in the request, with the real port.</summary>
-    public string RedirectUri { get; internal set; } = string.Empty;
-
-    /// <summary>Gets the authorization request URI to open in the browser.</summary>
-    public string AuthUri { get; internal set; } = string.Empty;
-
-    /// <inheritdoc/>
-    public string Path { get; internal set; } = "/callback";
-
-    /// <summary>Gets the loopback listener, when the redirect URI is a loopback one.</summary>
+    /// <summary>Gets the loopback listener, when there is one.</summary>
     public LoopbackListener? Listener { get; private set; }
 
     /// <inheritdoc/>
@@ -90,23 +68,13 @@ public sealed class AuthCodeFlow : IFlow, ICallbackTarget, ICallbackWaitable
     /// <inheritdoc/>
     public bool TryComplete(CallbackResult result)
     {
-        if (Interlocked.CompareExchange(ref this.result, result, null) is not null || !this.callback.TrySetResult(result))
+        if (!this.Deliver(result))
         {
             return false;
         }
 
         this.events.CallbackReceived(this.FlowId, result);
         return true;
-    }
-
-    /// <summary>Records a response delivered explicitly by the caller (no loopback).</summary>
-    /// <param name="result">The response.</param>
-    internal void Deliver(CallbackResult result)
-    {
-        if (Interlocked.CompareExchange(ref this.result, result, null) is null)
-        {
-            this.callback.TrySetResult(result);
-        }
     }
 
     /// <inheritdoc/>
@@ -125,11 +93,57 @@ public sealed class AuthCodeFlow : IFlow, ICallbackTarget, ICallbackWaitable
         }
     }
 
+    /// <summary>Records a response (from the listener, or delivered explicitly by the caller).</summary>
+    /// <param name="result">The response.</param>
+    /// <returns><see langword="true"/> when this completed the flow.</returns>
+    internal bool Deliver(CallbackResult result) =>
+        Interlocked.CompareExchange(ref this.result, result, null) is null && this.callback.TrySetResult(result);
+
     internal void SetListener(LoopbackHub hub, LoopbackListener listener)
     {
         this.hub = hub;
         this.Listener = listener;
     }
+}
+
+/// <summary>
+/// An authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636, RFC 8252): its secrets (state, nonce, code verifier —
+/// which never leaves the sidecar), its redirect URI with the real port, and the wait for the callback.
+/// </summary>
+public sealed class AuthCodeFlow : CallbackFlow
+{
+    private readonly string state;
+
+    internal AuthCodeFlow(string flowId, OAuthClient client, string state, string? nonce, string codeVerifier, IReadOnlyList<string> scopes, DateTimeOffset expiresAt, string path, CallbackPages pages, ISidecarEvents events)
+        : base(flowId, path, expiresAt, pages, events)
+    {
+        this.Client = client;
+        this.state = state;
+        this.Nonce = nonce;
+        this.CodeVerifier = codeVerifier;
+        this.Scopes = scopes;
+    }
+
+    /// <summary>Gets the client the flow belongs to.</summary>
+    public OAuthClient Client { get; }
+
+    /// <inheritdoc/>
+    public override string State => this.state;
+
+    /// <summary>Gets the OpenID Connect nonce, when <c>openid</c> was requested.</summary>
+    public string? Nonce { get; }
+
+    /// <summary>Gets the PKCE code verifier.</summary>
+    public string CodeVerifier { get; }
+
+    /// <summary>Gets the requested scopes.</summary>
+    public IReadOnlyList<string> Scopes { get; }
+
+    /// <summary>Gets the redirect URI sent in the request, with the real port.</summary>
+    public string RedirectUri { get; internal set; } = string.Empty;
+
+    /// <summary>Gets the authorization request URI to open in the browser.</summary>
+    public string AuthUri { get; internal set; } = string.Empty;
 }
 
 /// <summary>A device authorization grant in progress (RFC 8628).</summary>
@@ -197,83 +211,16 @@ public sealed class DeviceFlow : IFlow
 /// A standalone callback server (callback.py): one listener path that completes on the first callback carrying a
 /// code, tokens or an error, whatever its <c>state</c> (checking it is the caller's business here).
 /// </summary>
-public sealed class CallbackServerFlow : IFlow, ICallbackTarget, ICallbackWaitable
+public sealed class CallbackServerFlow : CallbackFlow
 {
-    private readonly TaskCompletionSource<CallbackResult> callback = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ISidecarEvents events;
-    private LoopbackHub? hub;
-    private CallbackResult? result;
-    private int ended;
-
     internal CallbackServerFlow(string flowId, string path, DateTimeOffset expiresAt, CallbackPages pages, ISidecarEvents events)
+        : base(flowId, path, expiresAt, pages, events)
     {
-        this.FlowId = flowId;
-        this.Path = path;
-        this.ExpiresAt = expiresAt;
-        this.Pages = pages;
-        this.events = events;
     }
 
     /// <inheritdoc/>
-    public string FlowId { get; }
-
-    /// <inheritdoc/>
-    public string Path { get; }
-
-    /// <inheritdoc/>
-    public string? State => null;
-
-    /// <inheritdoc/>
-    public DateTimeOffset ExpiresAt { get; }
-
-    /// <inheritdoc/>
-    public CallbackPages Pages { get; }
+    public override string? State => null;
 
     /// <summary>Gets the URL the server answers on, with the real port.</summary>
     public string Url { get; internal set; } = string.Empty;
-
-    /// <summary>Gets the listener.</summary>
-    public LoopbackListener? Listener { get; private set; }
-
-    /// <inheritdoc/>
-    public CallbackResult? Result => Volatile.Read(ref this.result);
-
-    /// <inheritdoc/>
-#pragma warning disable VSTHRD003 // A completion signal (TaskCompletionSource), not work started elsewhere.
-    public Task<CallbackResult> Callback => this.callback.Task;
-#pragma warning restore VSTHRD003
-
-    /// <inheritdoc/>
-    public bool TryComplete(CallbackResult result)
-    {
-        if (Interlocked.CompareExchange(ref this.result, result, null) is not null || !this.callback.TrySetResult(result))
-        {
-            return false;
-        }
-
-        this.events.CallbackReceived(this.FlowId, result);
-        return true;
-    }
-
-    /// <inheritdoc/>
-    public async Task EndAsync(Exception reason, bool lingerListener)
-    {
-        if (Interlocked.Exchange(ref this.ended, 1) != 0)
-        {
-            return;
-        }
-
-        this.callback.TrySetException(reason);
-        _ = this.callback.Task.Exception; // observed
-        if (this.Listener is { } listener && this.hub is { } hub)
-        {
-            await hub.DetachAsync(listener, this, immediately: !lingerListener).ConfigureAwait(false);
-        }
-    }
-
-    internal void SetListener(LoopbackHub hub, LoopbackListener listener)
-    {
-        this.hub = hub;
-        this.Listener = listener;
-    }
 }

@@ -329,10 +329,8 @@ public sealed class OAuthSession : IAsyncDisposable
         string verifier = Pkce.CreateCodeVerifier();
         this.options.Redactor.Register(verifier);
         string flowId = "f_" + ProtocolRandom.Create(12);
-        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, flowOptions.Pages ?? client.Registration.Pages ?? CallbackPages.Default, this.options.Events)
-        {
-            Path = string.IsNullOrEmpty(redirectUri.AbsolutePath) ? "/" : redirectUri.AbsolutePath,
-        };
+        string path = string.IsNullOrEmpty(redirectUri.AbsolutePath) ? "/" : redirectUri.AbsolutePath;
+        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, path, flowOptions.Pages ?? client.Registration.Pages ?? CallbackPages.Default, this.options.Events);
 
         string effectiveRedirect = redirect;
         if (IsListenable(redirectUri, flowOptions.AllowNonLoopback))
@@ -435,7 +433,7 @@ public sealed class OAuthSession : IAsyncDisposable
     /// <exception cref="FlowCancelledException">The flow was cancelled meanwhile.</exception>
     public async Task<CallbackResult> WaitForCallbackAsync(string flowId, double? timeoutSeconds, CancellationToken cancellationToken)
     {
-        ICallbackWaitable flow = this.GetFlow<IFlow>(flowId) as ICallbackWaitable
+        CallbackFlow flow = this.GetFlow<IFlow>(flowId) as CallbackFlow
             ?? throw new InvalidOptionException("flowId", $"Flow {flowId} is a device flow; it has no callback to wait for. Use obtainTokenByDeviceFlow.");
         TimeSpan timeout = timeoutSeconds is { } t
             ? (t is > 0 and <= 86_400 ? TimeSpan.FromSeconds(t) : throw new InvalidOptionException("timeoutSeconds", "timeoutSeconds must be between 0 and 86400 seconds."))
@@ -954,11 +952,4 @@ public sealed class OAuthSession : IAsyncDisposable
 
         await flow.EndAsync(reason, linger).ConfigureAwait(false);
     }
-}
-
-/// <summary>A flow whose completion is a callback from the browser.</summary>
-internal interface ICallbackWaitable
-{
-    /// <summary>Gets a task that completes with the callback.</summary>
-    Task<CallbackResult> Callback { get; }
 }
