@@ -17,16 +17,26 @@ export const AOT_PATH = join(AOT_DIR, `oauth-sidecar${EXE}`);
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
+/** Kills a child started by run() and everything it started (its process group). */
+function killTree(child, signal = 'SIGKILL') {
+  try {
+    if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 /** Children started by run() that are still running (killed by killChildren()). */
 const running = new Set();
 
 /** Kills (SIGTERM, then SIGKILL after `graceMs`) every child run() started that is still running. */
 export async function killChildren(graceMs = 2000) {
   const children = [...running];
-  for (const child of children) child.kill('SIGTERM');
+  for (const child of children) killTree(child, 'SIGTERM');
   if (children.length === 0) return;
   await new Promise((r) => setTimeout(r, graceMs));
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) killTree(child, 'SIGKILL');
 }
 
 /** Prints to stderr (progress notes that must not mix with a script's result lines). */
@@ -67,6 +77,9 @@ export function run(command, args = [], { cwd = ROOT, env, capture = false, echo
       env: env ? { ...process.env, ...env } : process.env,
       stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
       shell: process.platform === 'win32' && /\.(cmd|bat)$/i.test(command),
+      // A process group of its own, so a timeout kills the whole tree (dotnet test leaves vstest and
+      // testhost children that would otherwise hold the output pipes open).
+      detached: process.platform !== 'win32',
     });
     running.add(child);
     let stdout = '';
@@ -79,7 +92,7 @@ export function run(command, args = [], { cwd = ROOT, env, capture = false, echo
     if (timeoutMs) {
       timer = setTimeout(() => {
         stderr += `\n(timed out after ${Math.round(timeoutMs / 1000)} s)\n`;
-        child.kill('SIGKILL');
+        killTree(child);
       }, timeoutMs);
     }
     child.on('error', (err) => {

@@ -140,20 +140,27 @@ public sealed class TokenRequestTests
     public async Task Oauth_errors_are_results_and_5xx_or_garbage_are_unreachable()
     {
         var recorder = new Recorder { Status = HttpStatusCode.BadRequest, Body = """{"error":"invalid_grant","error_description":"expired","error_uri":"https://idp.example/e"}""" };
-        using OAuthClient client = Create(recorder, new ClientRegistration { ClientId = "app" });
+        // The real clock: a refresh that meets 5xx is retried with backoff (Polly waits on the TimeProvider).
+        using OAuthClient client = Create(recorder, new ClientRegistration { ClientId = "app" }, TimeProvider.System);
         TokenOutcome outcome = await client.RefreshAsync("rt-123456", [], CancellationToken.None);
         Assert.Equal(new OAuthError("invalid_grant", "expired", "https://idp.example/e", 400), outcome.Error);
 
         recorder.Status = HttpStatusCode.ServiceUnavailable;
         recorder.Body = """{"error":"temporarily_unavailable"}""";
+        int before = recorder.Requests.Count;
         ServerUnreachableException fivexx = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], CancellationToken.None));
         Assert.Equal(503, fivexx.Status);
+        Assert.Equal(UnreachableKind.ServerBusy, fivexx.Kind);
+        Assert.Equal(before + 1 + OAuthClient.MaxRetries, recorder.Requests.Count); // retried, then given up
 
         recorder.Status = HttpStatusCode.OK;
         recorder.Body = "<html>maintenance</html>";
         recorder.ContentType = "text/html";
+        before = recorder.Requests.Count;
         ServerUnreachableException garbage = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], CancellationToken.None));
         Assert.Equal("https://idp.example/token", garbage.Url);
+        Assert.Equal(UnreachableKind.BrokenResponse, garbage.Kind);
+        Assert.Equal(before + 1, recorder.Requests.Count); // a broken answer may hide a rotated token: no retry
 
         recorder.Body = """{"token_type":"Bearer"}""";
         recorder.ContentType = "application/json";
@@ -161,8 +168,8 @@ public sealed class TokenRequestTests
         Assert.Contains("access_token", noToken.Reason, StringComparison.Ordinal);
     }
 
-    private static OAuthClient Create(Recorder recorder, ClientRegistration registration) =>
-        new("c_test", registration, Server, new HttpClient(recorder), new SecretRedactor(), NullLogger.Instance, new FakeTimeProvider(DateTimeOffset.UtcNow), new IdTokenValidator(TimeProvider.System));
+    private static OAuthClient Create(Recorder recorder, ClientRegistration registration, TimeProvider? time = null) =>
+        new("c_test", registration, Server, new HttpClient(recorder), new SecretRedactor(), NullLogger.Instance, time ?? new FakeTimeProvider(DateTimeOffset.UtcNow), new IdTokenValidator(TimeProvider.System));
 
     internal sealed record Recorded(string Body, Dictionary<string, string> Form, AuthenticationHeaderValue? Authorization, string? Accept, Dictionary<string, string> Headers);
 
