@@ -108,6 +108,10 @@ internal static partial class ErrorMapping
             detail.Message = $"The method '{method}' does not exist. The methods are listed in PROTOCOL.md and in schema/oauth-sidecar.openrpc.json (oauth-sidecar schema).";
             detail.Data = null;
         }
+        else if (detail.Code == JsonRpcErrorCode.RequestCanceled && detail.Data is null && detail.Message is "The task was cancelled." or "A task was canceled." or "The operation was canceled.")
+        {
+            detail.Message = "The request was cancelled ($/cancelRequest) before it completed; nothing else changed (a flow it was waiting on stays open).";
+        }
         else if (detail.Code == JsonRpcErrorCode.InvalidParams && detail.Data is not InvalidParamsData)
         {
             detail.Message = "The parameters do not fit this method: send one JSON object with the method's named parameters (see the schema).";

@@ -68,7 +68,9 @@ public static class SchemaGenerator
                 };
             }
 
-            entry["errors"] = new JsonArray([.. Errors.Where(e => e.Code is ErrorCodes.ParseError or ErrorCodes.InvalidRequest or ErrorCodes.MethodNotFound or ErrorCodes.InternalError || info.Codes.Contains(e.Code)).Select(e => (JsonNode)new JsonObject { ["$ref"] = "#/components/errors/" + e.Name })]);
+            // Every request can be cancelled ($/cancelRequest) and can meet the JSON-RPC standard errors.
+            bool request = method.ReturnType != typeof(void);
+            entry["errors"] = new JsonArray([.. Errors.Where(e => e.Code is ErrorCodes.ParseError or ErrorCodes.InvalidRequest or ErrorCodes.MethodNotFound or ErrorCodes.InternalError || (request && e.Code == ErrorCodes.RequestCancelled) || info.Codes.Contains(e.Code)).Select(e => (JsonNode)new JsonObject { ["$ref"] = "#/components/errors/" + e.Name })]);
             methods.Add(entry);
         }
 
