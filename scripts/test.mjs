@@ -35,7 +35,9 @@ function dotnetSuite(name, project) {
     timeoutMs: 20 * MINUTE,
     before: () => rmSync(trx, { force: true }),
     command: () => ['dotnet', ['test', csproj, '-c', 'Release', '--no-build', '--nologo',
-      '--logger', `trx;LogFileName=${project}.trx`, '--results-directory', RESULTS]],
+      '--logger', `trx;LogFileName=${project}.trx`, '--results-directory', RESULTS,
+      // A test that hangs fails (with a dump) instead of holding the whole run.
+      '--blame-hang-timeout', '5m']],
     parse: () => parseTrx(trx),
   };
 }
@@ -64,6 +66,20 @@ const SUITES = [
     timeoutMs: 15 * MINUTE,
     command: () => [NPM, ['test', '-w', 'clients/node']],
     parse: ({ stdout, stderr }) => parseNodeTestSummary(stdout + stderr),
+  },
+  {
+    name: 'vscode-example',
+    group: 'node',
+    title: 'VS Code example extension (clients/vscode-example): tsc --noEmit',
+    path: 'clients/vscode-example/package.json',
+    timeoutMs: 5 * MINUTE,
+    command: () => [NPM, ['test', '-w', 'clients/vscode-example']],
+    // The type-check is one test: it passes, or it fails with tsc's "error TSnnnn" lines.
+    parse: ({ code, stdout, stderr }) => {
+      if (code === 0) return { passed: 1, failed: 0 };
+      const errors = (stdout + stderr).match(/error TS\d+/g)?.length ?? 0;
+      return { passed: 0, failed: 1, note: errors ? `${errors} type error(s)` : `exit code ${code}` };
+    },
   },
   {
     name: 'python-client',

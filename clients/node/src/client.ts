@@ -1,0 +1,321 @@
+import {
+  CancellationTokenSource,
+  Emitter,
+  ParameterStructures,
+  type CancellationToken,
+  type Disposable,
+  type Event,
+  type MessageConnection,
+  type NotificationType,
+  type RequestType,
+} from 'vscode-jsonrpc';
+import type { ChildProcess } from 'node:child_process';
+import { cancelledError, toSidecarError } from './errors.js';
+import * as P from './protocol.js';
+import type { SidecarLocation } from './spawn.js';
+
+/** Options of every call. */
+export interface CallOptions {
+  /** Aborting it sends `$/cancelRequest`; the call then fails with SidecarError -32800. */
+  signal?: AbortSignal;
+}
+
+/** Answers `window/showDocument`: open `params.uri` in the browser and say whether that worked. */
+export type ShowDocumentHandler = (
+  params: P.ShowDocumentParams,
+  token: CancellationToken,
+) => P.ShowDocumentResult | Promise<P.ShowDocumentResult>;
+
+/** The process behind a client made by spawnSidecar(). */
+export interface SidecarProcess {
+  readonly child: ChildProcess;
+  /** What was started (see findSidecar). */
+  readonly location: SidecarLocation;
+  /** The command-line arguments. */
+  readonly args: readonly string[];
+  /** The last 64 KiB the sidecar wrote to stderr (its log), with `stderr: 'pipe'`. */
+  readonly stderr: string;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** What SidecarClient needs besides the connection (spawnSidecar fills it in). */
+export interface SidecarClientOptions {
+  /** The sidecar's process, exposed as `client.process`. */
+  process?: SidecarProcess;
+  /** Runs last in dispose(), after shutdown and exit: e.g. wait for the process to end. */
+  onDispose?: () => void | Promise<void>;
+}
+
+/**
+ * A typed client of the sidecar over a vscode-jsonrpc MessageConnection: one async method per
+ * request, one event per notification. Errors are {@link SidecarError}s. Get one from
+ * `spawnSidecar()`, or wrap a connection that is not listening yet (the constructor listens).
+ */
+export class SidecarClient {
+  private readonly emitters: Emitter<any>[] = [];
+  private showDocumentHandler: ShowDocumentHandler | undefined;
+  private closedFlag = false;
+  private disposing: Promise<void> | undefined;
+
+  /** The loopback server received a flow's authorization response (carries the code). */
+  readonly onCallbackReceived: Event<P.CallbackReceivedParams>;
+  /** A device flow poll answered `authorization_pending` or `slow_down`. */
+  readonly onDeviceFlowPending: Event<P.DeviceFlowPendingParams>;
+  /** `getCredentials` chose the device flow: show the user code. */
+  readonly onDeviceCode: Event<P.DeviceCodeParams>;
+  /** Tokens were obtained (no token values). */
+  readonly onTokensObtained: Event<P.TokensObtainedParams>;
+  /** The server rotated a refresh token; carries the new one. */
+  readonly onRefreshTokenUpdated: Event<P.RefreshTokenUpdatedParams>;
+  /** A refresh token was refused (`invalid_grant`) and should be forgotten. */
+  readonly onRefreshTokenRemoved: Event<P.RefreshTokenRemovedParams>;
+  /** A log record of the sidecar (secrets redacted). */
+  readonly onLogMessage: Event<P.LogMessageParams>;
+  /** The connection closed (the sidecar exited, or dispose()). */
+  readonly onClose: Event<void>;
+
+  constructor(
+    /** The underlying connection, for anything this class does not cover. */
+    readonly connection: MessageConnection,
+    private readonly options: SidecarClientOptions = {},
+  ) {
+    const relay = <T>(notification: { type: NotificationType<T> }): Event<T> => {
+      const emitter = new Emitter<T>();
+      this.emitters.push(emitter);
+      connection.onNotification(notification.type, (params) => emitter.fire(params));
+      return emitter.event;
+    };
+    this.onCallbackReceived = relay(P.CallbackReceivedNotification);
+    this.onDeviceFlowPending = relay(P.DeviceFlowPendingNotification);
+    this.onDeviceCode = relay(P.DeviceCodeNotification);
+    this.onTokensObtained = relay(P.TokensObtainedNotification);
+    this.onRefreshTokenUpdated = relay(P.RefreshTokenUpdatedNotification);
+    this.onRefreshTokenRemoved = relay(P.RefreshTokenRemovedNotification);
+    this.onLogMessage = relay(P.LogMessageNotification);
+
+    const close = new Emitter<void>();
+    this.emitters.push(close);
+    this.onClose = close.event;
+
+    // window/showDocument: the registered handler, else "not opened" (the sidecar then logs the URL).
+    connection.onRequest(P.ShowDocumentRequest.type, async (params, token) => {
+      if (!this.showDocumentHandler) return { success: false };
+      try {
+        return await this.showDocumentHandler(params, token);
+      } catch {
+        return { success: false };
+      }
+    });
+
+    // When the sidecar goes away, pending calls fail (vscode-jsonrpc only rejects them on dispose).
+    connection.onClose(() => {
+      this.closedFlag = true;
+      close.fire();
+      connection.dispose();
+    });
+    connection.listen();
+  }
+
+  /** The sidecar's process, when spawnSidecar() started it. */
+  get process(): SidecarProcess | undefined {
+    return this.options.process;
+  }
+
+  /** Whether the connection has closed. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /**
+   * Answers `window/showDocument` with `handler` (replacing any previous one) until the returned
+   * Disposable is disposed. Register it before `initialize`, which then declares
+   * `capabilities.showDocument` (without it the sidecar opens the system browser itself).
+   */
+  onShowDocument(handler: ShowDocumentHandler): Disposable {
+    this.showDocumentHandler = handler;
+    return {
+      dispose: () => {
+        if (this.showDocumentHandler === handler) this.showDocumentHandler = undefined;
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /** `initialize`. `capabilities.showDocument` defaults to whether an onShowDocument handler is registered. */
+  initialize(params: P.InitializeParams = {}, options?: CallOptions): Promise<P.InitializeResult> {
+    const capabilities = { showDocument: this.showDocumentHandler !== undefined, ...params.capabilities };
+    return this.request(P.InitializeRequest, { ...params, capabilities }, options);
+  }
+
+  /** `shutdown`: ends every flow and closes every listener. dispose() calls it for you. */
+  shutdown(options?: CallOptions): Promise<null> {
+    return this.call(P.ShutdownRequest.method, (token) => this.connection.sendRequest(P.ShutdownRequest.type, token), options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Clients
+
+  createClient(params: P.CreateClientParams, options?: CallOptions): Promise<P.CreateClientResult> {
+    return this.request(P.CreateClientRequest, params, options);
+  }
+
+  disposeClient(params: P.DisposeClientParams, options?: CallOptions): Promise<null> {
+    return this.request(P.DisposeClientRequest, params, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Authorization code flow
+
+  buildAuthRequestUri(params: P.BuildAuthRequestUriParams, options?: CallOptions): Promise<P.BuildAuthRequestUriResult> {
+    return this.request(P.BuildAuthRequestUriRequest, params, options);
+  }
+
+  initiateAuthCodeFlow(params: P.InitiateAuthCodeFlowParams, options?: CallOptions): Promise<P.InitiateAuthCodeFlowResult> {
+    return this.request(P.InitiateAuthCodeFlowRequest, params, options);
+  }
+
+  waitForCallback(params: P.WaitForCallbackParams, options?: CallOptions): Promise<P.CallbackResult> {
+    return this.request(P.WaitForCallbackRequest, params, options);
+  }
+
+  obtainTokenByAuthCodeFlow(params: P.ObtainTokenByAuthCodeFlowParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.ObtainTokenByAuthCodeFlowRequest, params, options);
+  }
+
+  obtainTokenByAuthorizationCode(params: P.ObtainTokenByAuthorizationCodeParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.ObtainTokenByAuthorizationCodeRequest, params, options);
+  }
+
+  obtainTokenByBrowser(params: P.ObtainTokenByBrowserParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.ObtainTokenByBrowserRequest, params, options);
+  }
+
+  parseAuthResponse(params: P.ParseAuthResponseParams, options?: CallOptions): Promise<P.ParseAuthResponseResult> {
+    return this.request(P.ParseAuthResponseRequest, params, options);
+  }
+
+  cancelFlow(params: P.CancelFlowParams, options?: CallOptions): Promise<null> {
+    return this.request(P.CancelFlowRequest, params, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Device flow and other grants
+
+  initiateDeviceFlow(params: P.InitiateDeviceFlowParams, options?: CallOptions): Promise<P.InitiateDeviceFlowResult> {
+    return this.request(P.InitiateDeviceFlowRequest, params, options);
+  }
+
+  obtainTokenByDeviceFlow(params: P.ObtainTokenByDeviceFlowParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.ObtainTokenByDeviceFlowRequest, params, options);
+  }
+
+  refresh(params: P.RefreshParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.RefreshRequest, params, options);
+  }
+
+  obtainTokenForClient(params: P.ObtainTokenForClientParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.ObtainTokenForClientRequest, params, options);
+  }
+
+  obtainTokenByUsernamePassword(params: P.ObtainTokenByUsernamePasswordParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.ObtainTokenByUsernamePasswordRequest, params, options);
+  }
+
+  obtainTokenByAssertion(params: P.ObtainTokenByAssertionParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.ObtainTokenByAssertionRequest, params, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Credentials
+
+  getCredentials(params: P.GetCredentialsParams, options?: CallOptions): Promise<P.TokenResult> {
+    return this.request(P.GetCredentialsRequest, params, options);
+  }
+
+  listAccounts(params: P.ListAccountsParams = {}, options?: CallOptions): Promise<P.AccountInfo[]> {
+    return this.request(P.ListAccountsRequest, params, options);
+  }
+
+  signOut(params: P.SignOutParams, options?: CallOptions): Promise<null> {
+    return this.request(P.SignOutRequest, params, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Standalone callback server
+
+  startCallbackServer(params: P.StartCallbackServerParams = {}, options?: CallOptions): Promise<P.StartCallbackServerResult> {
+    return this.request(P.StartCallbackServerRequest, params, options);
+  }
+
+  stopCallbackServer(params: P.StopCallbackServerParams, options?: CallOptions): Promise<null> {
+    return this.request(P.StopCallbackServerRequest, params, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Untyped access
+
+  /** Any request by name, parameters by name (an object). Errors are SidecarErrors as usual. */
+  sendRequest<R = unknown>(method: string, params: object = {}, options?: CallOptions): Promise<R> {
+    // A token argument only when there is one: vscode-jsonrpc would send `undefined` as a parameter.
+    return this.call(method, (token) => this.connection.sendRequest<R>(method, ParameterStructures.byName, params, ...(token ? [token] : [])), options);
+  }
+
+  /** Any notification by name. */
+  sendNotification(method: string, params?: object): Promise<void> {
+    return params === undefined ? this.connection.sendNotification(method) : this.connection.sendNotification(method, params);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Disposal
+
+  /**
+   * Ends the session: `shutdown` (waiting at most 3 s), `exit`, then closes the connection (and,
+   * for a spawned sidecar, waits for the process to end). Safe to call more than once.
+   */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      if (!this.closedFlag) {
+        const shutdown = this.shutdown().catch(() => null);
+        await Promise.race([shutdown, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+        await this.connection.sendNotification(P.ExitNotification.type).catch(() => undefined);
+      }
+      try {
+        await this.options.onDispose?.();
+      } finally {
+        this.connection.dispose();
+        for (const emitter of this.emitters) emitter.dispose();
+      }
+    })();
+    return this.disposing;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private request<Params, Result>(
+    request: { method: string; type: RequestType<Params, Result, void> },
+    params: Params,
+    options: CallOptions | undefined,
+  ): Promise<Result> {
+    return this.call(request.method, (token) => this.connection.sendRequest(request.type, params, token), options);
+  }
+
+  /** Runs `send` with a CancellationToken that follows `options.signal`; maps errors to SidecarError. */
+  private async call<R>(method: string, send: (token?: CancellationToken) => Promise<R>, options: CallOptions | undefined): Promise<R> {
+    const signal = options?.signal;
+    if (signal?.aborted) throw cancelledError(method, signal);
+    const source = signal ? new CancellationTokenSource() : undefined;
+    const onAbort = () => source?.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await send(source?.token);
+    } catch (err) {
+      throw toSidecarError(err, method);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      source?.dispose();
+    }
+  }
+}
