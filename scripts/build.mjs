@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// npm run build [-- --aot]
+// npm run build [-- --jit] [-- --config Release|Debug]
 //
-// Builds OAuthSidecar.sln in Release (src/OAuthSidecar/bin/Release/net10.0/oauth-sidecar.dll).
-// With --aot it also publishes the NativeAOT executable to artifacts/aot/oauth-sidecar. NativeAOT
+// Builds OAuthSidecar.sln in Release (src/OAuthSidecar/bin/Release/net10.0/oauth-sidecar.dll), then
+// publishes the NativeAOT executable, the shipped build, to artifacts/aot/oauth-sidecar. NativeAOT
 // needs clang and zlib (Debian: apt-get install clang zlib1g-dev); when they are missing this says
-// so, keeps the Release (JIT) build and still exits 0.
+// so, keeps the Release (JIT) build as the fallback and still exits 0. --jit skips the publish.
+// (--aot, the former opt-in, is accepted and changes nothing.)
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,13 +14,13 @@ import {
 
 let flags;
 try {
-  flags = parseFlags(process.argv.slice(2), { booleans: ['aot', 'help'], strings: ['config'] });
+  flags = parseFlags(process.argv.slice(2), { booleans: ['aot', 'jit', 'help'], strings: ['config'] });
 } catch (err) {
   console.error(`build: ${err.message}`);
   process.exit(2);
 }
 if (flags.help) {
-  console.log('Usage: npm run build [-- --aot] [-- --config Release|Debug]');
+  console.log('Usage: npm run build [-- --jit] [-- --config Release|Debug]\n  Builds the solution, then publishes NativeAOT to artifacts/aot/ (the JIT build is the fallback); --jit skips the publish.');
   process.exit(0);
 }
 
@@ -51,7 +52,7 @@ async function main() {
   console.log(`Building OAuthSidecar.sln (${config})...`);
   await buildDotnet(config);
   console.log(`Built ${relative(join(SIDECAR_PROJECT, 'bin', config, 'net10.0', 'oauth-sidecar.dll'))} in ${seconds(started)}.`);
-  if (!flags.aot) return 0;
+  if (flags.jit) return 0;
 
   const blocker = aotBlocker();
   const rid = runtimeIdentifier();

@@ -5,7 +5,7 @@
 //
 // Defaults: the Release JIT build (src/OAuthSidecar/bin/Release/net10.0/oauth-sidecar.dll, run by dotnet) and the
 // NativeAOT build (artifacts/aot/oauth-sidecar), each measured when present. Build them with
-// `npm run build -- --aot` first.
+// `npm run build` first.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -72,4 +72,4 @@ console.log('Cold start: spawn → initialize response');
 if (existsSync(jit)) await measure('JIT', 'dotnet', [jit]);
 else console.log(`JIT        not built (${path.relative(root, jit)}): run npm run build`);
 if (existsSync(aot)) await measure('NativeAOT', aot, []);
-else console.log(`NativeAOT  not built (${path.relative(root, aot)}): run npm run build -- --aot`);
+else console.log(`NativeAOT  not built (${path.relative(root, aot)}): run npm run build`);

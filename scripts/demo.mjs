@@ -57,7 +57,7 @@ async function main() {
     say(`Building the sidecar (dotnet build -c Release; the first time takes a minute or two)...`);
     await buildDotnet('Release', { quiet: !verbose });
   } else if (sidecar.kind === 'aot' && isOutOfDate(sidecar.path)) {
-    say(`Note: ${sidecar.label} is older than the sources (rebuild with \`npm run build -- --aot\`, or delete it to use the Release build).`);
+    say(`Note: ${sidecar.label} is older than the sources (rebuild with \`npm run build\`, or delete it to use the Release build).`);
   }
   if (!existsSync(sidecar.path)) throw new DemoError(`${sidecar.label} does not exist; build it with \`npm run build\`.`);
   const { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError } = (await import('vscode-jsonrpc/node.js')).default;
