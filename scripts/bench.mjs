@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --micro] [-- --write docs/PERFORMANCE.md]
+// npm run bench [-- --quick] [-- --micro] [-- --only round-trip,scale] [-- --write docs/PERFORMANCE.md]
 //
 // Runs the process-level benchmark harness (tests/OAuthSidecar.Benchmarks): the NativeAOT sidecar over
 // real pipes beside its peers in the same run (a Node vscode-jsonrpc echo server, MSAL's oauth2cli
@@ -13,7 +13,7 @@ import { AOT_PATH, ROOT, ensureNodeModules, isOutOfDate, parseFlags, relative, r
 
 let flags;
 try {
-  flags = parseFlags(process.argv.slice(2), { booleans: ['quick', 'micro', 'help'], strings: ['write'] });
+  flags = parseFlags(process.argv.slice(2), { booleans: ['quick', 'micro', 'help'], strings: ['write', 'only'] });
 } catch (err) {
   console.error(`bench: ${err.message}`);
   process.exit(2);
@@ -37,6 +37,7 @@ async function main() {
   const args = ['run', '-c', 'Release', '--project', join(ROOT, 'tests', 'OAuthSidecar.Benchmarks'), '--', flags.micro ? 'all' : 'process'];
   if (flags.quick) args.push('--quick');
   if (flags.write) args.push('--write', flags.write);
+  if (flags.only) args.push('--only', flags.only);
   const result = await run('dotnet', args, { echo: true });
   return result.code;
 }

@@ -3,8 +3,10 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using OAuthSidecar.Benchmarks;
 
-// dotnet run -c Release --project tests/OAuthSidecar.Benchmarks -- [process|micro|all] [--quick] [--write docs/PERFORMANCE.md]
-string mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+// dotnet run -c Release --project tests/OAuthSidecar.Benchmarks -- [process|micro|all] [--quick] [--only cold-start,round-trip,...] [--write docs/PERFORMANCE.md]
+int onlyAt = Array.IndexOf(args, "--only");
+string[]? only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+string mode = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (onlyAt < 0 || i != onlyAt + 1)).FirstOrDefault() ?? "all";
 bool quick = args.Contains("--quick");
 string root = FindRoot();
 
@@ -16,7 +18,7 @@ if (mode is "micro" or "all")
 
 if (mode is "process" or "all")
 {
-    string table = await new Harness(root, quick).RunAsync();
+    string table = await new Harness(root, quick, only).RunAsync();
     Console.WriteLine();
     Console.WriteLine(table);
     int write = Array.IndexOf(args, "--write");

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using OAuthSidecar.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace OAuthSidecar.Tests;
 
 /// <summary>Process faults: the parent goes away mid-flow, a kill -9 during store writes, a soak with flat memory.</summary>
-public sealed class ProcessFaultTests
+public sealed class ProcessFaultTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task When_the_parent_goes_away_mid_flow_the_process_exits_at_once_with_listeners_closed()
@@ -120,6 +121,8 @@ public sealed class ProcessFaultTests
             rounds++;
             samples.Add(ResidentMegabytes(sidecar.ProcessId));
         }
+
+        output.WriteLine($"{rounds} rounds, {calls} calls, {rounds * 1000} flows in {clock.Elapsed.TotalSeconds:0} s; RSS after each round (MB): {string.Join(", ", samples.Select(v => v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
 
         // After the first round (warm-up), memory does not grow with the work done.
         double afterWarmUp = samples[0];

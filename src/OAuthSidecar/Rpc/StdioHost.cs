@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
-using Nerdbank.Streams;
 using OAuthSidecar.Core.Browser;
 using OAuthSidecar.Core.Diagnostics;
 using OAuthSidecar.Core.OAuth;
@@ -33,7 +32,7 @@ internal static class StdioHost
         ILogger logger = loggerFactory.CreateLogger("OAuthSidecar");
 
         var formatter = CreateFormatter();
-        var handler = new StdioMessageHandler(input.UsePipeReader(), output.UsePipeWriter(), formatter, options.Framing, options.MaxMessageBytes);
+        var handler = new StdioMessageHandler(StdioPipes.StartReader(input, options.MaxMessageBytes), StdioPipes.CreateWriter(output), formatter, options.Framing, options.MaxMessageBytes);
         using var rpc = new SidecarJsonRpc(handler, redactor, logger)
         {
             CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
