@@ -56,6 +56,7 @@ export class SidecarClient {
   private readonly emitters: Emitter<any>[] = [];
   private showDocumentHandler: ShowDocumentHandler | undefined;
   private closedFlag = false;
+  private readonly closeEmitter = new Emitter<void>();
   private disposing: Promise<void> | undefined;
 
   /** The loopback server received a flow's authorization response (carries the code). */
@@ -94,9 +95,8 @@ export class SidecarClient {
     this.onRefreshTokenRemoved = relay(P.RefreshTokenRemovedNotification);
     this.onLogMessage = relay(P.LogMessageNotification);
 
-    const close = new Emitter<void>();
-    this.emitters.push(close);
-    this.onClose = close.event;
+    this.emitters.push(this.closeEmitter);
+    this.onClose = this.closeEmitter.event;
 
     // window/showDocument: the registered handler, else "not opened" (the sidecar then logs the URL).
     connection.onRequest(P.ShowDocumentRequest.type, async (params, token) => {
@@ -110,8 +110,7 @@ export class SidecarClient {
 
     // When the sidecar goes away, pending calls fail (vscode-jsonrpc only rejects them on dispose).
     connection.onClose(() => {
-      this.closedFlag = true;
-      close.fire();
+      this.markClosed();
       connection.dispose();
     });
     connection.listen();
@@ -285,6 +284,8 @@ export class SidecarClient {
       try {
         await this.options.onDispose?.();
       } finally {
+        // The process may be gone before its stdout reports the end: closed either way, onClose fired once.
+        this.markClosed();
         this.connection.dispose();
         for (const emitter of this.emitters) emitter.dispose();
       }
@@ -293,6 +294,12 @@ export class SidecarClient {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  private markClosed(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.closeEmitter.fire();
+  }
 
   private request<Params, Result>(
     request: { method: string; type: RequestType<Params, Result, void> },
