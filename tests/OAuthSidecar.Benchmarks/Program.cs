@@ -10,6 +10,12 @@ string mode = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal)
 bool quick = args.Contains("--quick");
 string root = FindRoot();
 
+if (mode is "flow-memory")
+{
+    Console.WriteLine(await FlowMemory.RunAsync(10_000));
+    return;
+}
+
 if (mode is "micro" or "all")
 {
     IConfig config = DefaultConfig.Instance.AddJob(Job.ShortRun).WithOptions(ConfigOptions.DisableOptimizationsValidator);
