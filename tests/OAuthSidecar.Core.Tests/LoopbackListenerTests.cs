@@ -134,6 +134,63 @@ public sealed class LoopbackListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Routing_by_path_and_state_among_many_targets()
+    {
+        // Many flows on one path, one on another path, a standalone callback server (no state) on a third.
+        var flows = Enumerable.Range(0, 2000).Select(i => this.Attach("/callback", "state-" + i)).ToList();
+        var elsewhere = this.Attach("/other", "state-7");
+        var server = this.Attach("/server", null);
+        Assert.Equal(2002, this.listener.TargetCount);
+
+        using (HttpResponseMessage response = await Http.GetAsync(new Uri($"{this.Base}/callback?code=c1234&state=state-1234")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal("c1234", flows[1234].Result?.Params["code"]);
+        Assert.Single(flows, f => f.Result is not null);
+        Assert.Null(elsewhere.Result);
+
+        // The same state on another path does not reach this one; an unknown state on a server's path reaches the server.
+        using (HttpResponseMessage response = await Http.GetAsync(new Uri($"{this.Base}/other?code=o&state=state-8")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        using (HttpResponseMessage response = await Http.GetAsync(new Uri($"{this.Base}/server?code=s&state=anything")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Null(elsewhere.Result);
+        Assert.Equal("s", server.Result?.Params["code"]);
+
+        // Detached targets are no longer reached, and a path with none left is not served.
+        Assert.True(this.listener.Detach(elsewhere, out int remaining));
+        Assert.Equal(2001, remaining);
+        Assert.False(this.listener.Detach(elsewhere, out _));
+        using (HttpResponseMessage response = await Http.GetAsync(new Uri($"{this.Base}/other?code=o&state=state-7")))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Two_targets_with_the_same_state_are_served_first_attached_first()
+    {
+        var first = this.Attach("/callback", "same");
+        var second = this.Attach("/callback", "same");
+        Assert.True(this.listener.Detach(first, out int remaining));
+        Assert.Equal(1, remaining);
+
+        using HttpResponseMessage response = await Http.GetAsync(new Uri($"{this.Base}/callback?code=c&state=same"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(first.Result);
+        Assert.Equal("c", second.Result?.Params["code"]);
+    }
+
+    [Fact]
     public async Task A_form_POST_completes_the_target()
     {
         var target = this.Attach("/callback", "s1");

@@ -45,7 +45,9 @@ public sealed class LoopbackListener : IAsyncDisposable
 
     private readonly List<WebApplication> servers = [];
     private readonly Lock gate = new();
-    private readonly List<ICallbackTarget> targets = [];
+    // Targets by path, then by state: routing a callback is two lookups whatever the number of flows.
+    private readonly Dictionary<string, PathTargets> targets = new(StringComparer.Ordinal);
+    private int targetCount;
     private readonly ILogger logger;
     private readonly TimeProvider timeProvider;
     private readonly HashSet<string> allowedHosts = new(StringComparer.OrdinalIgnoreCase);
@@ -75,7 +77,7 @@ public sealed class LoopbackListener : IAsyncDisposable
         {
             lock (this.gate)
             {
-                return this.targets.Count;
+                return this.targetCount;
             }
         }
     }
@@ -144,9 +146,16 @@ public sealed class LoopbackListener : IAsyncDisposable
     /// <param name="target">The target.</param>
     public void Attach(ICallbackTarget target)
     {
+        ArgumentNullException.ThrowIfNull(target);
         lock (this.gate)
         {
-            this.targets.Add(target);
+            if (!this.targets.TryGetValue(target.Path, out PathTargets? onPath))
+            {
+                this.targets[target.Path] = onPath = new PathTargets();
+            }
+
+            onPath.Add(target);
+            this.targetCount++;
         }
     }
 
@@ -156,12 +165,72 @@ public sealed class LoopbackListener : IAsyncDisposable
     /// <returns><see langword="true"/> when the target was attached.</returns>
     public bool Detach(ICallbackTarget target, out int remaining)
     {
+        ArgumentNullException.ThrowIfNull(target);
         lock (this.gate)
         {
-            bool removed = this.targets.Remove(target);
-            remaining = this.targets.Count;
+            bool removed = this.targets.TryGetValue(target.Path, out PathTargets? onPath) && onPath.Remove(target);
+            if (removed)
+            {
+                this.targetCount--;
+                if (onPath!.IsEmpty)
+                {
+                    this.targets.Remove(target.Path);
+                }
+            }
+
+            remaining = this.targetCount;
             return removed;
         }
+    }
+
+    /// <summary>The targets on one path: those with a state by their state (first attached first), and those without.</summary>
+    private sealed class PathTargets
+    {
+        private readonly Dictionary<string, List<ICallbackTarget>> byState = new(StringComparer.Ordinal);
+        private readonly List<ICallbackTarget> stateless = [];
+
+        public bool IsEmpty => this.byState.Count == 0 && this.stateless.Count == 0;
+
+        public void Add(ICallbackTarget target)
+        {
+            if (target.State is not { } state)
+            {
+                this.stateless.Add(target);
+            }
+            else if (this.byState.TryGetValue(state, out List<ICallbackTarget>? same))
+            {
+                same.Add(target);
+            }
+            else
+            {
+                this.byState[state] = [target];
+            }
+        }
+
+        public bool Remove(ICallbackTarget target)
+        {
+            if (target.State is not { } state)
+            {
+                return this.stateless.Remove(target);
+            }
+
+            if (!this.byState.TryGetValue(state, out List<ICallbackTarget>? same) || !same.Remove(target))
+            {
+                return false;
+            }
+
+            if (same.Count == 0)
+            {
+                this.byState.Remove(state);
+            }
+
+            return true;
+        }
+
+        /// <summary>The target whose state is <paramref name="state"/>, else the first without a state (a standalone callback server).</summary>
+        public ICallbackTarget? Find(string? state) =>
+            state is not null && this.byState.TryGetValue(state, out List<ICallbackTarget>? same) ? same[0]
+            : this.stateless.Count > 0 ? this.stateless[0] : null;
     }
 
     /// <summary>Gets or sets what happens when a callback completes a target (the hub detaches it a few seconds later).</summary>
@@ -370,13 +439,13 @@ public sealed class LoopbackListener : IAsyncDisposable
             return;
         }
 
-        ICallbackTarget[] onPath;
+        bool served;
         lock (this.gate)
         {
-            onPath = this.targets.Where(t => string.Equals(t.Path, path, StringComparison.Ordinal)).ToArray();
+            served = this.targets.ContainsKey(path);
         }
 
-        if (onPath.Length == 0)
+        if (!served)
         {
             await ReplyAsync(context, StatusCodes.Status404NotFound, json, CallbackPages.RenderMessage("Not found", "Nothing is served at this address."), ("not_found", "No sign-in listens on this path.")).ConfigureAwait(false);
             return;
@@ -428,8 +497,12 @@ public sealed class LoopbackListener : IAsyncDisposable
         }
 
         parameters.TryGetValue("state", out string? state);
-        ICallbackTarget? target = onPath.FirstOrDefault(t => t.State is not null && state is not null && string.Equals(t.State, state, StringComparison.Ordinal))
-            ?? onPath.FirstOrDefault(t => t.State is null);
+        ICallbackTarget? target;
+        lock (this.gate)
+        {
+            target = this.targets.TryGetValue(path, out PathTargets? onPath) ? onPath.Find(state) : null;
+        }
+
         if (target is null)
         {
             this.logger.LogWarning("A callback on {Path} carried a state that matches no sign-in in progress; it was refused and the sign-in keeps waiting.", path);
