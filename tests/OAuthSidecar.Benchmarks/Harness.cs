@@ -122,24 +122,33 @@ public sealed class Harness
 
     private async Task ColdStartAsync()
     {
-        int runs = this.quick ? 10 : 20;
-        var results = new Dictionary<string, double>();
-        foreach ((string name, (string File, string[] Args) command) in new[] { ("aot", this.Aot()), ("jit", this.Jit()), ("node", this.Node()) })
+        // Interleaved rounds (NativeAOT, JIT, Node, NativeAOT, ...), so that drift in the machine's speed during the
+        // run falls on every contender alike.
+        int runs = this.quick ? 10 : 40;
+        var contenders = new List<(string Name, (string File, string[] Args) Command)> { ("aot", this.Aot()), ("node", this.Node()) };
+        if (File.Exists(this.JitDll))
         {
-            if (name == "jit" && !File.Exists(this.JitDll))
-            {
-                continue;
-            }
+            contenders.Insert(1, ("jit", this.Jit()));
+        }
 
+        var times = contenders.ToDictionary(c => c.Name, _ => new List<double>());
+        foreach ((string _, (string File, string[] Args) command) in contenders)
+        {
             await this.SpawnToInitializeAsync(command); // warm the file cache
-            var times = new List<double>();
-            for (int i = 0; i < runs; i++)
-            {
-                times.Add(await this.SpawnToInitializeAsync(command));
-            }
+        }
 
-            results[name] = Median(times);
-            Console.Error.WriteLine($"cold start {name}: median {results[name]:0.0} ms");
+        for (int i = 0; i < runs; i++)
+        {
+            foreach ((string name, (string File, string[] Args) command) in contenders)
+            {
+                times[name].Add(await this.SpawnToInitializeAsync(command));
+            }
+        }
+
+        var results = times.ToDictionary(t => t.Key, t => Median(t.Value));
+        foreach ((string name, double median) in results)
+        {
+            Console.Error.WriteLine($"cold start {name}: median {median:0.0} ms, p10 {Quantile(times[name], 0.1):0.0} ms, p90 {Quantile(times[name], 0.9):0.0} ms");
         }
 
         double aot = results["aot"];
