@@ -124,10 +124,12 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
 
         output.WriteLine($"{rounds} rounds, {calls} calls, {rounds * 1000} flows in {clock.Elapsed.TotalSeconds:0} s; RSS after each round (MB): {string.Join(", ", samples.Select(v => v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
 
-        // After the first round (warm-up), memory does not grow with the work done.
-        double afterWarmUp = samples[0];
-        double last = samples[^1];
-        Assert.True(last - afterWarmUp < 40, $"RSS grew from {afterWarmUp:0} MB to {last:0} MB over {rounds} rounds ({calls} calls): {string.Join(", ", samples.Select(v => v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
+        // Memory does not grow with the work done: the highest RSS of the last third of the rounds is within 25 MB of
+        // the highest of the first third (the first rounds include the warm-up; the GC's budget settles after them).
+        int third = Math.Max(1, samples.Count / 3);
+        double early = samples.Take(third).Max();
+        double late = samples.Skip(samples.Count - third).Max();
+        Assert.True(late - early < 25, $"RSS grew from {early:0} MB (first third of the rounds) to {late:0} MB (last third) over {rounds} rounds ({calls} calls): {string.Join(", ", samples.Select(v => v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
     }
 
     private static double ResidentMegabytes(int pid)
