@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
+from ._callbacks import NotificationCallbacks
 from ._errors import SidecarError
 from ._params import PROTOCOL_ATTRIBUTE, protocol_method, wire_params
 from ._rpc import LSP, JsonRpcConnection, MessageHook
@@ -89,7 +90,7 @@ def _show_document_result(outcome: Any) -> Dict[str, Any]:
     return {"success": True if outcome is None else bool(outcome)}
 
 
-class AsyncSidecar:
+class AsyncSidecar(NotificationCallbacks):
     """An ``oauth-sidecar`` process driven with asyncio.
 
     ::
@@ -312,48 +313,6 @@ class AsyncSidecar:
         self._connection.on_notification(method, wrapper)
 
     # -- notification callbacks ---------------------------------------------------------------
-
-    @protocol_method("callbackReceived")
-    def on_callback_received(self, handler: H) -> H:
-        """``handler(CallbackReceived)``: the loopback server received a flow's authorization response."""
-        self._subscribe("callbackReceived", CallbackReceived, handler)
-        return handler
-
-    @protocol_method("deviceFlowPending")
-    def on_device_flow_pending(self, handler: H) -> H:
-        """``handler(DeviceFlowPending)``: a device-flow poll answered authorization_pending or slow_down."""
-        self._subscribe("deviceFlowPending", DeviceFlowPending, handler)
-        return handler
-
-    @protocol_method("deviceCode")
-    def on_device_code(self, handler: H) -> H:
-        """``handler(DeviceCode)``: ``get_credentials(interactive="device")`` needs the user to enter a code."""
-        self._subscribe("deviceCode", DeviceCode, handler)
-        return handler
-
-    @protocol_method("tokensObtained")
-    def on_tokens_obtained(self, handler: H) -> H:
-        """``handler(TokensObtained)`` (MSAL ``on_obtaining_tokens``; no token values)."""
-        self._subscribe("tokensObtained", TokensObtained, handler)
-        return handler
-
-    @protocol_method("refreshTokenUpdated")
-    def on_refresh_token_updated(self, handler: H) -> H:
-        """``handler(RefreshTokenUpdated)`` (MSAL ``on_updating_rt``): persist ``.refresh_token`` if you keep it."""
-        self._subscribe("refreshTokenUpdated", RefreshTokenUpdated, handler)
-        return handler
-
-    @protocol_method("refreshTokenRemoved")
-    def on_refresh_token_removed(self, handler: H) -> H:
-        """``handler(RefreshTokenRemoved)`` (MSAL ``on_removing_rt``): forget that refresh token."""
-        self._subscribe("refreshTokenRemoved", RefreshTokenRemoved, handler)
-        return handler
-
-    @protocol_method("window/logMessage")
-    def on_log_message(self, handler: H) -> H:
-        """``handler(LogMessage)``: the sidecar's log (``.type`` 1 error .. 4 debug; ``.level`` for logging)."""
-        self._subscribe("window/logMessage", LogMessage, handler)
-        return handler
 
     @protocol_method("window/showDocument")
     def on_show_document(self, handler: Optional[H]) -> Optional[H]:

@@ -12,6 +12,7 @@ import time
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from ._async import CLIENT_NAME, AsyncSidecar, Handle, Scopes, __version__, _key  # noqa: F401
+from ._callbacks import NotificationCallbacks
 from ._errors import ConnectionClosedError, RequestCancelledError, SidecarError
 from ._params import protocol_method, wire_params
 from ._rpc import LSP, MessageHook, Response
@@ -21,28 +22,21 @@ from ._types import (
     AuthCodeFlow,
     AuthResponse,
     CallbackOptions,
-    CallbackReceived,
     CallbackResult,
     CallbackServer,
     CallbackTls,
     ClientCapabilities,
     ClientInfo,
     CreateClientResult,
-    DeviceCode,
     DeviceFlow,
-    DeviceFlowPending,
     InitializeResult,
-    LogMessage,
     Model,
     Pages,
     PrivateKey,
-    RefreshTokenRemoved,
-    RefreshTokenUpdated,
     ServerConfiguration,
     ShowDocumentRequest,
     TlsOptions,
     TokenResult,
-    TokensObtained,
 )
 
 __all__ = ["Sidecar", "CancelToken"]
@@ -196,7 +190,7 @@ class _Dispatcher:
                     self._cond.notify_all()
 
 
-class Sidecar:
+class Sidecar(NotificationCallbacks):
     """An ``oauth-sidecar`` process driven with plain blocking calls::
 
         with Sidecar.spawn() as sidecar:
@@ -460,48 +454,6 @@ class Sidecar:
         return response.unwrap()
 
     # -- notification callbacks ---------------------------------------------------------------
-
-    @protocol_method("callbackReceived")
-    def on_callback_received(self, handler: H) -> H:
-        """``handler(CallbackReceived)``: the loopback server received a flow's authorization response."""
-        self._subscribe("callbackReceived", CallbackReceived, handler)
-        return handler
-
-    @protocol_method("deviceFlowPending")
-    def on_device_flow_pending(self, handler: H) -> H:
-        """``handler(DeviceFlowPending)``: a device-flow poll answered authorization_pending or slow_down."""
-        self._subscribe("deviceFlowPending", DeviceFlowPending, handler)
-        return handler
-
-    @protocol_method("deviceCode")
-    def on_device_code(self, handler: H) -> H:
-        """``handler(DeviceCode)``: ``get_credentials(interactive="device")`` needs the user to enter a code."""
-        self._subscribe("deviceCode", DeviceCode, handler)
-        return handler
-
-    @protocol_method("tokensObtained")
-    def on_tokens_obtained(self, handler: H) -> H:
-        """``handler(TokensObtained)`` (MSAL ``on_obtaining_tokens``; no token values)."""
-        self._subscribe("tokensObtained", TokensObtained, handler)
-        return handler
-
-    @protocol_method("refreshTokenUpdated")
-    def on_refresh_token_updated(self, handler: H) -> H:
-        """``handler(RefreshTokenUpdated)`` (MSAL ``on_updating_rt``)."""
-        self._subscribe("refreshTokenUpdated", RefreshTokenUpdated, handler)
-        return handler
-
-    @protocol_method("refreshTokenRemoved")
-    def on_refresh_token_removed(self, handler: H) -> H:
-        """``handler(RefreshTokenRemoved)`` (MSAL ``on_removing_rt``)."""
-        self._subscribe("refreshTokenRemoved", RefreshTokenRemoved, handler)
-        return handler
-
-    @protocol_method("window/logMessage")
-    def on_log_message(self, handler: H) -> H:
-        """``handler(LogMessage)``: the sidecar's log."""
-        self._subscribe("window/logMessage", LogMessage, handler)
-        return handler
 
     @protocol_method("window/showDocument")
     def on_show_document(self, handler: Optional[H]) -> Optional[H]:
