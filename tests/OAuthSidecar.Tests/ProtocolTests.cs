@@ -56,6 +56,27 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task Header_lines_are_read_as_the_LSP_base_protocol_says()
+    {
+        await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
+        byte[] body = Encoding.UTF8.GetBytes("{\"jsonrpc\":\"2.0\",\"id\":51,\"method\":\"initialize\",\"params\":{}}");
+
+        // Any case, a Content-Type line, spaces and tabs around the value.
+        await sidecar.WriteRawAsync([.. Encoding.ASCII.GetBytes($"content-type: application/vscode-jsonrpc; charset=utf-8\r\ncontent-LENGTH:\t {body.Length} \r\n\r\n"), .. body]);
+        JsonObject answer = await sidecar.WaitForUnmatchedAsync(1);
+        Assert.Equal(51, answer["id"]!.GetValue<int>());
+
+        // A signed or non-numeric length is a parse error; the process keeps serving.
+        await sidecar.WriteRawAsync(Encoding.ASCII.GetBytes("Content-Length: -5\r\n\r\n"));
+        Assert.Equal(-32700, (await sidecar.WaitForUnmatchedAsync(2))["error"]!["code"]!.GetValue<int>());
+        await sidecar.WriteRawAsync(Encoding.ASCII.GetBytes("Content-Length: 1x\r\n\r\n"));
+        Assert.Equal(-32700, (await sidecar.WaitForUnmatchedAsync(3))["error"]!["code"]!.GetValue<int>());
+
+        JsonNode result = (await sidecar.CallAsync("initialize", new { }))!;
+        Assert.Equal("oauth-sidecar", result["serverInfo"].Str("name"));
+    }
+
+    [Fact]
     public async Task A_frame_split_across_many_writes_is_reassembled()
     {
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync();

@@ -166,21 +166,35 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
     private static bool TryParseContentLength(ReadOnlySequence<byte> header, out long length)
     {
+        // On every message: read the header lines as bytes, without building strings (the header is at most 8 KiB).
         length = -1;
-        string text = Encoding.ASCII.GetString(header);
-        foreach (string line in text.Split("\r\n"))
+        ReadOnlySpan<byte> rest = header.IsSingleSegment ? header.FirstSpan
+            : header.Length <= MaxHeaderBytes ? CopyTo(header, stackalloc byte[(int)header.Length])
+            : header.ToArray();
+        while (!rest.IsEmpty)
         {
-            int colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            int end = rest.IndexOf("\r\n"u8);
+            ReadOnlySpan<byte> line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? default : rest[(end + 2)..];
+            int colon = line.IndexOf((byte)':');
+            if (colon > 0 && Ascii.EqualsIgnoreCase(line[..colon].Trim(" \t"u8), "Content-Length"u8))
             {
-                if (!long.TryParse(line.AsSpan(colon + 1).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out length))
+                ReadOnlySpan<byte> value = line[(colon + 1)..].Trim(" \t"u8);
+                if (value.IsEmpty || !Utf8Parser.TryParse(value, out length, out int consumed) || consumed != value.Length || value[0] is (byte)'-' or (byte)'+')
                 {
+                    length = -1;
                     return false;
                 }
             }
         }
 
         return length >= 0;
+    }
+
+    private static ReadOnlySpan<byte> CopyTo(ReadOnlySequence<byte> bytes, Span<byte> destination)
+    {
+        bytes.CopyTo(destination);
+        return destination;
     }
 
     private (FrameStatus Status, SequencePosition Consumed, JsonRpcError? Error, JsonRpcMessage? Message) TryReadLspFrame(ReadOnlySequence<byte> buffer, bool completed)
