@@ -61,22 +61,32 @@ public sealed class StateMismatchException : SidecarException
     public string Reason { get; }
 }
 
-/// <summary>A <c>flowId</c> or <c>clientHandle</c> that names nothing (never issued, expired, redeemed or disposed). Protocol code -32004.</summary>
+/// <summary>What kind of handle an <see cref="UnknownHandleException"/> is about.</summary>
+public enum HandleKind
+{
+    /// <summary>A flow (authorization code flow, device flow or standalone callback server).</summary>
+    Flow,
+
+    /// <summary>A client registration.</summary>
+    Client,
+}
+
+/// <summary>A flow id or client handle that names nothing (never issued, expired, redeemed or disposed). Protocol code -32004.</summary>
 public sealed class UnknownHandleException : SidecarException
 {
     /// <summary>Initializes a new instance of the <see cref="UnknownHandleException"/> class.</summary>
-    /// <param name="kind">The field: <c>flowId</c> or <c>clientHandle</c>.</param>
+    /// <param name="kind">Whether a flow or a client was named.</param>
     /// <param name="value">The value the caller sent.</param>
     /// <param name="message">A sentence a person can act on.</param>
-    public UnknownHandleException(string kind, string value, string message)
+    public UnknownHandleException(HandleKind kind, string value, string message)
         : base(message)
     {
         this.Kind = kind;
         this.Value = value;
     }
 
-    /// <summary>Gets the field: <c>flowId</c> or <c>clientHandle</c>.</summary>
-    public string Kind { get; }
+    /// <summary>Gets whether a flow or a client was named.</summary>
+    public HandleKind Kind { get; }
 
     /// <summary>Gets the value the caller sent.</summary>
     public string Value { get; }
@@ -178,20 +188,61 @@ public sealed class InvalidIdTokenException : SidecarException
     public string Reason { get; }
 }
 
-/// <summary>A parameter or option that cannot be used as given. Protocol code -32602, with the field named.</summary>
+/// <summary>
+/// A parameter or option that cannot be used as given. Protocol code -32602, with the field named.
+/// </summary>
+/// <remarks>
+/// Core does not know the protocol's field names: <see cref="Option"/> is one of the <see cref="CoreOption"/> names
+/// (optionally followed by <c>[key]</c> for a member of a dictionary option), and <see cref="Problem"/> refers to
+/// options as <c>{Name}</c> placeholders. The host renders both with its own names (<see cref="Render"/>);
+/// <see cref="Exception.Message"/> renders them with the Core names.
+/// </remarks>
 public sealed class InvalidOptionException : SidecarException
 {
     /// <summary>Initializes a new instance of the <see cref="InvalidOptionException"/> class.</summary>
-    /// <param name="field">The parameter at fault, in the protocol's camelCase (e.g. <c>redirectUri</c>).</param>
-    /// <param name="message">A sentence that names the field and says what is expected.</param>
-    public InvalidOptionException(string field, string message)
-        : base(message)
+    /// <param name="option">The option at fault: a <see cref="CoreOption"/> name, optionally with <c>[key]</c>.</param>
+    /// <param name="problem">A sentence that names the option (as <c>{Option}</c> placeholders) and says what is expected.</param>
+    public InvalidOptionException(string option, string problem)
+        : base(Render(problem, static name => name))
     {
-        this.Field = field;
+        this.Option = option;
+        this.Problem = problem;
     }
 
-    /// <summary>Gets the parameter at fault.</summary>
-    public string Field { get; }
+    /// <summary>Gets the option at fault: a <see cref="CoreOption"/> name, optionally followed by <c>[key]</c>.</summary>
+    public string Option { get; }
+
+    /// <summary>Gets the sentence with <c>{Option}</c> placeholders.</summary>
+    public string Problem { get; }
+
+    /// <summary>Replaces every <c>{Option}</c> placeholder of <paramref name="problem"/> with <paramref name="name"/>'s answer.</summary>
+    /// <param name="problem">A sentence with placeholders.</param>
+    /// <param name="name">Maps a Core option name to the name to show.</param>
+    /// <returns>The sentence.</returns>
+    public static string Render(string problem, Func<string, string> name)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(name);
+        var text = new System.Text.StringBuilder(problem.Length);
+        int at = 0;
+        while (at < problem.Length)
+        {
+            int open = problem.IndexOf('{', at);
+            int close = open < 0 ? -1 : problem.IndexOf('}', open);
+            if (open < 0 || close < 0)
+            {
+                text.Append(problem, at, problem.Length - at);
+                break;
+            }
+
+            text.Append(problem, at, open - at);
+            string candidate = problem[(open + 1)..close];
+            text.Append(CoreOption.IsKnown(candidate) ? name(candidate) : problem[open..(close + 1)]);
+            at = close + 1;
+        }
+
+        return text.ToString();
+    }
 }
 
 /// <summary>A flow ended by <c>cancelFlow</c> (or by its client being disposed) while a call was waiting on it. Protocol code -32800.</summary>
@@ -224,10 +275,10 @@ public sealed class InteractionRequiredException : SidecarException
 public sealed class StorageUnavailableException : SidecarException
 {
     /// <summary>Initializes a new instance of the <see cref="StorageUnavailableException"/> class.</summary>
-    /// <param name="backend"><c>keyring</c>, <c>file</c> or <c>memory</c>.</param>
+    /// <param name="backend">The backend that failed.</param>
     /// <param name="reason">What is wrong and what to install or unlock, in a sentence.</param>
     /// <param name="innerException">The underlying failure.</param>
-    public StorageUnavailableException(string backend, string reason, Exception? innerException = null)
+    public StorageUnavailableException(Credentials.StorageBackend backend, string reason, Exception? innerException = null)
         : base(reason, innerException)
     {
         this.Backend = backend;
@@ -235,7 +286,7 @@ public sealed class StorageUnavailableException : SidecarException
     }
 
     /// <summary>Gets the backend.</summary>
-    public string Backend { get; }
+    public Credentials.StorageBackend Backend { get; }
 
     /// <summary>Gets what is wrong.</summary>
     public string Reason { get; }

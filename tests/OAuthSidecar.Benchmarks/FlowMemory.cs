@@ -10,8 +10,8 @@ public static class FlowMemory
 {
     public static async Task<string> RunAsync(int flows)
     {
-        await using var session = new OAuthSession(new SessionOptions { DefaultStorage = "memory" });
-        OAuthClient client = await session.CreateClientAsync(
+        await using var session = new OAuthSession(new SessionOptions());
+        OAuthClient client = await session.Clients.CreateAsync(
             null,
             new ServerConfiguration("https://idp.example", "https://idp.example/auth", "https://idp.example/token"),
             new ClientRegistration { ClientId = "native-app", Scopes = ["openid", "offline_access", "profile"] },
@@ -24,11 +24,11 @@ public static class FlowMemory
         }
 
         var options = new AuthCodeFlowOptions { RedirectUri = $"http://127.0.0.1:{port}/callback", TimeoutSeconds = 3600 };
-        var kept = new List<AuthCodeFlow> { await session.InitiateAuthCodeFlowAsync(client.Handle, options, CancellationToken.None) };
+        var kept = new List<AuthCodeFlow> { await session.AuthCode.InitiateAsync(client, options, CancellationToken.None) };
         long before = GC.GetTotalMemory(forceFullCollection: true);
         for (int i = 0; i < flows; i++)
         {
-            kept.Add(await session.InitiateAuthCodeFlowAsync(client.Handle, options, CancellationToken.None));
+            kept.Add(await session.AuthCode.InitiateAsync(client, options, CancellationToken.None));
         }
 
         long after = GC.GetTotalMemory(forceFullCollection: true);

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using OAuthSidecar.Core;
 using OAuthSidecar.Core.Loopback;
 
 namespace OAuthSidecar.Core.Tests;
@@ -17,8 +18,8 @@ public sealed class LoopbackHubTests
         var a = new TestTarget("/callback", "state-a");
         var b = new TestTarget("/callback", "state-b");
 
-        LoopbackListener la = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), a, CancellationToken.None);
-        LoopbackListener lb = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CancellationToken.None);
+        LoopbackListener la = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), a, CoreOption.FlowTls, CancellationToken.None);
+        LoopbackListener lb = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CoreOption.FlowTls, CancellationToken.None);
 
         Assert.Same(la, lb);
         Assert.Equal(port, la.Port);
@@ -49,8 +50,8 @@ public sealed class LoopbackHubTests
         var a = new TestTarget("/callback", "state-a");
         var b = new TestTarget("/callback", "state-b");
 
-        LoopbackListener la = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), a, CancellationToken.None);
-        LoopbackListener lb = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), b, CancellationToken.None);
+        LoopbackListener la = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), a, CoreOption.FlowTls, CancellationToken.None);
+        LoopbackListener lb = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), b, CoreOption.FlowTls, CancellationToken.None);
 
         Assert.NotSame(la, lb);
         Assert.NotEqual(la.Port, lb.Port);
@@ -66,8 +67,8 @@ public sealed class LoopbackHubTests
         int port = Ports.GetFree();
         var a = new TestTarget("/callback", "state-a");
         var b = new TestTarget("/callback", "state-b");
-        LoopbackListener listener = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), a, CancellationToken.None);
-        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CancellationToken.None);
+        LoopbackListener listener = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), a, CoreOption.FlowTls, CancellationToken.None);
+        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CoreOption.FlowTls, CancellationToken.None);
 
         await hub.DetachAsync(listener, a, immediately: true);
         Assert.Equal(1, hub.ListenerCount);
@@ -94,12 +95,12 @@ public sealed class LoopbackHubTests
         await using LoopbackHub hub = NewHub();
         int port = Ports.GetFree();
         var a = new TestTarget("/callback", "state-a");
-        LoopbackListener first = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), a, CancellationToken.None);
+        LoopbackListener first = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), a, CoreOption.FlowTls, CancellationToken.None);
         await hub.DetachAsync(first, a, immediately: true);
         await WaitUntilAsync(() => hub.ListenerCount == 0);
 
         var b = new TestTarget("/callback", "state-b");
-        LoopbackListener second = await WaitForAsync(() => hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CancellationToken.None));
+        LoopbackListener second = await WaitForAsync(() => hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CoreOption.FlowTls, CancellationToken.None));
 
         Assert.NotSame(first, second);
         Assert.Equal(port, second.Port);
@@ -112,7 +113,7 @@ public sealed class LoopbackHubTests
         await using LoopbackHub hub = NewHub();
         hub.Linger = TimeSpan.FromMinutes(5);
         var a = new TestTarget("/callback", null);
-        LoopbackListener listener = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), a, CancellationToken.None);
+        LoopbackListener listener = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), a, CoreOption.FlowTls, CancellationToken.None);
 
         await hub.DetachAsync(listener, a);
         await Task.Delay(50);
@@ -129,12 +130,12 @@ public sealed class LoopbackHubTests
         int port = Ports.GetFree();
         using var one = Certificates.CreateAdHoc();
         using var two = Certificates.CreateAdHoc();
-        await hub.AttachAsync(new LoopbackEndpoint("https", "127.0.0.1", port, one), new TestTarget("/cb", "a"), CancellationToken.None);
+        await hub.AttachAsync(new LoopbackEndpoint("https", "127.0.0.1", port, one), new TestTarget("/cb", "a"), CoreOption.FlowTls, CancellationToken.None);
 
         var ex = await Assert.ThrowsAsync<InvalidOptionException>(() =>
-            hub.AttachAsync(new LoopbackEndpoint("https", "127.0.0.1", port, two), new TestTarget("/cb", "b"), CancellationToken.None));
+            hub.AttachAsync(new LoopbackEndpoint("https", "127.0.0.1", port, two), new TestTarget("/cb", "b"), CoreOption.FlowTls, CancellationToken.None));
 
-        Assert.Equal("callback.tls", ex.Field);
+        Assert.Equal(CoreOption.FlowTls, ex.Option);
         Assert.Equal(1, hub.ListenerCount);
     }
 
@@ -142,8 +143,8 @@ public sealed class LoopbackHubTests
     public async Task DisposeAsync_closes_every_listener_and_refuses_new_attaches()
     {
         LoopbackHub hub = NewHub();
-        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "a"), CancellationToken.None);
-        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "b"), CancellationToken.None);
+        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "a"), CoreOption.FlowTls, CancellationToken.None);
+        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "b"), CoreOption.FlowTls, CancellationToken.None);
         Assert.Equal(2, hub.ListenerCount);
 
         await hub.DisposeAsync();

@@ -1,3 +1,4 @@
+using OAuthSidecar.Core.Loopback;
 using OAuthSidecar.Core.OAuth;
 
 namespace OAuthSidecar.Core.Tests;
@@ -18,7 +19,7 @@ public class OAuthSessionPortTests
     [InlineData("http://127.0.0.1?x=a:b", false)]
     public void HasExplicitPort(string redirect, bool expected)
     {
-        Assert.Equal(expected, OAuthSession.HasExplicitPort(new Uri(redirect)));
+        Assert.Equal(expected, RedirectUris.HasExplicitPort(new Uri(redirect)));
     }
 
     [Theory]
@@ -33,6 +34,6 @@ public class OAuthSessionPortTests
     [InlineData("https://127.0.0.1:0/a/b/c?q=%2F", "https://127.0.0.1:5000/a/b/c?q=%2F")]
     public void WithPort_replaces_or_adds_the_port_and_keeps_the_rest(string redirect, string expected)
     {
-        Assert.Equal(expected, OAuthSession.WithPort(redirect, new Uri(redirect), 5000));
+        Assert.Equal(expected, RedirectUris.WithPort(redirect, new Uri(redirect), 5000));
     }
 }

@@ -62,8 +62,8 @@ public sealed class TokenRequestTests
             AddAuthParamsToTokenRequest = true,
             Headers = new Dictionary<string, string> { ["X-Tenant"] = "blue" },
         });
-        await client.RedeemCodeAsync("the-code", "http://127.0.0.1:1/cb", "v".PadRight(43, 'v'), [], null, CancellationToken.None);
-        await client.RefreshAsync("rt-123456", ["openid"], CancellationToken.None);
+        await client.RedeemCodeAsync("the-code", "http://127.0.0.1:1/cb", "v".PadRight(43, 'v'), [], null, null, CancellationToken.None);
+        await client.RefreshAsync("rt-123456", ["openid"], null, CancellationToken.None);
 
         Recorded code = recorder.Requests[0];
         Assert.Equal("authorization_code", code.Form["grant_type"]);
@@ -105,7 +105,7 @@ public sealed class TokenRequestTests
     public async Task Private_key_jwt_signs_a_fresh_assertion_for_the_token_endpoint_each_time()
     {
         using var rsa = RSA.Create(2048);
-        ClientAssertionKey key = ClientAssertionKey.FromPem(rsa.ExportPkcs8PrivateKeyPem(), "k1", null, "privateKey");
+        ClientAssertionKey key = ClientAssertionKey.FromPem(rsa.ExportPkcs8PrivateKeyPem(), "k1", null, CoreOption.PrivateKey);
         Assert.Equal("RS256", key.Algorithm);
         var recorder = new Recorder();
         using OAuthClient client = Create(recorder, new ClientRegistration { ClientId = "jwt-app", AssertionKey = key });
@@ -130,10 +130,10 @@ public sealed class TokenRequestTests
         Assert.Equal(TimeSpan.FromMinutes(5), token.ValidTo - token.IssuedAt);
 
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        Assert.Equal("ES256", ClientAssertionKey.FromPem(ec.ExportPkcs8PrivateKeyPem(), null, null, "privateKey").Algorithm);
-        InvalidOptionException wrongAlg = Assert.Throws<InvalidOptionException>(() => ClientAssertionKey.FromPem(ec.ExportPkcs8PrivateKeyPem(), null, "RS256", "privateKey"));
-        Assert.Equal("privateKey", wrongAlg.Field);
-        Assert.Throws<InvalidOptionException>(() => ClientAssertionKey.FromPem("not a pem", null, null, "privateKey"));
+        Assert.Equal("ES256", ClientAssertionKey.FromPem(ec.ExportPkcs8PrivateKeyPem(), null, null, CoreOption.PrivateKey).Algorithm);
+        InvalidOptionException wrongAlg = Assert.Throws<InvalidOptionException>(() => ClientAssertionKey.FromPem(ec.ExportPkcs8PrivateKeyPem(), null, "RS256", CoreOption.PrivateKey));
+        Assert.Equal(CoreOption.PrivateKey, wrongAlg.Option);
+        Assert.Throws<InvalidOptionException>(() => ClientAssertionKey.FromPem("not a pem", null, null, CoreOption.PrivateKey));
     }
 
     [Fact]
@@ -142,13 +142,13 @@ public sealed class TokenRequestTests
         var recorder = new Recorder { Status = HttpStatusCode.BadRequest, Body = """{"error":"invalid_grant","error_description":"expired","error_uri":"https://idp.example/e"}""" };
         // The real clock: a refresh that meets 5xx is retried with backoff (Polly waits on the TimeProvider).
         using OAuthClient client = Create(recorder, new ClientRegistration { ClientId = "app" }, TimeProvider.System);
-        TokenOutcome outcome = await client.RefreshAsync("rt-123456", [], CancellationToken.None);
+        TokenOutcome outcome = await client.RefreshAsync("rt-123456", [], null, CancellationToken.None);
         Assert.Equal(new OAuthError("invalid_grant", "expired", "https://idp.example/e", 400), outcome.Error);
 
         recorder.Status = HttpStatusCode.ServiceUnavailable;
         recorder.Body = """{"error":"temporarily_unavailable"}""";
         int before = recorder.Requests.Count;
-        ServerUnreachableException fivexx = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], CancellationToken.None));
+        ServerUnreachableException fivexx = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], null, CancellationToken.None));
         Assert.Equal(503, fivexx.Status);
         Assert.Equal(UnreachableKind.ServerBusy, fivexx.Kind);
         Assert.Equal(before + 1 + OAuthClient.MaxRetries, recorder.Requests.Count); // retried, then given up
@@ -157,19 +157,19 @@ public sealed class TokenRequestTests
         recorder.Body = "<html>maintenance</html>";
         recorder.ContentType = "text/html";
         before = recorder.Requests.Count;
-        ServerUnreachableException garbage = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], CancellationToken.None));
+        ServerUnreachableException garbage = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], null, CancellationToken.None));
         Assert.Equal("https://idp.example/token", garbage.Url);
         Assert.Equal(UnreachableKind.BrokenResponse, garbage.Kind);
         Assert.Equal(before + 1, recorder.Requests.Count); // a broken answer may hide a rotated token: no retry
 
         recorder.Body = """{"token_type":"Bearer"}""";
         recorder.ContentType = "application/json";
-        ServerUnreachableException noToken = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], CancellationToken.None));
+        ServerUnreachableException noToken = await Assert.ThrowsAsync<ServerUnreachableException>(() => client.RefreshAsync("rt-123456", [], null, CancellationToken.None));
         Assert.Contains("access_token", noToken.Reason, StringComparison.Ordinal);
     }
 
     private static OAuthClient Create(Recorder recorder, ClientRegistration registration, TimeProvider? time = null) =>
-        new("c_test", registration, Server, new HttpClient(recorder), new SecretRedactor(), NullLogger.Instance, time ?? new FakeTimeProvider(DateTimeOffset.UtcNow), new IdTokenValidator(TimeProvider.System));
+        new("c_test", registration, Server, new HttpClient(recorder), new SessionOptions { TimeProvider = time ?? new FakeTimeProvider(DateTimeOffset.UtcNow) }, new IdTokenValidator(TimeProvider.System));
 
     internal sealed record Recorded(string Body, Dictionary<string, string> Form, AuthenticationHeaderValue? Authorization, string? Accept, Dictionary<string, string> Headers);
 

@@ -49,19 +49,26 @@ public sealed class CredentialBroker
     public static readonly TimeSpan ReuseWindow = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, Shared> shared = new(StringComparer.Ordinal);
-    private readonly OAuthSession session;
+    private readonly AuthCodeFlowService authCode;
+    private readonly DeviceFlowService device;
+    private readonly ISidecarEvents events;
     private readonly ILogger logger;
     private readonly TimeProvider time;
 
     /// <summary>Initializes a new instance of the <see cref="CredentialBroker"/> class.</summary>
-    /// <param name="session">The engine.</param>
-    /// <param name="logger">Diagnostics.</param>
-    public CredentialBroker(OAuthSession session, ILogger logger)
+    /// <param name="authCode">Signs in with the browser.</param>
+    /// <param name="device">Signs in with the device flow.</param>
+    /// <param name="options">The engine's clock, events and logging.</param>
+    public CredentialBroker(AuthCodeFlowService authCode, DeviceFlowService device, SessionOptions options)
     {
-        ArgumentNullException.ThrowIfNull(session);
-        this.session = session;
-        this.logger = logger;
-        this.time = session.Options.TimeProvider;
+        ArgumentNullException.ThrowIfNull(authCode);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(options);
+        this.authCode = authCode;
+        this.device = device;
+        this.events = options.Events;
+        this.logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
+        this.time = options.TimeProvider;
     }
 
     /// <summary>Returns usable tokens for the client, signing in only if it must.</summary>
@@ -155,7 +162,7 @@ public sealed class CredentialBroker
         return removed;
     }
 
-    private static string IssuerOf(OAuthClient client) => client.Server.Issuer ?? client.Server.TokenEndpoint;
+    private static string IssuerOf(OAuthClient client) => client.StoreIssuer;
 
     private static string? Claim(TokenSet tokens, string name) =>
         tokens.IdTokenClaims is { } claims && claims.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
@@ -206,7 +213,7 @@ public sealed class CredentialBroker
                 interactiveScopes = scopes.Union(stored.Tokens.SelectMany(t => t.Scopes), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
                 if (stored.RefreshToken is { } refreshToken)
                 {
-                    TokenOutcome refreshed = await this.session.RefreshAsync(client.Handle, refreshToken, scopes, CancellationToken.None).ConfigureAwait(false);
+                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, scopes, account, CancellationToken.None).ConfigureAwait(false);
                     if (refreshed.Tokens is { } tokens)
                     {
                         this.logger.LogInformation("getCredentials: refreshed the access token of {Account} silently.", account);
@@ -238,7 +245,7 @@ public sealed class CredentialBroker
 
         TokenOutcome outcome = request.Interactive == InteractionMode.Device
             ? await this.DeviceSignInAsync(client, interactiveScopes).ConfigureAwait(false)
-            : await this.session.ObtainTokenByBrowserAsync(client.Handle, new AuthCodeFlowOptions { Scopes = interactiveScopes }, request.OpenBrowser, CancellationToken.None).ConfigureAwait(false);
+            : await this.authCode.ObtainTokenByBrowserAsync(client, new AuthCodeFlowOptions { Scopes = interactiveScopes }, request.OpenBrowser, CancellationToken.None).ConfigureAwait(false);
         if (outcome.Tokens is not { } signedIn)
         {
             return outcome;
@@ -255,14 +262,14 @@ public sealed class CredentialBroker
 
     private async Task<TokenOutcome> DeviceSignInAsync(OAuthClient client, List<string> scopes)
     {
-        (DeviceFlow? flow, OAuthError? error) = await this.session.InitiateDeviceFlowAsync(client.Handle, scopes, CancellationToken.None).ConfigureAwait(false);
+        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, scopes, CancellationToken.None).ConfigureAwait(false);
         if (flow is null)
         {
             return TokenOutcome.Failure(error!);
         }
 
-        this.session.Options.Events.DeviceCode(flow);
-        return await this.session.ObtainTokenByDeviceFlowAsync(flow.FlowId, CancellationToken.None).ConfigureAwait(false);
+        this.events.DeviceCode(flow);
+        return await this.device.ObtainTokenAsync(flow.FlowId, CancellationToken.None).ConfigureAwait(false);
     }
 
     private TokenSet Save(CredentialStore store, StoredAccount stored, List<string> scopes, TokenSet tokens, string account)
@@ -287,7 +294,7 @@ public sealed class CredentialBroker
     private TokenSet FromStore(StoredAccount stored, StoredToken token)
     {
         long now = this.time.GetUtcNow().ToUnixTimeSeconds();
-        JsonElement? claims = token.IdToken is { } idToken ? OAuthClient.DecodeJwtPayload(idToken) : null;
+        JsonElement? claims = token.IdToken is { } idToken ? TokenResponseProcessor.DecodePayload(idToken) : null;
         using JsonDocument raw = JsonDocument.Parse("{}");
         return new TokenSet
         {

@@ -23,11 +23,11 @@ public sealed class CredentialStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(items);
         this.items = items;
-        this.lockFile = lockDirectory is null ? null : Path.Combine(lockDirectory, $"{items.Backend}.lock");
+        this.lockFile = lockDirectory is null ? null : Path.Combine(lockDirectory, $"{StorageFactory.NameOf(items.Backend)}.lock");
     }
 
-    /// <summary>Gets the backend name.</summary>
-    public string Backend => this.items.Backend;
+    /// <summary>Gets the backend.</summary>
+    public StorageBackend Backend => this.items.Backend;
 
     /// <summary>
     /// Takes the store's lock: in-process, then across processes (a lock file, waited for up to 60 s).

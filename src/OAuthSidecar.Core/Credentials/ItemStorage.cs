@@ -7,7 +7,7 @@ namespace OAuthSidecar.Core.Credentials;
 public interface IItemStorage
 {
     /// <summary>Gets the backend name: <c>keyring</c>, <c>file</c> or <c>memory</c>.</summary>
-    string Backend { get; }
+    StorageBackend Backend { get; }
 
     /// <summary>Reads an item.</summary>
     /// <param name="name">The item name.</param>
@@ -39,7 +39,7 @@ public sealed class MemoryItemStorage : IItemStorage
     private readonly ConcurrentDictionary<string, byte[]> items = new(StringComparer.Ordinal);
 
     /// <inheritdoc/>
-    public string Backend => "memory";
+    public StorageBackend Backend => StorageBackend.Memory;
 
     /// <inheritdoc/>
     public byte[]? Read(string name) => this.items.TryGetValue(name, out byte[]? data) ? data : null;
@@ -67,7 +67,7 @@ public sealed class FileItemStorage : IItemStorage
     }
 
     /// <inheritdoc/>
-    public string Backend => "file";
+    public StorageBackend Backend => StorageBackend.File;
 
     /// <summary>Gets the directory.</summary>
     public string Directory => this.directory;
@@ -82,7 +82,7 @@ public sealed class FileItemStorage : IItemStorage
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new StorageUnavailableException("file", $"The credential file {path} cannot be read: {ex.Message}", ex);
+            throw new StorageUnavailableException(StorageBackend.File, $"The credential file {path} cannot be read: {ex.Message}", ex);
         }
     }
 
@@ -112,7 +112,7 @@ public sealed class FileItemStorage : IItemStorage
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temporary);
-            throw new StorageUnavailableException("file", $"The credential file {path} cannot be written: {ex.Message}", ex);
+            throw new StorageUnavailableException(StorageBackend.File, $"The credential file {path} cannot be written: {ex.Message}", ex);
         }
     }
 
@@ -125,7 +125,7 @@ public sealed class FileItemStorage : IItemStorage
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new StorageUnavailableException("file", $"The credential file {this.PathOf(name)} cannot be deleted: {ex.Message}", ex);
+            throw new StorageUnavailableException(StorageBackend.File, $"The credential file {this.PathOf(name)} cannot be deleted: {ex.Message}", ex);
         }
     }
 
@@ -176,7 +176,7 @@ public sealed class KeyringItemStorage : IItemStorage
     }
 
     /// <inheritdoc/>
-    public string Backend => "keyring";
+    public StorageBackend Backend => StorageBackend.Keyring;
 
     /// <summary>Explains how to make the keyring usable on this platform.</summary>
     public static string Advice =>
@@ -227,7 +227,7 @@ public sealed class KeyringItemStorage : IItemStorage
         {
             // libsecret, D-Bus, the Keychain and DPAPI fail in many ways (MSAL's InteropException is internal):
             // each means the same to the caller — this store cannot be used now.
-            throw new StorageUnavailableException("keyring", Advice + $" (The keyring said: {ex.Message})", ex);
+            throw new StorageUnavailableException(StorageBackend.Keyring, Advice + $" (The keyring said: {ex.Message})", ex);
         }
     }
 }

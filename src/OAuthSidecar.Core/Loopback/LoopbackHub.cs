@@ -47,11 +47,12 @@ public sealed class LoopbackHub : IAsyncDisposable
     /// <summary>Attaches <paramref name="target"/> to a listener for <paramref name="endpoint"/>, starting one if needed.</summary>
     /// <param name="endpoint">Where to listen.</param>
     /// <param name="target">The flow or server that waits for a callback.</param>
+    /// <param name="certificateOption">The <see cref="CoreOption"/> that gave the certificate, for errors.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The listener, whose <see cref="LoopbackListener.Port"/> is the real port.</returns>
     /// <exception cref="ListenFailedException">Binding failed.</exception>
     /// <exception cref="InvalidOptionException">A shared port is asked for with a different certificate.</exception>
-    public async Task<LoopbackListener> AttachAsync(LoopbackEndpoint endpoint, ICallbackTarget target, CancellationToken cancellationToken)
+    public async Task<LoopbackListener> AttachAsync(LoopbackEndpoint endpoint, ICallbackTarget target, string certificateOption, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(target);
@@ -64,7 +65,7 @@ public sealed class LoopbackHub : IAsyncDisposable
                 // No certificate asked for (ad hoc): the shared listener's serves. A PEM pair must be the same one.
                 if (endpoint.Certificate is not null && existing.Endpoint.Certificate?.Thumbprint != endpoint.Certificate.Thumbprint)
                 {
-                    throw new InvalidOptionException("callback.tls", $"Port {endpoint.Port} is already serving another sign-in with a different certificate; use the same certificate or another port.");
+                    throw new InvalidOptionException(certificateOption, $"Port {endpoint.Port} is already serving another sign-in with a different certificate; use the same certificate or another port ({{{certificateOption}}}).");
                 }
 
                 existing.Attach(target);

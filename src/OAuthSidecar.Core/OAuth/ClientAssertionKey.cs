@@ -31,10 +31,10 @@ public sealed class ClientAssertionKey
     /// <param name="pem">The PEM text.</param>
     /// <param name="keyId">The <c>kid</c> to put in the assertion's header, as registered in the client's JWKS.</param>
     /// <param name="algorithm">The JWS algorithm, or <see langword="null"/> for the default.</param>
-    /// <param name="field">The parameter name for errors.</param>
+    /// <param name="option">The <see cref="CoreOption"/> that gave the key, for errors.</param>
     /// <returns>The key.</returns>
     /// <exception cref="InvalidOptionException">The PEM holds no usable private key, or the algorithm does not fit it.</exception>
-    public static ClientAssertionKey FromPem(string pem, string? keyId, string? algorithm, string field)
+    public static ClientAssertionKey FromPem(string pem, string? keyId, string? algorithm, string option)
     {
         ArgumentNullException.ThrowIfNull(pem);
         AsymmetricSecurityKey key;
@@ -49,7 +49,7 @@ public sealed class ClientAssertionKey
             catch (Exception ex) when (ex is ArgumentException or CryptographicException)
             {
                 ec.Dispose();
-                throw new InvalidOptionException(field, $"{field}: the PEM holds no EC private key ({ex.Message}).");
+                throw new InvalidOptionException(option, $"{{{option}}}: the PEM holds no EC private key ({ex.Message}).");
             }
 
             defaultAlgorithm = ec.KeySize switch { 384 => SecurityAlgorithms.EcdsaSha384, 521 => SecurityAlgorithms.EcdsaSha512, _ => SecurityAlgorithms.EcdsaSha256 };
@@ -65,7 +65,7 @@ public sealed class ClientAssertionKey
             catch (Exception ex) when (ex is ArgumentException or CryptographicException)
             {
                 rsa.Dispose();
-                throw new InvalidOptionException(field, $"{field}: the PEM holds no RSA or EC private key ({ex.Message}). Give an unencrypted PKCS#8 or PKCS#1 key.");
+                throw new InvalidOptionException(option, $"{{{option}}}: the PEM holds no RSA or EC private key ({ex.Message}). Give an unencrypted PKCS#8 or PKCS#1 key.");
             }
 
             defaultAlgorithm = SecurityAlgorithms.RsaSha256;
@@ -77,7 +77,7 @@ public sealed class ClientAssertionKey
         bool fits = key is RsaSecurityKey ? chosen is "RS256" or "RS384" or "RS512" or "PS256" or "PS384" or "PS512" : chosen.StartsWith("ES", StringComparison.Ordinal);
         if (!fits)
         {
-            throw new InvalidOptionException(field, $"{field}: algorithm {chosen} does not fit a{(key is RsaSecurityKey ? "n RSA" : "n EC")} key.");
+            throw new InvalidOptionException(option, $"{{{option}}}: algorithm {chosen} does not fit a{(key is RsaSecurityKey ? "n RSA" : "n EC")} key.");
         }
 
         return new ClientAssertionKey(key, chosen);

@@ -75,12 +75,12 @@ public sealed class DiscoveryService
     {
         if (!Uri.TryCreate(issuer, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new InvalidOptionException("issuer", $"issuer '{issuer}' is not an absolute https URL.");
+            throw new InvalidOptionException(CoreOption.Issuer, $"{{{CoreOption.Issuer}}} '{issuer}' is not an absolute https URL.");
         }
 
         if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
         {
-            throw new InvalidOptionException("issuer", $"issuer '{issuer}' uses http on a non-loopback host; an authorization server must use https (RFC 8414 §2).");
+            throw new InvalidOptionException(CoreOption.Issuer, $"{{{CoreOption.Issuer}}} '{issuer}' uses http on a non-loopback host; an authorization server must use https (RFC 8414 §2).");
         }
     }
 

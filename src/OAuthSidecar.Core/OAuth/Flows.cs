@@ -2,7 +2,7 @@ using OAuthSidecar.Core.Loopback;
 
 namespace OAuthSidecar.Core.OAuth;
 
-/// <summary>Something the caller names by <c>flowId</c>: an authorization code flow, a device flow, a standalone callback server.</summary>
+/// <summary>Something the caller names by a flow id: an authorization code flow, a device flow, a standalone callback server.</summary>
 public interface IFlow
 {
     /// <summary>Gets the flow's opaque identifier.</summary>
@@ -11,11 +11,14 @@ public interface IFlow
     /// <summary>Gets when the flow ends by itself.</summary>
     DateTimeOffset ExpiresAt { get; }
 
-    /// <summary>Ends the flow: waiters fail with <paramref name="reason"/>, its listener is released.</summary>
+    /// <summary>Gets the flow's state and the one place its transitions are decided.</summary>
+    FlowStateMachine Machine { get; }
+
+    /// <summary>Releases what the flow holds once its state machine has ended it: waiters fail with <paramref name="reason"/>, its listener is released.</summary>
     /// <param name="reason">The exception waiters get.</param>
     /// <param name="lingerListener">Keep the listener a few seconds so the browser's final page loads.</param>
     /// <returns>A task that completes when resources are released.</returns>
-    Task EndAsync(Exception reason, bool lingerListener);
+    Task ReleaseAsync(Exception reason, bool lingerListener);
 }
 
 /// <summary>
@@ -28,7 +31,6 @@ public abstract class CallbackFlow : IFlow, ICallbackTarget
     private readonly ISidecarEvents events;
     private LoopbackHub? hub;
     private CallbackResult? result;
-    private int ended;
 
     private protected CallbackFlow(string flowId, string path, DateTimeOffset expiresAt, CallbackPages pages, ISidecarEvents events)
     {
@@ -50,6 +52,9 @@ public abstract class CallbackFlow : IFlow, ICallbackTarget
 
     /// <inheritdoc/>
     public DateTimeOffset ExpiresAt { get; }
+
+    /// <inheritdoc/>
+    public FlowStateMachine Machine { get; } = new();
 
     /// <inheritdoc/>
     public CallbackPages Pages { get; }
@@ -78,13 +83,8 @@ public abstract class CallbackFlow : IFlow, ICallbackTarget
     }
 
     /// <inheritdoc/>
-    public async Task EndAsync(Exception reason, bool lingerListener)
+    public async Task ReleaseAsync(Exception reason, bool lingerListener)
     {
-        if (Interlocked.Exchange(ref this.ended, 1) != 0)
-        {
-            return;
-        }
-
         this.callback.TrySetException(reason);
         _ = this.callback.Task.Exception; // observed
         if (this.Listener is { } listener && this.hub is { } hub)
@@ -93,11 +93,22 @@ public abstract class CallbackFlow : IFlow, ICallbackTarget
         }
     }
 
-    /// <summary>Records a response (from the listener, or delivered explicitly by the caller).</summary>
+    /// <summary>
+    /// Records the authorization response (from the listener, or given by the caller): the flow moves from
+    /// <see cref="FlowState.Pending"/> to <see cref="FlowState.CallbackReceived"/>. Only the first response counts.
+    /// </summary>
     /// <param name="result">The response.</param>
-    /// <returns><see langword="true"/> when this completed the flow.</returns>
-    internal bool Deliver(CallbackResult result) =>
-        Interlocked.CompareExchange(ref this.result, result, null) is null && this.callback.TrySetResult(result);
+    /// <returns><see langword="true"/> when this completed the wait.</returns>
+    internal bool Deliver(CallbackResult result)
+    {
+        if (!this.Machine.TryMove(FlowState.Pending, FlowState.CallbackReceived))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref this.result, result);
+        return this.callback.TrySetResult(result);
+    }
 
     internal void SetListener(LoopbackHub hub, LoopbackListener listener)
     {
@@ -167,6 +178,9 @@ public sealed class DeviceFlow : IFlow
     /// <inheritdoc/>
     public string FlowId { get; }
 
+    /// <inheritdoc/>
+    public FlowStateMachine Machine { get; } = new();
+
     /// <summary>Gets the client the flow belongs to.</summary>
     public OAuthClient Client { get; }
 
@@ -192,13 +206,13 @@ public sealed class DeviceFlow : IFlow
     public CancellationToken EndedToken => this.ended.Token;
 
     /// <summary>Gets why the flow ended, once it has.</summary>
-    public Exception? EndReason => this.endReason;
+    public Exception? EndReason => Volatile.Read(ref this.endReason);
 
     /// <summary>Gets the gate that lets one poll loop run at a time.</summary>
     internal Microsoft.VisualStudio.Threading.AsyncSemaphore PollGate { get; } = new(1);
 
     /// <inheritdoc/>
-    public async Task EndAsync(Exception reason, bool lingerListener)
+    public async Task ReleaseAsync(Exception reason, bool lingerListener)
     {
         if (Interlocked.CompareExchange(ref this.endReason, reason, null) is null)
         {

@@ -11,13 +11,34 @@ public static class HttpClients
     public const int MaxResponseBytes = 1024 * 1024;
 
     /// <summary>
-    /// Creates an HTTP client with the registration's timeout and TLS options. Proxies come from the standard
-    /// variables (<c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>, <c>NO_PROXY</c>), as .NET reads them.
+    /// Creates the HTTP client of a registration over <paramref name="handler"/>: the registration's timeout, HTTP/1.1,
+    /// and a bound on the answer's size.
     /// </summary>
     /// <param name="registration">The client registration.</param>
+    /// <param name="handler">The handler (owned by the client afterwards).</param>
     /// <returns>The HTTP client.</returns>
-    /// <exception cref="InvalidOptionException"><c>tls.caBundlePath</c> cannot be read.</exception>
-    public static HttpClient Create(ClientRegistration registration)
+    public static HttpClient Create(ClientRegistration registration, HttpMessageHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        return new HttpClient(handler, disposeHandler: true)
+        {
+            Timeout = TimeSpan.FromSeconds(registration.TimeoutSeconds),
+            DefaultRequestVersion = HttpVersion.Version11,
+            // Token, metadata and key set answers are a few KiB: a huge one is refused, not buffered.
+            MaxResponseContentBufferSize = MaxResponseBytes,
+        };
+    }
+
+    /// <summary>
+    /// Creates the socket handler of a registration with its connect timeout and TLS options (extra trusted roots, or
+    /// no verification at all when the caller opted in). Proxies come from the standard variables
+    /// (<c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>, <c>NO_PROXY</c>), as .NET reads them. The default
+    /// <see cref="SessionOptions.HttpHandlerFactory"/>.
+    /// </summary>
+    /// <param name="registration">The client registration.</param>
+    /// <returns>The handler.</returns>
+    /// <exception cref="InvalidOptionException">The CA bundle cannot be read.</exception>
+    public static HttpMessageHandler CreateHandler(ClientRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(registration);
         var handler = new SocketsHttpHandler
@@ -59,13 +80,7 @@ public static class HttpClients
             };
         }
 
-        return new HttpClient(handler, disposeHandler: true)
-        {
-            Timeout = TimeSpan.FromSeconds(registration.TimeoutSeconds),
-            DefaultRequestVersion = HttpVersion.Version11,
-            // Token, metadata and key set answers are a few KiB: a huge one is refused, not buffered.
-            MaxResponseContentBufferSize = MaxResponseBytes,
-        };
+        return handler;
     }
 
     private static X509Certificate2Collection LoadBundle(string path)
@@ -76,14 +91,14 @@ public static class HttpClients
             bundle.ImportFromPemFile(path);
             if (bundle.Count == 0)
             {
-                throw new InvalidOptionException("tls.caBundlePath", $"tls.caBundlePath '{path}' holds no PEM certificate.");
+                throw new InvalidOptionException(CoreOption.CaBundlePath, $"{{{CoreOption.CaBundlePath}}} '{path}' holds no PEM certificate.");
             }
 
             return bundle;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
-            throw new InvalidOptionException("tls.caBundlePath", $"tls.caBundlePath '{path}' could not be read: {ex.Message}");
+            throw new InvalidOptionException(CoreOption.CaBundlePath, $"{{{CoreOption.CaBundlePath}}} '{path}' could not be read: {ex.Message}");
         }
     }
 }

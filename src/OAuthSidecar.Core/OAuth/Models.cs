@@ -91,8 +91,8 @@ public sealed class ClientRegistration
     /// <summary>Gets a value indicating whether server certificates are not verified (flytekit <c>verify=False</c>; for development only).</summary>
     public bool InsecureSkipVerify { get; init; }
 
-    /// <summary>Gets the credential store of this client (<c>keyring</c>, <c>file</c>, <c>memory</c>); the process default when <see langword="null"/>.</summary>
-    public string? Storage { get; init; }
+    /// <summary>Gets the credential store of this client; the process default when <see langword="null"/>.</summary>
+    public Credentials.StorageBackend? Storage { get; init; }
 
     /// <summary>Gets the pages the loopback server shows after this client's callbacks (flytekit <c>EndpointMetadata</c>).</summary>
     public Loopback.CallbackPages? Pages { get; init; }

@@ -104,7 +104,7 @@ internal static class CallbackCommand
         await using var session = new OAuthSession(new SessionOptions { LoggerFactory = loggerFactory, Redactor = redactor, InteractiveTimeout = TimeSpan.FromSeconds(timeout) });
         try
         {
-            CallbackServerFlow server = await session.StartCallbackServerAsync(
+            CallbackServerFlow server = await session.CallbackServers.StartAsync(
                 new CallbackServerOptions
                 {
                     Host = options.GetValueOrDefault("--host"),
@@ -121,7 +121,7 @@ internal static class CallbackCommand
             string fingerprint = server.Listener?.CertificateSha256 is { } sha ? $" (certificate SHA-256 {sha})" : string.Empty;
             await stderr.WriteLineAsync($"Waiting for the callback on {server.Url}{fingerprint}, for {timeout.ToString(CultureInfo.InvariantCulture)} s.").ConfigureAwait(false);
 
-            CallbackResult result = await session.WaitForCallbackAsync(server.FlowId, timeout, CancellationToken.None).ConfigureAwait(false);
+            CallbackResult result = await session.AuthCode.WaitForCallbackAsync(server.FlowId, timeout, CancellationToken.None).ConfigureAwait(false);
             await stdout.WriteAsync(Serialize(result)).ConfigureAwait(false);
             await stdout.FlushAsync().ConfigureAwait(false);
 
@@ -136,7 +136,7 @@ internal static class CallbackCommand
         }
         catch (SidecarException ex)
         {
-            await stderr.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            await stderr.WriteLineAsync(ex is InvalidOptionException invalid ? WireNames.Message(invalid) : ex.Message).ConfigureAwait(false);
             return 1;
         }
     }

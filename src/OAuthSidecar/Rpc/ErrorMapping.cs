@@ -126,7 +126,7 @@ internal static partial class ErrorMapping
             case LocalRpcException rpc:
                 return (rpc.ErrorCode, rpc.Message, rpc.ErrorData);
             case InvalidOptionException invalid:
-                return (ErrorCodes.InvalidParams, invalid.Message, new InvalidParamsData { Field = invalid.Field });
+                return (ErrorCodes.InvalidParams, WireNames.Message(invalid), new InvalidParamsData { Field = WireNames.Field(invalid.Option) });
             case JsonException json:
                 string field = FieldOf(json);
                 return (ErrorCodes.InvalidParams, DescribeJsonFailure(json, field), new InvalidParamsData { Field = field });
@@ -135,7 +135,7 @@ internal static partial class ErrorMapping
             case StateMismatchException state:
                 return (ErrorCodes.StateMismatch, state.Message, new StateMismatchData { FlowId = state.FlowId, Reason = state.Reason });
             case UnknownHandleException unknown:
-                return (ErrorCodes.UnknownHandle, unknown.Message, unknown.Kind == "flowId" ? new UnknownHandleData { FlowId = unknown.Value } : new UnknownHandleData { ClientHandle = unknown.Value });
+                return (ErrorCodes.UnknownHandle, unknown.Kind == HandleKind.Client ? $"{unknown.Message} Call createClient first." : unknown.Message, unknown.Kind == HandleKind.Flow ? new UnknownHandleData { FlowId = unknown.Value } : new UnknownHandleData { ClientHandle = unknown.Value });
             case ListenFailedException listen:
                 return (ErrorCodes.ListenFailed, listen.Message, new ListenFailedData { Host = listen.Host, Port = listen.Port, Reason = listen.Reason });
             case ServerUnreachableException unreachable:
@@ -145,7 +145,7 @@ internal static partial class ErrorMapping
             case InteractionRequiredException interaction:
                 return (ErrorCodes.InteractionRequired, interaction.Message, null);
             case StorageUnavailableException storage:
-                return (ErrorCodes.StorageUnavailable, storage.Message, new StorageUnavailableData { Backend = storage.Backend, Reason = storage.Reason });
+                return (ErrorCodes.StorageUnavailable, storage.Message, new StorageUnavailableData { Backend = Core.Credentials.StorageFactory.NameOf(storage.Backend), Reason = storage.Reason });
             case FlowCancelledException cancelled:
                 return (ErrorCodes.RequestCancelled, cancelled.Message, null);
             case OperationCanceledException:

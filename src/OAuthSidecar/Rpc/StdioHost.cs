@@ -47,9 +47,8 @@ internal static class StdioHost
             LoggerFactory = loggerFactory,
             Redactor = redactor,
             Events = new RpcNotifier(rpc, logger),
-            DefaultStorage = options.Storage ?? "keyring",
         });
-        var target = new SidecarRpcTarget(session, lifecycle, logger, new SystemBrowser());
+        var target = new SidecarRpcTarget(session, lifecycle, logger, new BrowserOpener(new SystemBrowser(), logger), ProtocolMapping.ParseStorage(options.Storage ?? "keyring"));
         target.Attach(rpc);
         rpc.AddLocalRpcTarget(await metadata.ConfigureAwait(false), target, null);
         rpc.StartListening();

@@ -1,0 +1,107 @@
+using Duende.IdentityModel.Client;
+
+namespace OAuthSidecar.Core.OAuth;
+
+/// <summary>
+/// Builds authorization request URIs (RFC 6749 §4.1.1, PKCE RFC 7636 §4.3) for one client: the standard parameters
+/// first, then the client's <c>audience</c> and extra parameters, then the request's own — which may add names but
+/// never replace a standard value.
+/// </summary>
+public static class AuthorizeRequestBuilder
+{
+    /// <summary>The parameters the sidecar sets itself in an authorization request.</summary>
+    public static readonly IReadOnlySet<string> StandardAuthParams = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method",
+    };
+
+    /// <summary>The parameters the sidecar sets itself in a token request.</summary>
+    public static readonly IReadOnlySet<string> StandardTokenParams = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type", "code", "redirect_uri",
+        "code_verifier", "refresh_token", "device_code", "scope", "username", "password", "assertion",
+    };
+
+    /// <summary>Builds the authorization request URI.</summary>
+    /// <param name="registration">The client registration.</param>
+    /// <param name="server">The server's endpoints.</param>
+    /// <param name="request">The request.</param>
+    /// <returns>The URI to open in the browser.</returns>
+    /// <exception cref="InvalidOptionException">No authorization endpoint is known, or an extra parameter overrides a standard one.</exception>
+    public static string Build(ClientRegistration registration, ServerConfiguration server, AuthorizeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(request);
+        string endpoint = server.AuthorizationEndpoint
+            ?? throw new InvalidOptionException(CoreOption.AuthorizationEndpoint, $"This client has no authorization endpoint: give {{{CoreOption.AuthorizationEndpoint}}} or an {{{CoreOption.Issuer}}} whose metadata has one.");
+        var parameters = new Parameters
+        {
+            { "response_type", request.ResponseType },
+            { "client_id", registration.ClientId },
+        };
+        parameters.AddOptional("redirect_uri", request.RedirectUri);
+        IReadOnlyList<string> scopes = request.Scopes is { Count: > 0 } s ? s : registration.Scopes;
+        if (scopes.Count > 0)
+        {
+            parameters.Add("scope", string.Join(' ', scopes));
+        }
+
+        parameters.AddOptional("state", request.State);
+        parameters.AddOptional("nonce", request.Nonce);
+        if (request.CodeChallenge is not null)
+        {
+            parameters.Add("code_challenge", request.CodeChallenge);
+            parameters.Add("code_challenge_method", Pkce.MethodS256);
+        }
+
+        parameters.AddOptional("login_hint", request.LoginHint);
+        parameters.AddOptional("prompt", request.Prompt);
+        parameters.AddOptional("response_mode", request.ResponseMode);
+        AddExtras(parameters, registration.Audience is { } audience ? new Dictionary<string, string> { ["audience"] = audience } : null, CoreOption.Audience);
+        AddExtras(parameters, registration.ExtraAuthParams, CoreOption.ExtraAuthParams);
+        AddExtras(parameters, request.ExtraParams, CoreOption.ExtraParams);
+        return new RequestUrl(endpoint).Create(parameters);
+    }
+
+    /// <summary>Refuses extra parameters that would set a standard one.</summary>
+    /// <param name="extras">The extra parameters, or <see langword="null"/>.</param>
+    /// <param name="standard">The standard names.</param>
+    /// <param name="option">The <see cref="CoreOption"/> name of the extras.</param>
+    /// <exception cref="InvalidOptionException">An extra parameter names a standard one.</exception>
+    public static void RejectOverrides(IReadOnlyDictionary<string, string>? extras, IReadOnlySet<string> standard, string option)
+    {
+        ArgumentNullException.ThrowIfNull(standard);
+        if (extras is null)
+        {
+            return;
+        }
+
+        foreach (string key in extras.Keys)
+        {
+            if (standard.Contains(key))
+            {
+                throw new InvalidOptionException(CoreOption.Member(option, key), $"{{{option}}} may not set the standard parameter '{key}': the sidecar sets it itself (a standard parameter is never overridden).");
+            }
+        }
+    }
+
+    // An extra parameter may add a name (response_mode, a vendor parameter) but never replace a value already set.
+    private static void AddExtras(Parameters parameters, IReadOnlyDictionary<string, string>? extras, string option)
+    {
+        if (extras is null)
+        {
+            return;
+        }
+
+        foreach (KeyValuePair<string, string> pair in extras)
+        {
+            if (parameters.ContainsKey(pair.Key))
+            {
+                throw new InvalidOptionException(CoreOption.Member(option, pair.Key), $"{{{option}}} may not set '{pair.Key}': it is a standard parameter that the sidecar sets itself.");
+            }
+
+            parameters.Add(pair.Key, pair.Value);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace OAuthSidecar.Core.OAuth;
+
+/// <summary>
+/// The client registrations of one engine, by handle: validates a registration, discovers its server (OpenID Connect
+/// Discovery, then RFC 8414) unless endpoints are given, gives it an HTTP client over the injected
+/// <see cref="SessionOptions.HttpHandlerFactory"/>, and disposes it. Thread-safe.
+/// </summary>
+public sealed class ClientRegistry : IDisposable
+{
+    private readonly ConcurrentDictionary<string, OAuthClient> clients = new(StringComparer.Ordinal);
+    private readonly SessionOptions options;
+    private readonly ILogger logger;
+    private readonly DiscoveryService discovery;
+
+    /// <summary>Initializes a new instance of the <see cref="ClientRegistry"/> class.</summary>
+    /// <param name="options">The engine's settings.</param>
+    /// <param name="idTokens">The id_token validator every client shares (it caches key sets).</param>
+    public ClientRegistry(SessionOptions options, IdTokenValidator idTokens)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(idTokens);
+        this.options = options;
+        this.IdTokens = idTokens;
+        this.logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
+        this.discovery = new DiscoveryService(this.logger, options.TimeProvider, idTokens.Seed);
+    }
+
+    /// <summary>Gets the id_token validator the clients share.</summary>
+    public IdTokenValidator IdTokens { get; }
+
+    /// <summary>Gets the number of registered clients.</summary>
+    public int Count => this.clients.Count;
+
+    /// <summary>
+    /// Registers a client: discovers the server from <paramref name="issuer"/> unless <paramref name="server"/> gives
+    /// the endpoints.
+    /// </summary>
+    /// <param name="issuer">The issuer URL, for discovery (and the expected <c>iss</c> with explicit endpoints).</param>
+    /// <param name="server">Explicit endpoints; win over discovery.</param>
+    /// <param name="registration">The client registration.</param>
+    /// <param name="cancellationToken">Cancels discovery.</param>
+    /// <returns>The client, whose <see cref="OAuthClient.Handle"/> names it from now on.</returns>
+    /// <exception cref="InvalidOptionException">Neither issuer nor endpoints, or an invalid option.</exception>
+    /// <exception cref="ServerUnreachableException">Discovery failed.</exception>
+    public async Task<OAuthClient> CreateAsync(string? issuer, ServerConfiguration? server, ClientRegistration registration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        Validate(registration);
+        HttpClient http = HttpClients.Create(registration, this.options.HttpHandlerFactory(registration));
+        try
+        {
+            ServerConfiguration configuration;
+            if (server is not null)
+            {
+                if (string.IsNullOrWhiteSpace(server.TokenEndpoint))
+                {
+                    throw new InvalidOptionException(CoreOption.TokenEndpoint, $"{{{CoreOption.TokenEndpoint}}} is required.");
+                }
+
+                configuration = server with { Issuer = server.Issuer ?? issuer };
+            }
+            else if (issuer is not null)
+            {
+                string cacheKey = $"{registration.CaBundlePath}|{registration.InsecureSkipVerify}";
+                configuration = await this.discovery.GetAsync(issuer, http, cacheKey, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                throw new InvalidOptionException(CoreOption.Issuer, $"Give {{{CoreOption.Issuer}}} (for discovery) or {{{CoreOption.Server}}} (with at least {{{CoreOption.TokenEndpoint}}}).");
+            }
+
+            string handle = "c_" + ProtocolRandom.Create(12);
+            var client = new OAuthClient(handle, registration, configuration, http, this.options, this.IdTokens);
+            this.clients[handle] = client;
+            this.logger.LogInformation("Client {ClientId} registered for {Issuer}.", registration.ClientId, configuration.Issuer ?? configuration.TokenEndpoint);
+            return client;
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Returns the client named by <paramref name="clientHandle"/>.</summary>
+    /// <param name="clientHandle">The handle.</param>
+    /// <returns>The client.</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    public OAuthClient Get(string clientHandle) =>
+        clientHandle is not null && this.clients.TryGetValue(clientHandle, out OAuthClient? client)
+            ? client
+            : throw new UnknownHandleException(HandleKind.Client, clientHandle ?? string.Empty, $"No client has the handle '{clientHandle}': it was never created or was disposed.");
+
+    /// <summary>Forgets a client (its flows are the caller's to end) and disposes it.</summary>
+    /// <param name="clientHandle">The handle.</param>
+    /// <returns>The client that was removed (already disposed).</returns>
+    /// <exception cref="UnknownHandleException">No such client.</exception>
+    public OAuthClient Remove(string clientHandle)
+    {
+        OAuthClient client = this.Get(clientHandle);
+        if (!this.clients.TryRemove(new KeyValuePair<string, OAuthClient>(clientHandle, client)))
+        {
+            throw new UnknownHandleException(HandleKind.Client, clientHandle, $"The client '{clientHandle}' was disposed meanwhile.");
+        }
+
+        client.Dispose();
+        return client;
+    }
+
+    /// <summary>Disposes every client.</summary>
+    public void Dispose()
+    {
+        foreach (OAuthClient client in this.clients.Values)
+        {
+            client.Dispose();
+        }
+
+        this.clients.Clear();
+    }
+
+    private static void Validate(ClientRegistration registration)
+    {
+        if (string.IsNullOrWhiteSpace(registration.ClientId))
+        {
+            throw new InvalidOptionException(CoreOption.ClientId, $"{{{CoreOption.ClientId}}} is required: the client identifier registered at the authorization server.");
+        }
+
+        if (registration.TimeoutSeconds is <= 0 or > 3600 || double.IsNaN(registration.TimeoutSeconds))
+        {
+            throw new InvalidOptionException(CoreOption.HttpTimeout, $"{{{CoreOption.HttpTimeout}}} must be between 0 and 3600 seconds.");
+        }
+
+        if (registration.EffectiveAuthMethod is TokenEndpointAuthMethod.ClientSecretBasic or TokenEndpointAuthMethod.ClientSecretPost && registration.ClientSecret is null)
+        {
+            throw new InvalidOptionException(CoreOption.ClientSecret, $"{{{CoreOption.ClientSecret}}} is required with client_secret_basic and client_secret_post.");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Buffers.Text;
+using System.Text.Json;
+using Duende.IdentityModel.Client;
+using OAuthSidecar.Core.Diagnostics;
+
+namespace OAuthSidecar.Core.OAuth;
+
+/// <summary>
+/// Turns a successful token response (RFC 6749 §5.1) into a <see cref="TokenSet"/>: registers every secret with the
+/// redactor, validates the id_token (OpenID Connect Core §3.1.3.7, with the flow's nonce), takes the account from
+/// its <c>sub</c>, and reports the requested scopes when the server sent none.
+/// </summary>
+public sealed class TokenResponseProcessor
+{
+    private readonly ClientRegistration registration;
+    private readonly ServerConfiguration server;
+    private readonly IdTokenValidator idTokens;
+    private readonly SecretRedactor redactor;
+    private readonly TimeProvider timeProvider;
+    private readonly HttpClient http;
+
+    /// <summary>Initializes a new instance of the <see cref="TokenResponseProcessor"/> class.</summary>
+    /// <param name="registration">The client registration.</param>
+    /// <param name="server">The server's endpoints and issuer.</param>
+    /// <param name="idTokens">The id_token validator.</param>
+    /// <param name="redactor">Learns every token received.</param>
+    /// <param name="timeProvider">The clock of <see cref="TokenSet.ExpiresAt"/>.</param>
+    /// <param name="http">The HTTP client for the JWKS.</param>
+    public TokenResponseProcessor(ClientRegistration registration, ServerConfiguration server, IdTokenValidator idTokens, SecretRedactor redactor, TimeProvider timeProvider, HttpClient http)
+    {
+        this.registration = registration;
+        this.server = server;
+        this.idTokens = idTokens;
+        this.redactor = redactor;
+        this.timeProvider = timeProvider;
+        this.http = http;
+    }
+
+    /// <summary>Reads a successful token response.</summary>
+    /// <param name="response">The response (not an error).</param>
+    /// <param name="endpoint">The token endpoint, for messages.</param>
+    /// <param name="requestedScopes">The scopes asked for, reported when the response has no <c>scope</c>.</param>
+    /// <param name="nonce">The nonce sent in the authorization request, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the JWKS request.</param>
+    /// <returns>The tokens.</returns>
+    /// <exception cref="ServerUnreachableException">The response has no access token or is not a JSON object.</exception>
+    /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
+    public async Task<TokenSet> ReadAsync(TokenResponse response, string endpoint, IReadOnlyList<string> requestedScopes, string? nonce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (response.Json is not { ValueKind: JsonValueKind.Object } json || string.IsNullOrEmpty(response.AccessToken))
+        {
+            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, "The token endpoint answered without an access_token (RFC 6749 §5.1).");
+        }
+
+        this.redactor.Register(response.AccessToken);
+        this.redactor.Register(response.RefreshToken);
+        this.redactor.Register(response.IdentityToken);
+        long now = this.timeProvider.GetUtcNow().ToUnixTimeSeconds();
+        long? expiresIn = response.ExpiresIn > 0 ? response.ExpiresIn : null;
+        JsonElement? claims = response.IdentityToken is { } idToken
+            ? await this.idTokens.ValidateAsync(idToken, this.server, this.registration.ClientId, nonce, this.http, cancellationToken).ConfigureAwait(false)
+            : null;
+        string? account = claims is { } c && c.TryGetProperty("sub", out JsonElement sub) && sub.ValueKind == JsonValueKind.String ? sub.GetString() : null;
+        return new TokenSet
+        {
+            AccessToken = response.AccessToken,
+            TokenType = response.TokenType ?? "Bearer",
+            ExpiresIn = expiresIn,
+            ExpiresAt = expiresIn is { } e ? now + e : null,
+            RefreshToken = response.RefreshToken,
+            IdToken = response.IdentityToken,
+            IdTokenClaims = claims,
+            Scopes = response.Scope is { Length: > 0 } s ? s.Split(' ', StringSplitOptions.RemoveEmptyEntries) : requestedScopes,
+            Raw = json.Clone(),
+            Account = account,
+        };
+    }
+
+    /// <summary>Decodes a JWT's payload without checking it (for tokens validated when they were received).</summary>
+    /// <param name="jwt">The JWT.</param>
+    /// <returns>The payload object, or <see langword="null"/> when it is not a JWT with a JSON object payload.</returns>
+    public static JsonElement? DecodePayload(string jwt)
+    {
+        ArgumentNullException.ThrowIfNull(jwt);
+        string[] parts = jwt.Split('.');
+        if (parts.Length < 2)
+        {
+            return null;
+        }
+
+        try
+        {
+            byte[] payload = Base64Url.DecodeFromChars(parts[1]);
+            using JsonDocument document = JsonDocument.Parse(payload);
+            return document.RootElement.ValueKind == JsonValueKind.Object ? document.RootElement.Clone() : null;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+}
