@@ -1,8 +1,4 @@
-using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
-using OAuthSidecar.Core.Browser;
-using OAuthSidecar.Core.Diagnostics;
-using OAuthSidecar.Core.OAuth;
 using StreamJsonRpc;
 
 namespace OAuthSidecar.Rpc;
@@ -26,43 +22,8 @@ internal static class StdioHost
 {
     public static async Task<int> RunAsync(HostOptions options, Stream input, Stream output, TextWriter diagnostics)
     {
-        // Building the RPC target's metadata walks custom attributes by reflection (about a millisecond, a tenth of
-        // a NativeAOT start): it runs on another core while the rest is set up.
-        Task<RpcTargetMetadata> metadata = Task.Run(RpcTargetMetadata.FromShape<ISidecarRpc>);
-        var redactor = new SecretRedactor();
-        using var loggerProvider = new RpcLoggerProvider(redactor, options.LogLevel, diagnostics);
-        using var loggerFactory = new LoggerFactory([loggerProvider], new LoggerFilterOptions { MinLevel = options.LogLevel });
-        ILogger logger = loggerFactory.CreateLogger("OAuthSidecar");
-
-        var formatter = CreateFormatter();
-        var handler = new StdioMessageHandler(StdioPipes.StartReader(input, options.MaxMessageBytes), StdioPipes.CreateWriter(output), formatter, options.Framing, options.MaxMessageBytes);
-        using var rpc = new SidecarJsonRpc(handler, redactor, logger)
-        {
-            CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
-        };
-
-        var lifecycle = new Lifecycle();
-        await using var session = new OAuthSession(new SessionOptions
-        {
-            LoggerFactory = loggerFactory,
-            Redactor = redactor,
-            Events = new RpcNotifier(rpc, logger),
-        });
-        var target = new SidecarRpcTarget(session, lifecycle, logger, new BrowserOpener(new SystemBrowser(), logger), ProtocolMapping.ParseStorage(options.Storage ?? "keyring"));
-        target.Attach(rpc);
-        rpc.AddLocalRpcTarget(await metadata.ConfigureAwait(false), target, null);
-        rpc.StartListening();
-        loggerProvider.Attach(rpc);
-
-        Task finished = await Task.WhenAny(rpc.Completion, lifecycle.ExitRequested).ConfigureAwait(false);
-        int exitCode = finished == lifecycle.ExitRequested ? await lifecycle.ExitRequested.ConfigureAwait(false) : 0;
-        loggerProvider.Dispose();
-        if (finished == rpc.Completion && rpc.Completion.IsFaulted)
-        {
-            await diagnostics.WriteLineAsync($"The connection ended with an error: {rpc.Completion.Exception?.InnerException?.Message}").ConfigureAwait(false);
-        }
-
-        return exitCode;
+        await using SidecarServer server = await SidecarServer.StartAsync(StdioPipes.StartReader(input, options.MaxMessageBytes), StdioPipes.CreateWriter(output), options, diagnostics).ConfigureAwait(false);
+        return await server.RunAsync(diagnostics).ConfigureAwait(false);
     }
 
     /// <summary>Creates the message formatter: System.Text.Json with the source-generated context, never Newtonsoft.</summary>
