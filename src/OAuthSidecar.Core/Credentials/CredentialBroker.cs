@@ -204,7 +204,7 @@ public sealed class CredentialBroker
                 StoredToken? token = stored.Tokens.FirstOrDefault(t => t.Scopes.SequenceEqual(scopes));
                 if (token is not null && (token.ExpiresAt is null || token.ExpiresAt - now >= (long)MinimumValidity.TotalSeconds))
                 {
-                    this.logger.LogDebug("getCredentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
+                    this.logger.LogDebug("Credentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
                     return TokenOutcome.Success(FromStore(stored, token));
                 }
 
@@ -216,7 +216,7 @@ public sealed class CredentialBroker
                     TokenOutcome refreshed = await client.RefreshAsync(refreshToken, scopes, account, CancellationToken.None).ConfigureAwait(false);
                     if (refreshed.Tokens is { } tokens)
                     {
-                        this.logger.LogInformation("getCredentials: refreshed the access token of {Account} silently.", account);
+                        this.logger.LogInformation("Credentials: refreshed the access token of {Account} silently.", account);
                         return TokenOutcome.Success(this.Save(store, stored, scopes, tokens, account));
                     }
 
@@ -231,7 +231,7 @@ public sealed class CredentialBroker
                     }
 
                     // Otherwise (invalid_scope: a scope set the grant does not cover) the refresh token stays.
-                    this.logger.LogInformation("getCredentials: the refresh for {Account} was refused ({Error}); a new sign-in is needed.", account, refreshed.Error.Error);
+                    this.logger.LogInformation("Credentials: the refresh for {Account} was refused ({Error}); a new sign-in is needed.", account, refreshed.Error.Error);
                 }
             }
         }
@@ -239,8 +239,8 @@ public sealed class CredentialBroker
         if (request.Interactive == InteractionMode.None)
         {
             throw new InteractionRequiredException(refusal is null
-                ? "No usable credentials are stored for this client and scopes, and interactive is 'none'. Call getCredentials with interactive 'browser' or 'device' to sign in."
-                : $"The stored credentials can no longer be refreshed ({refusal}), and interactive is 'none'. Call getCredentials with interactive 'browser' or 'device' to sign in again.");
+                ? "No usable credentials are stored for this client and scopes, and no interaction with the user was allowed."
+                : $"The stored credentials can no longer be refreshed ({refusal}), and no interaction with the user was allowed.");
         }
 
         TokenOutcome outcome = request.Interactive == InteractionMode.Device

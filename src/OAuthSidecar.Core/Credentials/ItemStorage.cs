@@ -181,8 +181,8 @@ public sealed class KeyringItemStorage : IItemStorage
     /// <summary>Explains how to make the keyring usable on this platform.</summary>
     public static string Advice =>
         OperatingSystem.IsLinux()
-            ? "The OS keyring (Secret Service) is not usable: install libsecret-1-0 and a keyring daemon (gnome-keyring), make sure a D-Bus session is running (DBUS_SESSION_BUS_ADDRESS), and unlock the keyring (over SSH: run 'gnome-keyring-daemon --unlock' in that session). Or choose storage 'file' (a 0600 file) or 'memory'."
-            : "The OS keyring is not usable; unlock it, or choose storage 'file' or 'memory'.";
+            ? "The OS keyring (Secret Service) is not usable: install libsecret-1-0 and a keyring daemon (gnome-keyring), make sure a D-Bus session is running (DBUS_SESSION_BUS_ADDRESS), and unlock the keyring (over SSH: run 'gnome-keyring-daemon --unlock' in that session). Or choose the 'file' backend (a 0600 file) or 'memory'."
+            : "The OS keyring is not usable; unlock it, or choose the 'file' or 'memory' backend.";
 
     /// <inheritdoc/>
     public byte[]? Read(string name)

@@ -86,7 +86,7 @@ public sealed class StorageFactory : IDisposable
                 return new CredentialStore(new MemoryItemStorage(), null);
             case StorageBackend.File:
                 string files = Path.Combine(this.dataDirectory, "credentials");
-                this.logger.LogWarning("Credentials are kept in files readable by your user only (0600) in {Directory}: anyone who can read your files can read them. The OS keyring (storage 'keyring') is safer.", files);
+                this.logger.LogWarning("Credentials are kept in files readable by your user only (0600) in {Directory}: anyone who can read your files can read them. The OS keyring backend is safer.", files);
                 return new CredentialStore(new FileItemStorage(files), this.dataDirectory);
             case StorageBackend.Keyring:
                 return new CredentialStore(new KeyringItemStorage(Path.Combine(this.dataDirectory, "keyring")), this.dataDirectory);

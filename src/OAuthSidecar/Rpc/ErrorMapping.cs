@@ -143,7 +143,7 @@ internal static partial class ErrorMapping
             case InvalidIdTokenException idToken:
                 return (ErrorCodes.InvalidIdToken, idToken.Message, new InvalidIdTokenData { Reason = idToken.Reason });
             case InteractionRequiredException interaction:
-                return (ErrorCodes.InteractionRequired, interaction.Message, null);
+                return (ErrorCodes.InteractionRequired, $"{interaction.Message} Call getCredentials with interactive 'browser' or 'device' to sign in.", null);
             case StorageUnavailableException storage:
                 return (ErrorCodes.StorageUnavailable, storage.Message, new StorageUnavailableData { Backend = Core.Credentials.StorageFactory.NameOf(storage.Backend), Reason = storage.Reason });
             case FlowCancelledException cancelled:

@@ -111,7 +111,7 @@ public sealed class CredentialBrokerTests
         await using TestEngine engine = await TestEngine.CreateAsync();
         using var store = new CredentialStore(new MemoryItemStorage(), null);
         InteractionRequiredException required = await Assert.ThrowsAsync<InteractionRequiredException>(() => Silent(engine, store));
-        Assert.Contains("interactive", required.Message, StringComparison.Ordinal);
+        Assert.Contains("no interaction", required.Message, StringComparison.Ordinal);
         Assert.Empty(engine.Server.Requests);
     }
 
