@@ -606,7 +606,7 @@ class AsyncSidecar(NotificationCallbacks):
 
 
 def protocol_methods(cls: type) -> Dict[str, str]:
-    """{wire name: Python method name} of a client class (used by the schema drift test)."""
+    """{wire name: Python method name} of a client class (used by the protocol tests)."""
     out: Dict[str, str] = {}
     for name in dir(cls):
         wire = getattr(getattr(cls, name, None), PROTOCOL_ATTRIBUTE, None)
