@@ -79,3 +79,30 @@ test('the TypeScript that @open-rpc/typings generates from the schema compiles (
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('the schema keeps the rules that make it usable by tools', () => {
+  // No boolean schemas, no type arrays (null is oneOf [X, null]), a title on every object schema, named shapes
+  // by $ref, required params before optional ones.
+  const doc: any = loadOpenRpc();
+  const problems: string[] = [];
+  const visit = (schema: any, at: string): void => {
+    if (typeof schema !== 'object' || schema === null) return void problems.push(`${at}: a boolean schema`);
+    if (Array.isArray(schema.type)) problems.push(`${at}: a type array`);
+    if (schema.type === 'object' && typeof schema.title !== 'string') problems.push(`${at}: an object schema without title`);
+    if (schema.title && !at.startsWith('#/components/schemas/')) problems.push(`${at}: a named shape outside components.schemas`);
+    for (const [name, property] of Object.entries(schema.properties ?? {})) visit(property, `${at}/properties/${name}`);
+    if (schema.items) visit(schema.items, `${at}/items`);
+    if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) visit(schema.additionalProperties, `${at}/additionalProperties`);
+    (schema.oneOf ?? []).forEach((member: any, i: number) => visit(member, `${at}/oneOf/${i}`));
+  };
+  doc.methods.forEach((m: any, i: number) => {
+    m.params.forEach((p: any, j: number) => visit(p.schema, `#/methods/${i}/params/${j}/schema`));
+    if (m.result) visit(m.result.schema, `#/methods/${i}/result/schema`);
+    const firstOptional = m.params.findIndex((p: any) => !p.required);
+    if (firstOptional >= 0 && m.params.slice(firstOptional).some((p: any) => p.required)) problems.push(`${m.name}: a required param after an optional one`);
+  });
+  for (const [name, shape] of Object.entries(doc.components.schemas)) visit(shape, `#/components/schemas/${name}`);
+  for (const [name, error] of Object.entries<any>(doc.components.errors)) if (error.data) visit(error.data, `#/components/errors/${name}/data`);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(doc.components.schemas.StorageBackend.enum, ['keyring', 'file', 'memory']);
+});
