@@ -12,6 +12,7 @@
 // generates and exits 1 if any does (the clients' tests run it). `npm run schema` runs this after the schema.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from './lib.mjs';
 import { protocolErrorTable, splice } from './gen-clients/docs.mjs';
 import { ProtocolModel } from './gen-clients/model.mjs';
@@ -73,4 +74,4 @@ function main(argv) {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
