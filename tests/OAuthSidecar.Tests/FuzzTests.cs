@@ -14,10 +14,14 @@ public sealed class FuzzTests
 {
     private static readonly int Iterations = int.TryParse(Environment.GetEnvironmentVariable("FUZZ_ITERATIONS"), out int n) ? n : 400;
 
+    // components.schemas of the document, for $ref.
+    private static JsonObject Components = [];
+
     [Fact]
     public async Task Every_parameter_of_every_method_with_a_wrong_type_or_missing_gets_invalid_params_naming_it()
     {
         JsonObject schema = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "schema", "oauth-sidecar.openrpc.json")))!.AsObject();
+        Components = schema["components"]!["schemas"]!.AsObject();
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
         int checkedParams = 0;
         foreach (JsonNode? method in schema["methods"]!.AsArray())
@@ -125,6 +129,12 @@ public sealed class FuzzTests
 
     private static JsonNode? Example(JsonNode? schema)
     {
+        schema = Resolve(schema);
+        if (schema?["enum"] is JsonArray values)
+        {
+            return values[0]!.DeepClone();
+        }
+
         string? type = TypeOf(schema);
         return type switch
         {
@@ -161,12 +171,27 @@ public sealed class FuzzTests
         _ => null,
     };
 
-    private static string? TypeOf(JsonNode? schema) => schema is JsonObject o ? o["type"] switch
+    private static string? TypeOf(JsonNode? schema) => Resolve(schema)?["type"] is JsonValue v ? v.GetValue<string>() : null;
+
+    // Follows "$ref": "#/components/schemas/X" and takes the non-null member of oneOf [X, null].
+    private static JsonNode? Resolve(JsonNode? schema)
     {
-        JsonValue v => v.GetValue<string>(),
-        JsonArray a => a.Select(t => t!.GetValue<string>()).FirstOrDefault(t => t != "null"),
-        _ => null,
-    } : null;
+        while (true)
+        {
+            if (schema?["$ref"] is JsonValue reference)
+            {
+                schema = Components[reference.GetValue<string>()["#/components/schemas/".Length..]];
+            }
+            else if (schema?["oneOf"] is JsonArray members && members.Count == 2 && members.Count(m => m?["type"]?.GetValue<string>() == "null") == 1)
+            {
+                schema = members.First(m => m?["type"]?.GetValue<string>() != "null");
+            }
+            else
+            {
+                return schema;
+            }
+        }
+    }
 
     private static byte[] RandomBytes(Random random, int length)
     {

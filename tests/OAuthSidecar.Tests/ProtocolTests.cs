@@ -134,7 +134,7 @@ public sealed class ProtocolTests
     [InlineData("{\"clientId\":\"a\",\"timeoutSeconds\":\"soon\"}", "timeoutSeconds", "wrong type")]
     [InlineData("{\"clientId\":\"a\"}", "issuer", "issuer")]
     [InlineData("{\"clientId\":\"a\",\"issuer\":\"ftp://x\"}", "issuer", "https")]
-    [InlineData("{\"clientId\":\"a\",\"issuer\":\"http://127.0.0.1:1\",\"tokenEndpointAuthMethod\":\"magic\"}", "tokenEndpointAuthMethod", "magic")]
+    [InlineData("{\"clientId\":\"a\",\"issuer\":\"http://127.0.0.1:1\",\"tokenEndpointAuthMethod\":\"magic\"}", "tokenEndpointAuthMethod", "'client_secret_post'")]
     [InlineData("{\"clientId\":\"a\",\"issuer\":\"http://127.0.0.1:1\",\"tls\":{\"caBundlePath\":7}}", "tls.caBundlePath", "wrong type")]
     public async Task Bad_params_get_invalid_params_naming_the_field(string parameters, string field, string messagePart)
     {

@@ -38,16 +38,19 @@ test('bad params are -32602 with data.field', async (t) => {
 
   // A value outside a closed set (the types forbid it, the sidecar too). Explicit endpoints: no discovery.
   const { clientHandle } = await client.createClient({ clientId: 'app', serverConfiguration: { tokenEndpoint: 'http://127.0.0.1:9/token' } });
+  tap.allowInvalidParams('getCredentials');
   const interactive = await rejectsWith(
     client.getCredentials({ clientHandle, interactive: 'sometimes' as 'none' }),
     ErrorCodes.InvalidParams,
   );
   assert.deepEqual(interactive.data, { field: 'interactive' });
+  assert.match(interactive.message, /'browser', 'device' or 'none'/);
 
-  // The tap saw the two invalid requests for what they are (and the errors matched the schema).
+  // The tap saw the three invalid requests for what they are (and the errors matched the schema).
   assert.deepEqual(tap.expectedProblems, [
     "→ createClient: missing required param 'clientId'",
     "→ waitForCallback: param 'flowId' data must be string",
+    "→ getCredentials: param 'interactive' data must be equal to one of the allowed values, data must be null, data must match exactly one schema in oneOf",
   ]);
   await sidecar.close();
 });

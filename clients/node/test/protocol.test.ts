@@ -1,56 +1,53 @@
-// protocol.ts against schema/oauth-sidecar.openrpc.json: no method, property, optionality,
-// nullability or type may drift. The check reads the TypeScript types with the compiler API.
+// protocol.ts is generated from schema/oauth-sidecar.openrpc.json by scripts/gen-clients.mjs (as are the
+// Python client's types): these tests check that the committed output is what the schema generates, that the
+// generator follows the schema, and what the typed requests, method lists and error codes say.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import * as client from '@oauth-sidecar/client';
 import { ParameterStructures } from 'vscode-jsonrpc';
-import { checkProtocol } from './support/drift.js';
+import { REPO } from './support/paths.js';
 import { loadOpenRpc, OpenRpcValidators, SchemaTap, type OpenRpcDocument } from './support/schema.js';
 
-// Where the params are narrower than the schema's `string`: closed sets the sidecar checks
-// (-32602 otherwise). Adding one is a decision, so it is listed here.
-const NARROWED = [
-  'createClient.params.storage',
-  'createClient.params.tokenEndpointAuthMethod',
-  'getCredentials.params.interactive',
-  'initialize.params.storage',
-  'initiateAuthCodeFlow.params.responseMode',
-  'obtainTokenByAssertion.params.grantType',
-  'obtainTokenByBrowser.params.responseMode',
-  'startCallbackServer.params.scheme',
-];
+interface Generator {
+  generate(doc: unknown): { path: string; text: string }[];
+  staleFiles(doc?: unknown): string[];
+}
 
-test('every method, param and result type of protocol.ts matches the schema', () => {
-  const report = checkProtocol(loadOpenRpc());
-  assert.deepEqual(report.problems, []);
-  assert.deepEqual([...report.narrowed].sort(), NARROWED);
+const generator = (): Promise<Generator> => import(pathToFileURL(join(REPO, 'scripts', 'gen-clients.mjs')).href);
+
+test('protocol.ts and the other generated files are what the schema generates', async () => {
+  const { staleFiles } = await generator();
+  assert.deepEqual(staleFiles(), [], 'run `node scripts/gen-clients.mjs` (or `npm run schema`) and commit the result');
 });
 
-test('the check fails on drift (a mutated schema)', () => {
-  const doc: OpenRpcDocument = structuredClone(loadOpenRpc());
-  const method = (name: string) => doc.methods.find((m) => m.name === name)!;
-  method('createClient').params.find((p) => p.name === 'clientId')!.required = false;
-  method('signOut').params.push({ name: 'everywhere', required: false, schema: { type: ['boolean', 'null'] } });
-  (method('waitForCallback').result!.schema as any).properties.receivedAt = { type: 'string' };
-  (method('refresh').result!.schema as any).properties.refreshToken = { type: 'string' };
-  (method('listAccounts').result!.schema as any).items.required.push('username');
-  doc.methods.push({ name: 'newMethod', params: [], result: { name: 'newMethodResult', schema: { type: 'null' } } });
-  doc.methods = doc.methods.filter((m) => m.name !== 'cancelFlow');
-  delete (doc.components.errors.Timeout as any).data.properties.timeoutSeconds;
+test('the generated types follow the schema (a changed schema changes them)', async () => {
+  const { generate, staleFiles } = await generator();
+  const doc: any = structuredClone(loadOpenRpc());
+  doc.components.schemas.TokenResult.properties.dpopNonce = { oneOf: [{ type: 'string' }, { type: 'null' }] };
+  doc.components.schemas.InteractionMode.enum.push('auto');
+  doc.methods.find((m: any) => m.name === 'signOut').params.push({ name: 'everywhere', required: false, schema: { type: 'boolean' } });
+  doc.components.errors.RateLimited = { code: -32010, message: 'Slow down.' };
 
-  const { problems } = checkProtocol(doc);
-  const expected = [
-    'createClient.params.clientId: optional in the schema, required in the type',
-    'signOut.params.everywhere: in the schema, missing in the type',
-    'waitForCallback.result.receivedAt: the schema says string, the type is number',
-    'refresh.result.refreshToken: the type allows null, the schema does not (string | null | undefined)',
-    'listAccounts.result[].username: required in the schema, optional in the type',
-    'newMethod: no typed request or notification in protocol.ts',
-    'cancelFlow: CancelFlowRequest in protocol.ts, not in the schema',
-    'errors.Timeout.data.timeoutSeconds: in the type, not in the schema',
-  ];
-  for (const text of expected) assert.ok(problems.includes(text), `expected "${text}" among:\n  ${problems.join('\n  ')}`);
-  assert.equal(problems.length, expected.length, problems.join('\n'));
+  const files = new Map(generate(doc).map((f) => [f.path, f.text]));
+  const ts = files.get('clients/node/src/protocol.ts')!;
+  assert.match(ts, /export interface TokenResult \{[^}]*\n {2}dpopNonce\?: string \| null;\n\}/);
+  assert.match(ts, /export type InteractionMode = 'browser' \| 'device' \| 'none' \| 'auto';/);
+  assert.match(ts, /export interface SignOutParams \{[^}]*\n {2}everywhere\?: boolean;\n\}/);
+  assert.match(ts, /RateLimited: -32010,/);
+  const py = files.get('clients/python/oauth_sidecar/_types.py')!;
+  assert.match(py, /\n {4}dpop_nonce: Optional\[str\] = None\n/);
+  assert.match(py, /InteractionMode = Literal\["browser", "device", "none", "auto"\]/);
+  assert.match(files.get('clients/python/oauth_sidecar/_error_codes.py')!, /class RateLimitedError\(_ProtocolError\):/);
+  assert.match(files.get('docs/PROTOCOL.md')!, /\| -32010 \| RateLimited \| Slow down\. \|/);
+  assert.deepEqual(staleFiles(doc).sort(), [
+    'clients/node/src/protocol.ts',
+    'clients/python/README.md',
+    'clients/python/oauth_sidecar/_error_codes.py',
+    'clients/python/oauth_sidecar/_types.py',
+    'docs/PROTOCOL.md',
+  ]);
 });
 
 test('the method name lists follow the schema (direction, notification or request)', () => {
@@ -98,6 +95,7 @@ test('the schema tap compiles every schema and rejects what the schema forbids',
   receive({ jsonrpc: '2.0', id: 2, error: { code: -32008, message: 'Interaction required.' } });
   send({ jsonrpc: '2.0', id: 3, method: 'listAccounts', params: {} });
   receive({ jsonrpc: '2.0', id: 3, result: [{ account: 'alice', clientId: 'app', issuer: 'https://idp', scopes: ['openid'], expiresAt: 1.5 }] });
+  send({ jsonrpc: '2.0', id: 5, method: 'getCredentials', params: { clientHandle: 'c_1', interactive: 'Browser' } });
   send({ jsonrpc: '2.0', id: 4, method: 'shutdown' });
   receive({ jsonrpc: '2.0', id: 4, result: null });
 
@@ -113,6 +111,7 @@ test('the schema tap compiles every schema and rejects what the schema forbids',
     '→ refresh: params must be an object (by-name), got [{"clientHandle":"c_1","refreshToken":"r"}]',
     '← refresh: data of UnknownHandle data must NOT have additional properties',
     '← waitForCallback: error -32008 (InteractionRequired) is not listed in the method\'s errors',
-    '← listAccounts: result data/0/expiresAt must be integer,null',
+    '← listAccounts: result data/0/expiresAt must be integer, data/0/expiresAt must be null, data/0/expiresAt must match exactly one schema in oneOf',
+    "→ getCredentials: param 'interactive' data must be equal to one of the allowed values, data must be null, data must match exactly one schema in oneOf",
   ]);
 });

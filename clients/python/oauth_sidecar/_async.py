@@ -16,32 +16,34 @@ from ._params import PROTOCOL_ATTRIBUTE, protocol_method, wire_params
 from ._rpc import LSP, JsonRpcConnection, MessageHook
 from ._spawn import Executable, find_sidecar, sidecar_arguments
 from ._types import (
+    SERVER_NOTIFICATIONS,
+    SERVER_REQUESTS,
     AccountInfo,
+    AssertionGrantType,
     AuthCodeFlow,
     AuthResponse,
     CallbackOptions,
-    CallbackReceived,
     CallbackResult,
+    CallbackScheme,
     CallbackServer,
     CallbackTls,
     ClientCapabilities,
     ClientInfo,
     CreateClientResult,
-    DeviceCode,
     DeviceFlow,
-    DeviceFlowPending,
     InitializeResult,
-    LogMessage,
+    InteractionMode,
     Model,
     Pages,
     PrivateKey,
-    RefreshTokenRemoved,
-    RefreshTokenUpdated,
+    ResponseMode,
     ServerConfiguration,
     ShowDocumentRequest,
+    StorageBackend,
     TlsOptions,
+    TokenEndpointAuthMethod,
     TokenResult,
-    TokensObtained,
+    snake_case,
 )
 
 __all__ = ["AsyncSidecar", "SERVER_MESSAGES", "CLIENT_NAME", "__version__"]
@@ -58,14 +60,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 
 #: Messages the sidecar sends: wire name -> (registration method, dataclass of its params).
 SERVER_MESSAGES: Mapping[str, Tuple[str, Type[Model]]] = {
-    "callbackReceived": ("on_callback_received", CallbackReceived),
-    "deviceFlowPending": ("on_device_flow_pending", DeviceFlowPending),
-    "deviceCode": ("on_device_code", DeviceCode),
-    "tokensObtained": ("on_tokens_obtained", TokensObtained),
-    "refreshTokenUpdated": ("on_refresh_token_updated", RefreshTokenUpdated),
-    "refreshTokenRemoved": ("on_refresh_token_removed", RefreshTokenRemoved),
-    "window/logMessage": ("on_log_message", LogMessage),
-    "window/showDocument": ("on_show_document", ShowDocumentRequest),
+    wire: ("on_" + snake_case(wire), model) for wire, model in {**SERVER_NOTIFICATIONS, **SERVER_REQUESTS}.items()
 }
 
 Scopes = Union[str, Sequence[str]]
@@ -353,7 +348,7 @@ class AsyncSidecar(NotificationCallbacks):
         *,
         client_info: Optional[Union[ClientInfo, Mapping[str, Any], str]] = None,
         capabilities: Optional[Union[ClientCapabilities, Mapping[str, Any]]] = None,
-        storage: Optional[str] = None,
+        storage: Optional[StorageBackend] = None,
     ) -> InitializeResult:
         """Declares who we are and what we can do; returns the sidecar's version and capabilities.
 
@@ -365,7 +360,7 @@ class AsyncSidecar(NotificationCallbacks):
             client_info = ClientInfo(name=CLIENT_NAME, version=__version__)
         if capabilities is None and self._show_document_handler is not None:
             capabilities = ClientCapabilities(show_document=True)
-        result = InitializeResult.from_json(await self.request("initialize", wire_params(locals())))
+        result = InitializeResult.from_json(await self.request("initialize", wire_params("initialize", locals())))
         self.initialize_result = result
         return result
 
@@ -387,7 +382,7 @@ class AsyncSidecar(NotificationCallbacks):
     @protocol_method("$/cancelRequest")
     async def cancel_request(self, request_id: Union[int, str]) -> None:
         """Sends ``$/cancelRequest`` for one of our request ids (cancelling an awaiting task does it for you)."""
-        await self.notify("$/cancelRequest", wire_params(locals()))
+        await self.notify("$/cancelRequest", wire_params("$/cancelRequest", locals()))
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -401,7 +396,7 @@ class AsyncSidecar(NotificationCallbacks):
         client_secret: Optional[str] = None,
         client_assertion: Optional[str] = None,
         private_key: Optional[Union[PrivateKey, Mapping[str, Any]]] = None,
-        token_endpoint_auth_method: Optional[str] = None,
+        token_endpoint_auth_method: Optional[TokenEndpointAuthMethod] = None,
         scopes: Optional[Scopes] = None,
         audience: Optional[str] = None,
         extra_auth_params: Optional[Mapping[str, str]] = None,
@@ -412,19 +407,19 @@ class AsyncSidecar(NotificationCallbacks):
         timeout_seconds: Optional[float] = None,
         tls: Optional[Union[TlsOptions, Mapping[str, Any]]] = None,
         pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
-        storage: Optional[str] = None,
+        storage: Optional[StorageBackend] = None,
     ) -> CreateClientResult:
         """Registers a client: ``issuer`` (discovery) or ``server_configuration`` (explicit endpoints).
 
         ``pages`` accepts :class:`Pages`, a dict, or flytekit's ``EndpointMetadata`` (``bytes`` HTML is
         decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods.
         """
-        return CreateClientResult.from_json(await self.request("createClient", wire_params(locals())))
+        return CreateClientResult.from_json(await self.request("createClient", wire_params("createClient", locals())))
 
     @protocol_method("disposeClient")
     async def dispose_client(self, client_handle: Handle) -> None:
         """Forgets a client and ends its flows."""
-        await self.request("disposeClient", wire_params(locals()))
+        await self.request("disposeClient", wire_params("disposeClient", locals()))
 
     # -- authorization code flow --------------------------------------------------------------
 
@@ -438,19 +433,19 @@ class AsyncSidecar(NotificationCallbacks):
         state: Optional[str] = None,
         login_hint: Optional[str] = None,
         prompt: Optional[str] = None,
-        response_mode: Optional[str] = None,
+        response_mode: Optional[ResponseMode] = None,
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
     ) -> AuthCodeFlow:
         """Starts the flow (PKCE, state, nonce, the loopback listener) and, unless ``open_browser=False``,
         opens the browser (through :meth:`on_show_document` if declared)."""
-        return AuthCodeFlow.from_json(await self.request("initiateAuthCodeFlow", wire_params(locals())))
+        return AuthCodeFlow.from_json(await self.request("initiateAuthCodeFlow", wire_params("initiateAuthCodeFlow", locals())))
 
     @protocol_method("waitForCallback")
     async def wait_for_callback(self, flow_id: Handle, *, timeout_seconds: Optional[float] = None) -> CallbackResult:
         """Waits for the flow's (or callback server's) callback; returns at once if it already arrived."""
-        return CallbackResult.from_json(await self.request("waitForCallback", wire_params(locals())))
+        return CallbackResult.from_json(await self.request("waitForCallback", wire_params("waitForCallback", locals())))
 
     @protocol_method("obtainTokenByAuthCodeFlow")
     async def obtain_token_by_auth_code_flow(
@@ -461,12 +456,12 @@ class AsyncSidecar(NotificationCallbacks):
         scopes: Optional[Scopes] = None,
     ) -> TokenResult:
         """Waits for the callback if needed, checks it and redeems the code."""
-        return TokenResult.from_json(await self.request("obtainTokenByAuthCodeFlow", wire_params(locals())))
+        return TokenResult.from_json(await self.request("obtainTokenByAuthCodeFlow", wire_params("obtainTokenByAuthCodeFlow", locals())))
 
     @protocol_method("cancelFlow")
     async def cancel_flow(self, flow_id: Handle) -> None:
         """Ends a flow; calls waiting on it fail with :class:`~oauth_sidecar.RequestCancelledError`."""
-        await self.request("cancelFlow", wire_params(locals()))
+        await self.request("cancelFlow", wire_params("cancelFlow", locals()))
 
     @protocol_method("obtainTokenByBrowser")
     async def obtain_token_by_browser(
@@ -478,13 +473,13 @@ class AsyncSidecar(NotificationCallbacks):
         state: Optional[str] = None,
         login_hint: Optional[str] = None,
         prompt: Optional[str] = None,
-        response_mode: Optional[str] = None,
+        response_mode: Optional[ResponseMode] = None,
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
     ) -> TokenResult:
         """Initiate, open the browser, wait, redeem: one call."""
-        return TokenResult.from_json(await self.request("obtainTokenByBrowser", wire_params(locals())))
+        return TokenResult.from_json(await self.request("obtainTokenByBrowser", wire_params("obtainTokenByBrowser", locals())))
 
     @protocol_method("buildAuthRequestUri")
     async def build_auth_request_uri(
@@ -498,7 +493,7 @@ class AsyncSidecar(NotificationCallbacks):
         extra_params: Optional[Mapping[str, str]] = None,
     ) -> str:
         """MSAL's low-level builder (no PKCE, no state kept): returns the URI."""
-        result = await self.request("buildAuthRequestUri", wire_params(locals()))
+        result = await self.request("buildAuthRequestUri", wire_params("buildAuthRequestUri", locals()))
         return result["uri"]
 
     @protocol_method("parseAuthResponse")
@@ -511,7 +506,7 @@ class AsyncSidecar(NotificationCallbacks):
         state: Optional[str] = None,
     ) -> AuthResponse:
         """Parses one of ``params``, ``query`` or ``url``; checks ``state`` when given."""
-        return AuthResponse.from_json(await self.request("parseAuthResponse", wire_params(locals())))
+        return AuthResponse.from_json(await self.request("parseAuthResponse", wire_params("parseAuthResponse", locals())))
 
     @protocol_method("obtainTokenByAuthorizationCode")
     async def obtain_token_by_authorization_code(
@@ -525,19 +520,19 @@ class AsyncSidecar(NotificationCallbacks):
         scopes: Optional[Scopes] = None,
     ) -> TokenResult:
         """Redeems a code obtained elsewhere (RFC 6749 4.1.3)."""
-        return TokenResult.from_json(await self.request("obtainTokenByAuthorizationCode", wire_params(locals())))
+        return TokenResult.from_json(await self.request("obtainTokenByAuthorizationCode", wire_params("obtainTokenByAuthorizationCode", locals())))
 
     # -- device flow and other grants ---------------------------------------------------------
 
     @protocol_method("initiateDeviceFlow")
     async def initiate_device_flow(self, client_handle: Handle, *, scopes: Optional[Scopes] = None) -> DeviceFlow:
         """Asks for a device code (RFC 8628); show ``.message`` to the user."""
-        return DeviceFlow.from_json(await self.request("initiateDeviceFlow", wire_params(locals())))
+        return DeviceFlow.from_json(await self.request("initiateDeviceFlow", wire_params("initiateDeviceFlow", locals())))
 
     @protocol_method("obtainTokenByDeviceFlow")
     async def obtain_token_by_device_flow(self, flow_id: Handle) -> TokenResult:
         """Polls until the user approves (``deviceFlowPending`` notifications meanwhile)."""
-        return TokenResult.from_json(await self.request("obtainTokenByDeviceFlow", wire_params(locals())))
+        return TokenResult.from_json(await self.request("obtainTokenByDeviceFlow", wire_params("obtainTokenByDeviceFlow", locals())))
 
     @protocol_method("refresh")
     async def refresh(self, client_handle: Handle, refresh_token: Union[str, TokenResult], *,
@@ -545,45 +540,45 @@ class AsyncSidecar(NotificationCallbacks):
         """Redeems a refresh token; a rotated one is announced by ``refreshTokenUpdated``."""
         if isinstance(refresh_token, TokenResult):
             refresh_token = refresh_token.refresh_token  # type: ignore[assignment]
-        return TokenResult.from_json(await self.request("refresh", wire_params(locals())))
+        return TokenResult.from_json(await self.request("refresh", wire_params("refresh", locals())))
 
     @protocol_method("obtainTokenForClient")
     async def obtain_token_for_client(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
                                       resource: Optional[str] = None) -> TokenResult:
         """The client credentials grant."""
-        return TokenResult.from_json(await self.request("obtainTokenForClient", wire_params(locals())))
+        return TokenResult.from_json(await self.request("obtainTokenForClient", wire_params("obtainTokenForClient", locals())))
 
     @protocol_method("obtainTokenByUsernamePassword")
     async def obtain_token_by_username_password(self, client_handle: Handle, username: str, password: str, *,
                                                 scopes: Optional[Scopes] = None) -> TokenResult:
         """The password grant."""
-        return TokenResult.from_json(await self.request("obtainTokenByUsernamePassword", wire_params(locals())))
+        return TokenResult.from_json(await self.request("obtainTokenByUsernamePassword", wire_params("obtainTokenByUsernamePassword", locals())))
 
     @protocol_method("obtainTokenByAssertion")
-    async def obtain_token_by_assertion(self, client_handle: Handle, assertion: str, grant_type: str, *,
+    async def obtain_token_by_assertion(self, client_handle: Handle, assertion: str, grant_type: AssertionGrantType, *,
                                         scopes: Optional[Scopes] = None) -> TokenResult:
         """The JWT (RFC 7523) or SAML 2.0 (RFC 7522) bearer grant."""
-        return TokenResult.from_json(await self.request("obtainTokenByAssertion", wire_params(locals())))
+        return TokenResult.from_json(await self.request("obtainTokenByAssertion", wire_params("obtainTokenByAssertion", locals())))
 
     # -- credential store ---------------------------------------------------------------------
 
     @protocol_method("getCredentials")
     async def get_credentials(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
-                              interactive: Optional[str] = None, account: Optional[str] = None) -> TokenResult:
+                              interactive: Optional[InteractionMode] = None, account: Optional[str] = None) -> TokenResult:
         """A stored token valid for 5 more minutes, else a silent refresh, else a sign-in
         (``interactive``: ``"browser"`` (default), ``"device"`` or ``"none"``)."""
-        return TokenResult.from_json(await self.request("getCredentials", wire_params(locals())))
+        return TokenResult.from_json(await self.request("getCredentials", wire_params("getCredentials", locals())))
 
     @protocol_method("listAccounts")
     async def list_accounts(self, client_handle: Optional[Handle] = None) -> List[AccountInfo]:
         """The signed-in accounts (of one client, or of the store)."""
-        result = await self.request("listAccounts", wire_params(locals()))
+        result = await self.request("listAccounts", wire_params("listAccounts", locals()))
         return [AccountInfo.from_json(item) for item in result or []]
 
     @protocol_method("signOut")
     async def sign_out(self, client_handle: Handle, *, account: Optional[str] = None) -> None:
         """Revokes and forgets one account (or every account of the client)."""
-        await self.request("signOut", wire_params(locals()))
+        await self.request("signOut", wire_params("signOut", locals()))
 
     # -- standalone callback server -----------------------------------------------------------
 
@@ -594,7 +589,7 @@ class AsyncSidecar(NotificationCallbacks):
         host: Optional[str] = None,
         port: Optional[int] = None,
         path: Optional[str] = None,
-        scheme: Optional[str] = None,
+        scheme: Optional[CallbackScheme] = None,
         tls: Optional[Union[CallbackTls, Mapping[str, Any]]] = None,
         pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
         timeout_seconds: Optional[float] = None,
@@ -602,16 +597,16 @@ class AsyncSidecar(NotificationCallbacks):
     ) -> CallbackServer:
         """callback.py as a call: listens (https by default, port 8080 by default; 0 = any); then
         :meth:`wait_for_callback` with ``.flow_id`` and :meth:`stop_callback_server`."""
-        return CallbackServer.from_json(await self.request("startCallbackServer", wire_params(locals(), tls=CallbackTls)))
+        return CallbackServer.from_json(await self.request("startCallbackServer", wire_params("startCallbackServer", locals())))
 
     @protocol_method("stopCallbackServer")
     async def stop_callback_server(self, flow_id: Handle) -> None:
         """Stops a standalone callback server."""
-        await self.request("stopCallbackServer", wire_params(locals()))
+        await self.request("stopCallbackServer", wire_params("stopCallbackServer", locals()))
 
 
 def protocol_methods(cls: type) -> Dict[str, str]:
-    """{wire name: Python method name} of a client class (used by the schema drift test)."""
+    """{wire name: Python method name} of a client class (used by the protocol tests)."""
     out: Dict[str, str] = {}
     for name in dir(cls):
         wire = getattr(getattr(cls, name, None), PROTOCOL_ATTRIBUTE, None)

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, Mapping, Type, TypeVar
 
-from ._types import (
-    AuthResponse,
-    CallbackOptions,
-    CallbackResult,
-    ClientCapabilities,
-    ClientInfo,
-    Model,
-    Pages,
-    PrivateKey,
-    ServerConfiguration,
-    TlsOptions,
-    camel_case,
-)
+from ._types import PARAM_MODELS, AuthResponse, CallbackResult, Model, camel_case
 
 __all__ = ["protocol_method", "wire_params", "CLIENT_ONLY_ARGUMENTS", "PROTOCOL_ATTRIBUTE"]
 
@@ -30,17 +18,6 @@ CLIENT_ONLY_ARGUMENTS = frozenset({"self", "timeout", "cancel"})
 
 #: Python argument names whose wire name is not ``camel_case(name)``.
 WIRE_NAMES: Mapping[str, str] = {"request_id": "id"}
-
-#: Structured parameters: their dicts may use snake_case keys, or be given as dataclasses.
-_STRUCTS: Mapping[str, Type[Model]] = {
-    "serverConfiguration": ServerConfiguration,
-    "privateKey": PrivateKey,
-    "tls": TlsOptions,
-    "pages": Pages,
-    "callback": CallbackOptions,
-    "clientInfo": ClientInfo,
-    "capabilities": ClientCapabilities,
-}
 
 #: Free-form string maps: passed as they are (their keys are OAuth parameter names, never converted).
 _MAPS = frozenset({"extraAuthParams", "extraTokenParams", "extraRefreshParams", "extraParams", "headers",
@@ -95,13 +72,13 @@ def _convert(wire: str, value: Any, structs: Mapping[str, Type[Model]]) -> Any:
     return value
 
 
-def wire_params(arguments: Mapping[str, Any], *, tls: Optional[Type[Model]] = None) -> Dict[str, Any]:
-    """The parameter object for a method's ``locals()``: ``None`` left out, names in camelCase.
+def wire_params(method: str, arguments: Mapping[str, Any]) -> Dict[str, Any]:
+    """The parameter object of ``method`` for a client method's ``locals()``: ``None`` left out, names in camelCase.
 
-    ``tls`` chooses what the ``tls`` parameter is: :class:`TlsOptions` (``createClient``, the default) or
-    :class:`CallbackTls` (``startCallbackServer``).
+    Structured parameters (the schema's objects, :data:`~oauth_sidecar._types.PARAM_MODELS`) may be given as
+    dataclasses or as dicts with camelCase or snake_case keys.
     """
-    structs: Mapping[str, Type[Model]] = dict(_STRUCTS, tls=tls) if tls is not None else _STRUCTS
+    structs: Mapping[str, Type[Model]] = PARAM_MODELS.get(method, {})
     out: Dict[str, Any] = {}
     for name, value in arguments.items():
         if name in CLIENT_ONLY_ARGUMENTS or name.startswith("_") or value is None:
@@ -109,4 +86,3 @@ def wire_params(arguments: Mapping[str, Any], *, tls: Optional[Type[Model]] = No
         wire = WIRE_NAMES.get(name, camel_case(name))
         out[wire] = _convert(wire, value, structs)
     return out
-

@@ -5,39 +5,21 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import functools
+import inspect
 import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from ._async import CLIENT_NAME, AsyncSidecar, Handle, Scopes, __version__, _key  # noqa: F401
 from ._callbacks import NotificationCallbacks
 from ._errors import ConnectionClosedError, RequestCancelledError, SidecarError
-from ._params import protocol_method, wire_params
-from ._rpc import LSP, MessageHook, Response
+from ._params import PROTOCOL_ATTRIBUTE, protocol_method
+from ._rpc import LSP, JsonRpcConnection, MessageHook, RequestId, Response
 from ._spawn import Executable
-from ._types import (
-    AccountInfo,
-    AuthCodeFlow,
-    AuthResponse,
-    CallbackOptions,
-    CallbackResult,
-    CallbackServer,
-    CallbackTls,
-    ClientCapabilities,
-    ClientInfo,
-    CreateClientResult,
-    DeviceFlow,
-    InitializeResult,
-    Model,
-    Pages,
-    PrivateKey,
-    ServerConfiguration,
-    ShowDocumentRequest,
-    TlsOptions,
-    TokenResult,
-)
+from ._types import CLIENT_NOTIFICATIONS, InitializeResult, Model, ShowDocumentRequest
 
 __all__ = ["Sidecar", "CancelToken"]
 
@@ -45,6 +27,7 @@ log = logging.getLogger("oauth_sidecar")
 
 M = TypeVar("M", bound=Model)
 H = TypeVar("H", bound=Callable[..., Any])
+R = TypeVar("R")
 
 #: After a cancel or a timeout, how long to wait for the sidecar's answer (-32800, or a late result).
 CANCEL_GRACE_SECONDS = 5.0
@@ -190,6 +173,94 @@ class _Dispatcher:
                     self._cond.notify_all()
 
 
+class _Exchange:
+    """The one request of a blocking call, on the loop: its id (for ``$/cancelRequest``) and its response's
+    sequence number (the caller waits for the callbacks of earlier notifications)."""
+
+    def __init__(self, connection: JsonRpcConnection) -> None:
+        self.connection = connection
+        self.request_id: Optional[RequestId] = None
+        self.seq: Optional[int] = None
+        self.cancelled = False
+
+    async def request(self, method: str, params: Any = None) -> Any:
+        if self.cancelled:
+            raise RequestCancelledError(RequestCancelledError.CODE, f"{method} was cancelled before it was sent.", None)
+        request_id, future = self.connection.send_request(method, params)
+        self.request_id = request_id
+        try:
+            await self.connection.drain()
+            response: Response = await future
+        except asyncio.CancelledError:
+            self.connection.abandon(request_id)
+            raise
+        self.seq = response.seq
+        return response.unwrap()
+
+    def cancel(self) -> None:
+        """On the loop: sends ``$/cancelRequest`` for the request, or keeps it from being sent."""
+        self.cancelled = True
+        if self.request_id is not None and self.seq is None and not self.connection.closed:
+            try:
+                self.connection.cancel(self.request_id)
+            except SidecarError:
+                pass
+
+
+class _CallView:
+    """The AsyncSidecar as one blocking call sees it: every attribute is the AsyncSidecar's (reads and writes),
+    except :meth:`request`, which goes through the call's :class:`_Exchange`. The AsyncSidecar's method runs
+    with this as ``self``, so each protocol method is written once, in ``_async.py``."""
+
+    __slots__ = ("_target", "_exchange")
+
+    def __init__(self, target: AsyncSidecar, exchange: _Exchange) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_exchange", exchange)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._target, name, value)
+
+    async def request(self, method: str, params: Any = None) -> Any:
+        return await self._exchange.request(method, params)
+
+
+_BLOCKING_NOTE = """
+
+Blocking (:class:`Sidecar`): also takes ``timeout=`` (seconds) and ``cancel=`` (a :class:`CancelToken` or
+:class:`threading.Event`); when either fires, ``$/cancelRequest`` is sent and
+:class:`~oauth_sidecar.RequestCancelledError` raised (unless the sidecar's answer was already on its way).
+"""
+
+
+def _blocking(method: Callable[..., Awaitable[R]]) -> Callable[..., R]:
+    """The blocking twin of an :class:`AsyncSidecar` protocol method: the same arguments (plus ``timeout`` and
+    ``cancel`` for requests), the same result; the coroutine runs on the client's loop thread."""
+    wire: str = getattr(method, PROTOCOL_ATTRIBUTE)
+    signature = inspect.signature(method)
+    if wire in CLIENT_NOTIFICATIONS:
+
+        @functools.wraps(method)
+        def send(self: "Sidecar", *args: Any, **kwargs: Any) -> Any:
+            return self._run(wire, lambda view: method(view, *args, **kwargs), None, None)
+
+        send.__signature__ = signature  # type: ignore[attr-defined]
+        return send
+
+    @functools.wraps(method)
+    def call(self: "Sidecar", *args: Any, timeout: Optional[float] = None, cancel: Optional[Cancel] = None, **kwargs: Any) -> Any:
+        return self._run(wire, lambda view: method(view, *args, **kwargs), timeout, cancel)
+
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+             for name, annotation in (("timeout", "Optional[float]"), ("cancel", "Optional[Cancel]"))]
+    call.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])  # type: ignore[attr-defined]
+    call.__doc__ = (method.__doc__ or "").rstrip() + _BLOCKING_NOTE
+    return call
+
+
 class Sidecar(NotificationCallbacks):
     """An ``oauth-sidecar`` process driven with plain blocking calls::
 
@@ -304,7 +375,7 @@ class Sidecar(NotificationCallbacks):
     def request(self, method: str, params: Any = None, *, timeout: Optional[float] = None,
                 cancel: Optional[Cancel] = None) -> Any:
         """Sends any request and returns its raw JSON result (raises a :class:`SidecarError` subclass)."""
-        return self._call(method, params, timeout, cancel)
+        return self._run(method, lambda view: view.request(method, params), timeout, cancel)
 
     def notify(self, method: str, params: Any = None) -> None:
         """Sends any notification."""
@@ -352,48 +423,29 @@ class Sidecar(NotificationCallbacks):
             raise ConnectionClosedError("The sidecar client is closed.") from None
         return future.result()
 
-    def _call(self, method: str, params: Any, timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> Any:
+    def _run(self, wire: str, start: Callable[["_CallView"], Awaitable[Any]], timeout: Optional[float],
+             cancel: Optional[Cancel]) -> Any:
+        """Runs ``start(view)`` (a coroutine of the AsyncSidecar) on the loop and waits for it here.
+
+        ``timeout`` and ``cancel`` send ``$/cancelRequest`` for the request it made; the sidecar's answer (-32800, or
+        a result that was already on its way) is still awaited for :data:`CANCEL_GRACE_SECONDS`. The result is
+        returned after the callbacks of the notifications received before the response have run.
+        """
         if threading.current_thread() is self._thread:
             raise RuntimeError("Blocking Sidecar calls cannot be made on its event loop thread (e.g. from a message hook).")
         if self._closed:
             raise ConnectionClosedError("The sidecar client is closed.")
         if cancel is not None and cancel.is_set():
-            raise RequestCancelledError(RequestCancelledError.CODE, f"{method} was cancelled before it was sent.", None)
-        connection = self._async.connection
-        wake = threading.Event()
-        box: Dict[str, Any] = {}
-
-        def finished(future: asyncio.Future) -> None:
-            if future.cancelled():
-                box["error"] = RequestCancelledError(RequestCancelledError.CODE, f"{method} was abandoned.", None)
-            elif future.exception() is not None:
-                box["error"] = future.exception()
-            else:
-                box["response"] = future.result()
-            wake.set()
-
-        def start() -> None:
-            try:
-                request_id, future = connection.send_request(method, params)
-            except BaseException as e:  # noqa: BLE001
-                box["error"] = e
-                wake.set()
-                return
-            box["id"] = request_id
-            future.add_done_callback(finished)
-
-        def send_cancel() -> None:
-            request_id = box.get("id")
-            if request_id is not None and not connection.closed and "response" not in box:
-                try:
-                    connection.cancel(request_id)
-                except SidecarError:
-                    pass
-
+            raise RequestCancelledError(RequestCancelledError.CODE, f"{wire} was cancelled before it was sent.", None)
+        exchange = _Exchange(self._async.connection)
+        coroutine = start(_CallView(self._async, exchange))  # binds the arguments here: a TypeError is the caller's
         try:
-            self._loop.call_soon_threadsafe(start)
+            future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         except RuntimeError:
+            coroutine.close()
             raise ConnectionClosedError("The sidecar client is closed.") from None
+        wake = threading.Event()
+        future.add_done_callback(lambda _: wake.set())
 
         deadline = None if timeout is None else time.monotonic() + timeout
         polled = cancel is not None and not isinstance(cancel, CancelToken)
@@ -401,7 +453,7 @@ class Sidecar(NotificationCallbacks):
             cancel.add_callback(wake.set)
         reason: Optional[str] = None
         try:
-            while "response" not in box and "error" not in box:
+            while not future.done():
                 if cancel is not None and cancel.is_set():
                     reason = "cancelled"
                     break
@@ -415,43 +467,45 @@ class Sidecar(NotificationCallbacks):
                 wake.wait(step)
                 wake.clear()
         except KeyboardInterrupt:
-            self._loop.call_soon_threadsafe(send_cancel)
-            self._loop.call_soon_threadsafe(lambda: connection.abandon(box.get("id")))
+            self._soon(exchange.cancel)
+            future.cancel()
             raise
         finally:
             if isinstance(cancel, CancelToken):
                 cancel.remove_callback(wake.set)
 
-        if reason is not None and "response" not in box and "error" not in box:
-            try:
-                self._loop.call_soon_threadsafe(send_cancel)
-            except RuntimeError:
-                pass
+        if reason is not None and not future.done():
+            self._soon(exchange.cancel)
             grace_end = time.monotonic() + CANCEL_GRACE_SECONDS
-            while "response" not in box and "error" not in box and time.monotonic() < grace_end:
+            while not future.done() and time.monotonic() < grace_end:
                 wake.wait(grace_end - time.monotonic())
                 wake.clear()
-            if "response" not in box and "error" not in box:
-                try:
-                    self._loop.call_soon_threadsafe(lambda: connection.abandon(box.get("id")))
-                except RuntimeError:
-                    pass
+            if not future.done():
+                future.cancel()  # stops waiting (a late answer is dropped)
                 raise RequestCancelledError(
                     RequestCancelledError.CODE,
-                    f"{method} was {reason if reason == 'cancelled' else 'cancelled: ' + reason}; "
+                    f"{wire} was {reason if reason == 'cancelled' else 'cancelled: ' + reason}; "
                     f"the sidecar did not answer the cancellation within {CANCEL_GRACE_SECONDS:g} s.", None)
 
-        if "error" in box:
-            raise box["error"]
-        response: Response = box["response"]
-        self._dispatcher.wait_processed(response.seq)
-        if reason is not None and response.error is not None and response.error.get("code") == RequestCancelledError.CODE:
+        try:
+            return future.result()
+        except RequestCancelledError as e:
+            if reason is None:
+                raise
             raise RequestCancelledError(
                 RequestCancelledError.CODE,
-                f"{method} was {reason if reason == 'cancelled' else 'cancelled: ' + reason} "
-                f"(the sidecar answered: {response.error.get('message')})",
-                response.error.get("data"))
-        return response.unwrap()
+                f"{wire} was {reason if reason == 'cancelled' else 'cancelled: ' + reason} (the sidecar answered: {e.message})",
+                e.data) from None
+        finally:
+            if exchange.seq is not None:
+                self._dispatcher.wait_processed(exchange.seq)
+
+    def _soon(self, fn: Callable[[], Any]) -> None:
+        """Runs ``fn()`` on the loop's thread, soon (nothing if the loop has stopped)."""
+        try:
+            self._loop.call_soon_threadsafe(fn)
+        except RuntimeError:
+            pass
 
     # -- notification callbacks ---------------------------------------------------------------
 
@@ -473,286 +527,34 @@ class Sidecar(NotificationCallbacks):
         self._on_loop(lambda: self._async.on_show_document(answer))
         return handler
 
-    # -- lifecycle ----------------------------------------------------------------------------
+    # -- the protocol: every method of AsyncSidecar, blocking (see _blocking) --------------------
 
-    @protocol_method("initialize")
-    def initialize(
-        self,
-        *,
-        client_info: Optional[Union[ClientInfo, Mapping[str, Any], str]] = None,
-        capabilities: Optional[Union[ClientCapabilities, Mapping[str, Any]]] = None,
-        storage: Optional[str] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> InitializeResult:
-        """See :meth:`AsyncSidecar.initialize`."""
-        if client_info is None:
-            client_info = ClientInfo(name=CLIENT_NAME, version=__version__)
-        if capabilities is None and self._async._show_document_handler is not None:
-            capabilities = ClientCapabilities(show_document=True)
-        result = InitializeResult.from_json(self._call("initialize", wire_params(locals()), timeout, cancel))
-        self._async.initialize_result = result
-        return result
-
-    @protocol_method("initialized")
-    def initialized(self) -> None:
-        """The LSP ``initialized`` notification (accepted and ignored)."""
-        self.notify("initialized")
-
-    @protocol_method("shutdown")
-    def shutdown(self, *, timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> None:
-        """Ends every flow and closes every listener; then :meth:`exit` (or use :meth:`close`)."""
-        self._call("shutdown", None, timeout, cancel)
-
-    @protocol_method("exit")
-    def exit(self) -> None:
-        """The ``exit`` notification: the process ends."""
-        self.notify("exit")
-
-    @protocol_method("$/cancelRequest")
-    def cancel_request(self, request_id: Union[int, str]) -> None:
-        """Sends ``$/cancelRequest`` for a request id (``timeout=``/``cancel=`` do it for you)."""
-        self.notify("$/cancelRequest", wire_params(locals()))
-
-    # -- clients ------------------------------------------------------------------------------
-
-    @protocol_method("createClient")
-    def create_client(
-        self,
-        issuer: Optional[str] = None,
-        *,
-        client_id: str,
-        server_configuration: Optional[Union[ServerConfiguration, Mapping[str, Any]]] = None,
-        client_secret: Optional[str] = None,
-        client_assertion: Optional[str] = None,
-        private_key: Optional[Union[PrivateKey, Mapping[str, Any]]] = None,
-        token_endpoint_auth_method: Optional[str] = None,
-        scopes: Optional[Scopes] = None,
-        audience: Optional[str] = None,
-        extra_auth_params: Optional[Mapping[str, str]] = None,
-        extra_token_params: Optional[Mapping[str, str]] = None,
-        extra_refresh_params: Optional[Mapping[str, str]] = None,
-        add_auth_params_to_token_request: Optional[bool] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        timeout_seconds: Optional[float] = None,
-        tls: Optional[Union[TlsOptions, Mapping[str, Any]]] = None,
-        pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
-        storage: Optional[str] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> CreateClientResult:
-        """See :meth:`AsyncSidecar.create_client`."""
-        return CreateClientResult.from_json(self._call("createClient", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("disposeClient")
-    def dispose_client(self, client_handle: Handle, *, timeout: Optional[float] = None,
-                       cancel: Optional[Cancel] = None) -> None:
-        """Forgets a client and ends its flows."""
-        self._call("disposeClient", wire_params(locals()), timeout, cancel)
-
-    # -- authorization code flow --------------------------------------------------------------
-
-    @protocol_method("initiateAuthCodeFlow")
-    def initiate_auth_code_flow(
-        self,
-        client_handle: Handle,
-        *,
-        scopes: Optional[Scopes] = None,
-        redirect_uri: Optional[str] = None,
-        state: Optional[str] = None,
-        login_hint: Optional[str] = None,
-        prompt: Optional[str] = None,
-        response_mode: Optional[str] = None,
-        extra_params: Optional[Mapping[str, str]] = None,
-        callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
-        open_browser: Optional[bool] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> AuthCodeFlow:
-        """See :meth:`AsyncSidecar.initiate_auth_code_flow`."""
-        return AuthCodeFlow.from_json(self._call("initiateAuthCodeFlow", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("waitForCallback")
-    def wait_for_callback(self, flow_id: Handle, *, timeout_seconds: Optional[float] = None,
-                          timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> CallbackResult:
-        """Waits for the flow's callback. ``timeout_seconds`` is the sidecar's wait (then
-        :class:`FlowTimeoutError`); ``timeout`` is this call's (then :class:`RequestCancelledError`)."""
-        return CallbackResult.from_json(self._call("waitForCallback", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("obtainTokenByAuthCodeFlow")
-    def obtain_token_by_auth_code_flow(
-        self,
-        flow_id: Handle,
-        *,
-        auth_response: Optional[Union[Mapping[str, str], CallbackResult, AuthResponse]] = None,
-        scopes: Optional[Scopes] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> TokenResult:
-        """Waits for the callback if needed, checks it and redeems the code."""
-        return TokenResult.from_json(self._call("obtainTokenByAuthCodeFlow", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("cancelFlow")
-    def cancel_flow(self, flow_id: Handle, *, timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> None:
-        """Ends a flow; calls waiting on it fail with :class:`RequestCancelledError`."""
-        self._call("cancelFlow", wire_params(locals()), timeout, cancel)
-
-    @protocol_method("obtainTokenByBrowser")
-    def obtain_token_by_browser(
-        self,
-        client_handle: Handle,
-        *,
-        scopes: Optional[Scopes] = None,
-        redirect_uri: Optional[str] = None,
-        state: Optional[str] = None,
-        login_hint: Optional[str] = None,
-        prompt: Optional[str] = None,
-        response_mode: Optional[str] = None,
-        extra_params: Optional[Mapping[str, str]] = None,
-        callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
-        open_browser: Optional[bool] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> TokenResult:
-        """Initiate, open the browser, wait, redeem: one call (flytekit ``get_creds_from_remote``)."""
-        return TokenResult.from_json(self._call("obtainTokenByBrowser", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("buildAuthRequestUri")
-    def build_auth_request_uri(
-        self,
-        client_handle: Handle,
-        response_type: str,
-        *,
-        redirect_uri: Optional[str] = None,
-        scopes: Optional[Scopes] = None,
-        state: Optional[str] = None,
-        extra_params: Optional[Mapping[str, str]] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> str:
-        """MSAL's low-level builder (no PKCE, no state kept): returns the URI."""
-        return self._call("buildAuthRequestUri", wire_params(locals()), timeout, cancel)["uri"]
-
-    @protocol_method("parseAuthResponse")
-    def parse_auth_response(
-        self,
-        *,
-        params: Optional[Mapping[str, str]] = None,
-        query: Optional[str] = None,
-        url: Optional[str] = None,
-        state: Optional[str] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> AuthResponse:
-        """Parses one of ``params``, ``query`` or ``url``; checks ``state`` when given."""
-        return AuthResponse.from_json(self._call("parseAuthResponse", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("obtainTokenByAuthorizationCode")
-    def obtain_token_by_authorization_code(
-        self,
-        client_handle: Handle,
-        code: str,
-        *,
-        redirect_uri: Optional[str] = None,
-        code_verifier: Optional[str] = None,
-        nonce: Optional[str] = None,
-        scopes: Optional[Scopes] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> TokenResult:
-        """Redeems a code obtained elsewhere."""
-        return TokenResult.from_json(self._call("obtainTokenByAuthorizationCode", wire_params(locals()), timeout, cancel))
-
-    # -- device flow and other grants ---------------------------------------------------------
-
-    @protocol_method("initiateDeviceFlow")
-    def initiate_device_flow(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
-                             timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> DeviceFlow:
-        """Asks for a device code; show ``.message`` to the user."""
-        return DeviceFlow.from_json(self._call("initiateDeviceFlow", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("obtainTokenByDeviceFlow")
-    def obtain_token_by_device_flow(self, flow_id: Handle, *, timeout: Optional[float] = None,
-                                    cancel: Optional[Cancel] = None) -> TokenResult:
-        """Polls until the user approves."""
-        return TokenResult.from_json(self._call("obtainTokenByDeviceFlow", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("refresh")
-    def refresh(self, client_handle: Handle, refresh_token: Union[str, TokenResult], *,
-                scopes: Optional[Scopes] = None, timeout: Optional[float] = None,
-                cancel: Optional[Cancel] = None) -> TokenResult:
-        """Redeems a refresh token; a rotated one is announced by ``refreshTokenUpdated``."""
-        if isinstance(refresh_token, TokenResult):
-            refresh_token = refresh_token.refresh_token  # type: ignore[assignment]
-        return TokenResult.from_json(self._call("refresh", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("obtainTokenForClient")
-    def obtain_token_for_client(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
-                                resource: Optional[str] = None, timeout: Optional[float] = None,
-                                cancel: Optional[Cancel] = None) -> TokenResult:
-        """The client credentials grant."""
-        return TokenResult.from_json(self._call("obtainTokenForClient", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("obtainTokenByUsernamePassword")
-    def obtain_token_by_username_password(self, client_handle: Handle, username: str, password: str, *,
-                                          scopes: Optional[Scopes] = None, timeout: Optional[float] = None,
-                                          cancel: Optional[Cancel] = None) -> TokenResult:
-        """The password grant."""
-        return TokenResult.from_json(self._call("obtainTokenByUsernamePassword", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("obtainTokenByAssertion")
-    def obtain_token_by_assertion(self, client_handle: Handle, assertion: str, grant_type: str, *,
-                                  scopes: Optional[Scopes] = None, timeout: Optional[float] = None,
-                                  cancel: Optional[Cancel] = None) -> TokenResult:
-        """The JWT (RFC 7523) or SAML 2.0 (RFC 7522) bearer grant."""
-        return TokenResult.from_json(self._call("obtainTokenByAssertion", wire_params(locals()), timeout, cancel))
-
-    # -- credential store ---------------------------------------------------------------------
-
-    @protocol_method("getCredentials")
-    def get_credentials(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
-                        interactive: Optional[str] = None, account: Optional[str] = None,
-                        timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> TokenResult:
-        """A stored token valid for 5 more minutes, else a silent refresh, else a sign-in."""
-        return TokenResult.from_json(self._call("getCredentials", wire_params(locals()), timeout, cancel))
-
-    @protocol_method("listAccounts")
-    def list_accounts(self, client_handle: Optional[Handle] = None, *, timeout: Optional[float] = None,
-                      cancel: Optional[Cancel] = None) -> List[AccountInfo]:
-        """The signed-in accounts."""
-        return [AccountInfo.from_json(item) for item in self._call("listAccounts", wire_params(locals()), timeout, cancel) or []]
-
-    @protocol_method("signOut")
-    def sign_out(self, client_handle: Handle, *, account: Optional[str] = None, timeout: Optional[float] = None,
-                 cancel: Optional[Cancel] = None) -> None:
-        """Revokes and forgets one account (or every account of the client)."""
-        self._call("signOut", wire_params(locals()), timeout, cancel)
-
-    # -- standalone callback server -----------------------------------------------------------
-
-    @protocol_method("startCallbackServer")
-    def start_callback_server(
-        self,
-        *,
-        host: Optional[str] = None,
-        port: Optional[int] = None,
-        path: Optional[str] = None,
-        scheme: Optional[str] = None,
-        tls: Optional[Union[CallbackTls, Mapping[str, Any]]] = None,
-        pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
-        timeout_seconds: Optional[float] = None,
-        allow_non_loopback: Optional[bool] = None,
-        timeout: Optional[float] = None,
-        cancel: Optional[Cancel] = None,
-    ) -> CallbackServer:
-        """callback.py as a call; then :meth:`wait_for_callback` and :meth:`stop_callback_server`."""
-        return CallbackServer.from_json(self._call("startCallbackServer", wire_params(locals(), tls=CallbackTls), timeout, cancel))
-
-    @protocol_method("stopCallbackServer")
-    def stop_callback_server(self, flow_id: Handle, *, timeout: Optional[float] = None,
-                             cancel: Optional[Cancel] = None) -> None:
-        """Stops a standalone callback server."""
-        self._call("stopCallbackServer", wire_params(locals()), timeout, cancel)
+    initialize = _blocking(AsyncSidecar.initialize)
+    initialized = _blocking(AsyncSidecar.initialized)
+    shutdown = _blocking(AsyncSidecar.shutdown)
+    exit = _blocking(AsyncSidecar.exit)
+    cancel_request = _blocking(AsyncSidecar.cancel_request)
+    create_client = _blocking(AsyncSidecar.create_client)
+    dispose_client = _blocking(AsyncSidecar.dispose_client)
+    initiate_auth_code_flow = _blocking(AsyncSidecar.initiate_auth_code_flow)
+    wait_for_callback = _blocking(AsyncSidecar.wait_for_callback)
+    obtain_token_by_auth_code_flow = _blocking(AsyncSidecar.obtain_token_by_auth_code_flow)
+    cancel_flow = _blocking(AsyncSidecar.cancel_flow)
+    obtain_token_by_browser = _blocking(AsyncSidecar.obtain_token_by_browser)
+    build_auth_request_uri = _blocking(AsyncSidecar.build_auth_request_uri)
+    parse_auth_response = _blocking(AsyncSidecar.parse_auth_response)
+    obtain_token_by_authorization_code = _blocking(AsyncSidecar.obtain_token_by_authorization_code)
+    initiate_device_flow = _blocking(AsyncSidecar.initiate_device_flow)
+    obtain_token_by_device_flow = _blocking(AsyncSidecar.obtain_token_by_device_flow)
+    refresh = _blocking(AsyncSidecar.refresh)
+    obtain_token_for_client = _blocking(AsyncSidecar.obtain_token_for_client)
+    obtain_token_by_username_password = _blocking(AsyncSidecar.obtain_token_by_username_password)
+    obtain_token_by_assertion = _blocking(AsyncSidecar.obtain_token_by_assertion)
+    get_credentials = _blocking(AsyncSidecar.get_credentials)
+    list_accounts = _blocking(AsyncSidecar.list_accounts)
+    sign_out = _blocking(AsyncSidecar.sign_out)
+    start_callback_server = _blocking(AsyncSidecar.start_callback_server)
+    stop_callback_server = _blocking(AsyncSidecar.stop_callback_server)
 
 
 def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:

@@ -244,7 +244,7 @@ def test_case_conversion() -> None:
 
 
 def test_wire_params_converts_names_nested_structs_and_drops_none() -> None:
-    params = wire_params(dict(
+    params = wire_params("createClient", dict(
         self=object(), timeout=3, cancel=None, client_id="app", issuer=None, scopes=("openid", "email"),
         extra_auth_params={"code_challenge_method": "S256", "audience_hint": "x"},
         server_configuration={"token_endpoint": "https://t", "jwksUri": "https://j", "issuer": None},
@@ -261,8 +261,8 @@ def test_wire_params_converts_names_nested_structs_and_drops_none() -> None:
         "callback": {"tls": {"adhoc": True}, "timeoutSeconds": 30},
         "clientHandle": "c_1",
     }
-    assert wire_params({"tls": {"cert_file": "c", "key_file": "k"}}, tls=CallbackTls) == {"tls": {"certFile": "c", "keyFile": "k"}}
-    assert wire_params({"request_id": 4}) == {"id": 4}
+    assert wire_params("startCallbackServer", {"tls": {"cert_file": "c", "key_file": "k"}}) == {"tls": {"certFile": "c", "keyFile": "k"}}
+    assert wire_params("$/cancelRequest", {"request_id": 4}) == {"id": 4}
 
 
 @dataclass
@@ -276,11 +276,11 @@ class EndpointMetadata:
 
 def test_pages_accept_bytes_and_flytekit_endpoint_metadata() -> None:
     metadata = EndpointMetadata(success_html="<h1>Welcome ✔</h1>".encode(), failure_html=b"<h1>Nope</h1>")
-    assert wire_params({"pages": metadata}) == {"pages": {"successHtml": "<h1>Welcome ✔</h1>", "errorHtml": "<h1>Nope</h1>"}}
-    assert wire_params({"pages": {"failure_html": b"x", "success_html_path": "/s.html"}}) == {
+    assert wire_params("createClient", {"pages": metadata}) == {"pages": {"successHtml": "<h1>Welcome ✔</h1>", "errorHtml": "<h1>Nope</h1>"}}
+    assert wire_params("createClient", {"pages": {"failure_html": b"x", "success_html_path": "/s.html"}}) == {
         "pages": {"errorHtml": "x", "successHtmlPath": "/s.html"}}
     assert Pages(success_html=b"ok").to_json() == {"successHtml": "ok"}
-    assert wire_params({"pages": EndpointMetadata()}) == {"pages": {}}
+    assert wire_params("startCallbackServer", {"pages": EndpointMetadata()}) == {"pages": {}}
 
 
 def test_models_keep_unknown_members_and_hide_secrets() -> None:

@@ -127,6 +127,8 @@ internal static partial class ErrorMapping
                 return (rpc.ErrorCode, rpc.Message, rpc.ErrorData);
             case InvalidOptionException invalid:
                 return (ErrorCodes.InvalidParams, WireNames.Message(invalid), new InvalidParamsData { Field = WireNames.Field(invalid.Option) });
+            case WireValueException value: // a value outside a contract enum: name the field and the allowed values
+                return (ErrorCodes.InvalidParams, value.Sentence, new InvalidParamsData { Field = value.Field });
             case JsonException json:
                 string field = FieldOf(json);
                 return (ErrorCodes.InvalidParams, DescribeJsonFailure(json, field), new InvalidParamsData { Field = field });

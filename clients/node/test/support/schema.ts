@@ -25,7 +25,7 @@ export interface OpenRpcMethod {
 
 export interface OpenRpcDocument {
   methods: OpenRpcMethod[];
-  components: { errors: { [name: string]: { code: number; message: string; data?: JsonSchema } } };
+  components: { schemas?: { [name: string]: JsonSchema }; errors: { [name: string]: { code: number; message: string; data?: JsonSchema } } };
 }
 
 export const SCHEMA_PATH = join(REPO, 'schema', 'oauth-sidecar.openrpc.json');

@@ -13,7 +13,7 @@ public sealed class StartCallbackServerParams
     public string? Path { get; init; }
 
     /// <summary>Gets <c>https</c> (default; an ad-hoc certificate unless <see cref="Tls"/> gives a PEM pair) or <c>http</c>.</summary>
-    public string? Scheme { get; init; }
+    public CallbackSchemeDto? Scheme { get; init; }
 
     /// <summary>Gets the PEM certificate and key.</summary>
     public CallbackTls? Tls { get; init; }

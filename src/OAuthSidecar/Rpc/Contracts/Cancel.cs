@@ -6,5 +6,6 @@ namespace OAuthSidecar.Rpc.Contracts;
 public sealed class CancelRequestParams
 {
     /// <summary>Gets the id of the request to cancel (a number or a string).</summary>
+    [JsonShape(JsonShape.RequestId)]
     public required JsonElement Id { get; init; }
 }

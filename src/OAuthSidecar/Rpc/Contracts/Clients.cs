@@ -7,14 +7,14 @@ namespace OAuthSidecar.Rpc.Contracts;
 /// </summary>
 public sealed class CreateClientParams
 {
+    /// <summary>Gets the client identifier (RFC 6749 §2.2).</summary>
+    public required string ClientId { get; init; }
+
     /// <summary>Gets the issuer URL: OpenID Connect discovery, then RFC 8414 metadata.</summary>
     public string? Issuer { get; init; }
 
     /// <summary>Gets explicit endpoints; they win over discovery.</summary>
     public ServerConfigurationDto? ServerConfiguration { get; init; }
-
-    /// <summary>Gets the client identifier (RFC 6749 §2.2).</summary>
-    public required string ClientId { get; init; }
 
     /// <summary>Gets the client secret (a secret: never logged).</summary>
     public string? ClientSecret { get; init; }
@@ -26,7 +26,7 @@ public sealed class CreateClientParams
     public PrivateKeyDto? PrivateKey { get; init; }
 
     /// <summary>Gets the token endpoint authentication method: <c>client_secret_basic</c> (default with a secret), <c>client_secret_post</c>, <c>none</c> (default without), <c>private_key_jwt</c>.</summary>
-    public string? TokenEndpointAuthMethod { get; init; }
+    public TokenEndpointAuthMethodDto? TokenEndpointAuthMethod { get; init; }
 
     /// <summary>Gets the default scopes.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }
@@ -59,7 +59,7 @@ public sealed class CreateClientParams
     public PagesDto? Pages { get; init; }
 
     /// <summary>Gets the credential store for this client: <c>keyring</c>, <c>file</c> or <c>memory</c>.</summary>
-    public string? Storage { get; init; }
+    public StorageBackendDto? Storage { get; init; }
 }
 
 /// <summary>An authorization server's endpoints (RFC 8414 names in camelCase).</summary>
@@ -101,6 +101,7 @@ public sealed class TlsOptionsDto
 }
 
 /// <summary>Pages shown in the browser after a callback: files or strings; a missing file falls back to a built-in page.</summary>
+[ProtocolType("CallbackPages")]
 public sealed class PagesDto
 {
     /// <summary>Gets the path of the success page.</summary>

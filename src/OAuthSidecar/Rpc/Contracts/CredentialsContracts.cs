@@ -10,7 +10,7 @@ public sealed class GetCredentialsParams
     public IReadOnlyList<string>? Scopes { get; init; }
 
     /// <summary>Gets how to sign in when nothing usable is stored: <c>browser</c> (default), <c>device</c> (sends <c>deviceCode</c>) or <c>none</c> (-32008).</summary>
-    public string? Interactive { get; init; }
+    public InteractionModeDto? Interactive { get; init; }
 
     /// <summary>Gets the account; by default the client's most recently used one.</summary>
     public string? Account { get; init; }
@@ -67,14 +67,14 @@ public sealed class DeviceCodeNotification
     /// <summary>Gets where the user types it.</summary>
     public required string VerificationUri { get; init; }
 
-    /// <summary>Gets a URI that carries the user code.</summary>
-    public string? VerificationUriComplete { get; init; }
-
     /// <summary>Gets a sentence to show the user.</summary>
     public required string Message { get; init; }
 
     /// <summary>Gets when the code expires, in Unix seconds.</summary>
     public required long ExpiresAt { get; init; }
+
+    /// <summary>Gets a URI that carries the user code.</summary>
+    public string? VerificationUriComplete { get; init; }
 }
 
 /// <summary><c>data</c> of -32009.</summary>

@@ -1,51 +1,70 @@
 namespace OAuthSidecar.Rpc.Contracts;
 
-/// <summary>The protocol's error codes (JSON-RPC 2.0, LSP, and the sidecar's own).</summary>
+/// <summary>
+/// The protocol's error codes (JSON-RPC 2.0, LSP, and the sidecar's own): the one table of them. The schema's
+/// <c>components.errors</c> is generated from it (name, code, <see cref="ProtocolErrorAttribute"/>), and the clients'
+/// error tables from the schema.
+/// </summary>
 public static class ErrorCodes
 {
     /// <summary>Invalid JSON was received.</summary>
+    [ProtocolError("The message is not valid JSON; it was skipped and the sidecar keeps serving.")]
     public const int ParseError = -32700;
 
     /// <summary>The JSON is not a valid request object.</summary>
+    [ProtocolError("The JSON is not a valid JSON-RPC request, or is larger than the limit.")]
     public const int InvalidRequest = -32600;
 
     /// <summary>The method does not exist.</summary>
+    [ProtocolError("The method does not exist.")]
     public const int MethodNotFound = -32601;
 
     /// <summary>Invalid method parameters; <c>data.field</c> names the one at fault.</summary>
+    [ProtocolError("A parameter is missing, unknown or of the wrong type or value; data.field names it.", typeof(InvalidParamsData))]
     public const int InvalidParams = -32602;
 
     /// <summary>An internal error (a bug).</summary>
+    [ProtocolError("A bug in the sidecar; it keeps serving.")]
     public const int InternalError = -32603;
 
     /// <summary>The request was cancelled (<c>$/cancelRequest</c> or <c>cancelFlow</c>), LSP's RequestCancelled.</summary>
+    [ProtocolError("Cancelled by $/cancelRequest or cancelFlow (LSP's RequestCancelled).")]
     public const int RequestCancelled = -32800;
 
     /// <summary>An interactive wait ran out.</summary>
+    [ProtocolError("An interactive wait ran out.", typeof(TimeoutData))]
     public const int Timeout = -32001;
 
     /// <summary>An authorization response's <c>state</c> or <c>iss</c> does not match.</summary>
+    [ProtocolError("An authorization response's state or iss (RFC 9207) does not match.", typeof(StateMismatchData))]
     public const int StateMismatch = -32002;
 
     /// <summary>The authorization server answered an OAuth error.</summary>
+    [ProtocolError("The authorization server answered an OAuth error.", typeof(OAuthErrorData))]
     public const int OAuthError = -32003;
 
     /// <summary>No flow or client has that handle.</summary>
+    [ProtocolError("No flow or client has that handle.", typeof(UnknownHandleData))]
     public const int UnknownHandle = -32004;
 
     /// <summary>The loopback listener could not start.</summary>
+    [ProtocolError("The loopback listener could not start.", typeof(ListenFailedData))]
     public const int ListenFailed = -32005;
 
     /// <summary>The authorization server could not be used.</summary>
+    [ProtocolError("The authorization server could not be used (network, TLS, HTTP error, not JSON).", typeof(ServerUnreachableData))]
     public const int ServerUnreachable = -32006;
 
     /// <summary>An id_token failed validation.</summary>
+    [ProtocolError("The id_token failed OpenID Connect Core §3.1.3.7 validation.", typeof(InvalidIdTokenData))]
     public const int InvalidIdToken = -32007;
 
     /// <summary><c>getCredentials</c> with <c>interactive: "none"</c> and nothing usable.</summary>
+    [ProtocolError("getCredentials with interactive 'none' and nothing usable stored.")]
     public const int InteractionRequired = -32008;
 
     /// <summary>The credential store cannot be used.</summary>
+    [ProtocolError("The credential store cannot be used.", typeof(StorageUnavailableData))]
     public const int StorageUnavailable = -32009;
 }
 

@@ -24,7 +24,7 @@ public sealed class InitiateAuthCodeFlowParams
     public string? Prompt { get; init; }
 
     /// <summary>Gets the <c>response_mode</c>: <c>query</c> or <c>form_post</c> (both are accepted by the loopback server).</summary>
-    public string? ResponseMode { get; init; }
+    public ResponseModeDto? ResponseMode { get; init; }
 
     /// <summary>Gets extra authorization request parameters; they may add names but never replace a standard value.</summary>
     public IReadOnlyDictionary<string, string>? ExtraParams { get; init; }
@@ -210,12 +210,14 @@ public sealed class TokenResult
     public string? IdToken { get; init; }
 
     /// <summary>Gets the id_token's claims.</summary>
+    [JsonShape(JsonShape.AnyObject)]
     public JsonElement? IdTokenClaims { get; init; }
 
     /// <summary>Gets the granted scopes.</summary>
     public required IReadOnlyList<string> Scopes { get; init; }
 
     /// <summary>Gets the token response as the server sent it.</summary>
+    [JsonShape(JsonShape.AnyObject)]
     public required JsonElement Raw { get; init; }
 
     /// <summary>Gets the account (the id_token's <c>sub</c>), when known.</summary>

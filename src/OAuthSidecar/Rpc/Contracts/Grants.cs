@@ -134,7 +134,7 @@ public sealed class ObtainTokenByAssertionParams
     public required string Assertion { get; init; }
 
     /// <summary>Gets <c>urn:ietf:params:oauth:grant-type:jwt-bearer</c> or <c>urn:ietf:params:oauth:grant-type:saml2-bearer</c>.</summary>
-    public required string GrantType { get; init; }
+    public required AssertionGrantTypeDto GrantType { get; init; }
 
     /// <summary>Gets the scopes; the client's default scopes when absent.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }

@@ -13,7 +13,7 @@ public sealed class InitializeParams
     public ClientCapabilities? Capabilities { get; init; }
 
     /// <summary>Gets the default credential store of the process: <c>keyring</c>, <c>file</c> or <c>memory</c>.</summary>
-    public string? Storage { get; init; }
+    public StorageBackendDto? Storage { get; init; }
 }
 
 /// <summary>The caller's name and version (LSP <c>clientInfo</c>).</summary>

@@ -41,14 +41,14 @@ public sealed class TokensObtainedNotification
     /// <summary>Gets the client.</summary>
     public required string ClientHandle { get; init; }
 
-    /// <summary>Gets the flow, if the grant had one.</summary>
-    public string? FlowId { get; init; }
-
     /// <summary>Gets the RFC grant type.</summary>
     public required string GrantType { get; init; }
 
     /// <summary>Gets the granted scopes.</summary>
     public required IReadOnlyList<string> Scopes { get; init; }
+
+    /// <summary>Gets the flow, if the grant had one.</summary>
+    public string? FlowId { get; init; }
 
     /// <summary>Gets when the access token expires, in Unix seconds.</summary>
     public long? ExpiresAt { get; init; }
@@ -60,11 +60,11 @@ public sealed class RefreshTokenUpdatedNotification
     /// <summary>Gets the client.</summary>
     public required string ClientHandle { get; init; }
 
-    /// <summary>Gets the account, when known.</summary>
-    public string? Account { get; init; }
-
     /// <summary>Gets the new refresh token.</summary>
     public required string RefreshToken { get; init; }
+
+    /// <summary>Gets the account, when known.</summary>
+    public string? Account { get; init; }
 }
 
 /// <summary><c>refreshTokenRemoved</c>: a refresh token was refused (<c>invalid_grant</c>) and should be forgotten (MSAL <c>on_removing_rt</c>).</summary>
@@ -73,9 +73,9 @@ public sealed class RefreshTokenRemovedNotification
     /// <summary>Gets the client.</summary>
     public required string ClientHandle { get; init; }
 
-    /// <summary>Gets the account, when known.</summary>
-    public string? Account { get; init; }
-
     /// <summary>Gets the server's error and description.</summary>
     public required string Reason { get; init; }
+
+    /// <summary>Gets the account, when known.</summary>
+    public string? Account { get; init; }
 }

@@ -1,0 +1,101 @@
+using System.Text.Json.Serialization;
+
+namespace OAuthSidecar.Rpc.Contracts;
+
+// The closed sets of values the protocol accepts in parameters. Each is written on the wire as the string of its
+// [JsonStringEnumMemberName] and listed as an `enum` in the schema (and so in the generated clients). To add a value:
+// add a member here, map it in ProtocolMapping, run `npm run schema` and `node scripts/gen-clients.mjs`.
+
+/// <summary>A credential store: <c>--storage</c>, <c>initialize.storage</c>, <c>createClient.storage</c>.</summary>
+[JsonConverter(typeof(WireEnumConverter<StorageBackendDto>))]
+public enum StorageBackendDto
+{
+    /// <summary>The OS keyring (Keychain, DPAPI, the Secret Service).</summary>
+    [JsonStringEnumMemberName("keyring")]
+    Keyring,
+
+    /// <summary>Files readable only by the user, under the data directory.</summary>
+    [JsonStringEnumMemberName("file")]
+    File,
+
+    /// <summary>The process's memory: gone when it exits.</summary>
+    [JsonStringEnumMemberName("memory")]
+    Memory,
+}
+
+/// <summary>How <c>getCredentials</c> signs in when nothing usable is stored (<c>interactive</c>).</summary>
+[JsonConverter(typeof(WireEnumConverter<InteractionModeDto>))]
+public enum InteractionModeDto
+{
+    /// <summary>An authorization code flow in the browser (the default).</summary>
+    [JsonStringEnumMemberName("browser")]
+    Browser,
+
+    /// <summary>The device authorization grant (RFC 8628); the code is shown through <c>deviceCode</c>.</summary>
+    [JsonStringEnumMemberName("device")]
+    Device,
+
+    /// <summary>No sign-in: -32008 when nothing usable is stored.</summary>
+    [JsonStringEnumMemberName("none")]
+    None,
+}
+
+/// <summary>How the client authenticates at the token endpoint (RFC 7591 §2 <c>token_endpoint_auth_method</c> values).</summary>
+[JsonConverter(typeof(WireEnumConverter<TokenEndpointAuthMethodDto>))]
+public enum TokenEndpointAuthMethodDto
+{
+    /// <summary>HTTP Basic with the client secret (RFC 6749 §2.3.1); the default with a secret.</summary>
+    [JsonStringEnumMemberName("client_secret_basic")]
+    ClientSecretBasic,
+
+    /// <summary>The client secret in the request body (RFC 6749 §2.3.1).</summary>
+    [JsonStringEnumMemberName("client_secret_post")]
+    ClientSecretPost,
+
+    /// <summary>A public client: <c>client_id</c> only; the default without a secret.</summary>
+    [JsonStringEnumMemberName("none")]
+    None,
+
+    /// <summary>A client assertion JWT signed with the client's private key (RFC 7523 §2.2, OIDC Core §9).</summary>
+    [JsonStringEnumMemberName("private_key_jwt")]
+    PrivateKeyJwt,
+}
+
+/// <summary>How the authorization server delivers its response to the loopback server (<c>response_mode</c>).</summary>
+[JsonConverter(typeof(WireEnumConverter<ResponseModeDto>))]
+public enum ResponseModeDto
+{
+    /// <summary>In the redirect URI's query (RFC 6749 §4.1.2).</summary>
+    [JsonStringEnumMemberName("query")]
+    Query,
+
+    /// <summary>An auto-submitted HTML form (OAuth 2.0 Form Post Response Mode).</summary>
+    [JsonStringEnumMemberName("form_post")]
+    FormPost,
+}
+
+/// <summary>The scheme of a standalone callback server.</summary>
+[JsonConverter(typeof(WireEnumConverter<CallbackSchemeDto>))]
+public enum CallbackSchemeDto
+{
+    /// <summary>TLS (the default): an ad-hoc certificate unless a PEM pair is given.</summary>
+    [JsonStringEnumMemberName("https")]
+    Https,
+
+    /// <summary>Plain HTTP.</summary>
+    [JsonStringEnumMemberName("http")]
+    Http,
+}
+
+/// <summary>The assertion grants of <c>obtainTokenByAssertion</c> (RFC 7521).</summary>
+[JsonConverter(typeof(WireEnumConverter<AssertionGrantTypeDto>))]
+public enum AssertionGrantTypeDto
+{
+    /// <summary>A JWT bearer assertion (RFC 7523 §2.1).</summary>
+    [JsonStringEnumMemberName("urn:ietf:params:oauth:grant-type:jwt-bearer")]
+    JwtBearer,
+
+    /// <summary>A SAML 2.0 bearer assertion (RFC 7522 §2.1).</summary>
+    [JsonStringEnumMemberName("urn:ietf:params:oauth:grant-type:saml2-bearer")]
+    Saml2Bearer,
+}
