@@ -55,7 +55,8 @@ internal sealed class SidecarServer : IAsyncDisposable
         var loggerFactory = new LoggerFactory([loggerProvider], new LoggerFilterOptions { MinLevel = options.LogLevel });
         ILogger logger = loggerFactory.CreateLogger("OAuthSidecar");
 
-        var handler = new StdioMessageHandler(reader, writer, StdioHost.CreateFormatter(), options.Framing, options.MaxMessageBytes);
+        var guard = new JsonRpcSessionGuard(warning => logger.LogWarning("{Warning}", warning));
+        var handler = new StdioMessageHandler(reader, writer, StdioHost.CreateFormatter(), options.Framing, options.MaxMessageBytes, guard);
         var rpc = new SidecarJsonRpc(handler, redactor, logger) { CancelLocallyInvokedMethodsWhenConnectionIsClosed = true };
         var lifecycle = new Lifecycle();
         engine ??= new SessionOptions();
