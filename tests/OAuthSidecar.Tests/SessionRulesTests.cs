@@ -109,3 +109,49 @@ public sealed class SessionRulesTests
 
     private static byte[] Frame(string body) => Encoding.UTF8.GetBytes($"Content-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}");
 }
+
+/// <summary>
+/// stderr never holds up the protocol (issue 14, points 3 and 5): a parent that does not read stderr still gets
+/// every answer, and the lines that could not be written are counted once it reads again; a repeated warning is
+/// written once with a count.
+/// </summary>
+public sealed class DiagnosticsFloodTests
+{
+    [Fact]
+    public async Task A_parent_that_does_not_read_stderr_still_gets_every_answer()
+    {
+        await using SidecarProcess sidecar = await SidecarProcess.StartAsync(["--log-level", "info"], null, readStderr: false);
+        var server = new { issuer = "http://127.0.0.1:9", tokenEndpoint = "http://127.0.0.1:9/token" };
+        for (int i = 0; i < 2000; i++)
+        {
+            // Each registration logs a line (about 100 bytes): 200 KB, three times a pipe's buffer.
+            await sidecar.CallAsync("createClient", new { clientId = $"flood-{i}-{new string('x', 40)}", serverConfiguration = server }, TimeSpan.FromSeconds(20));
+        }
+
+        sidecar.ResumeStderr();
+        Assert.NotNull(await sidecar.CallAsync("initialize", new { }));
+        await sidecar.CallAsync("shutdown");
+        await sidecar.NotifyAsync("exit");
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("were dropped because stderr was not being read", sidecar.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_repeated_warning_is_written_once_then_with_a_count()
+    {
+        using var stderr = new StringWriter();
+        var provider = new OAuthSidecar.Rpc.RpcLoggerProvider(new OAuthSidecar.Core.Diagnostics.SecretRedactor(), Microsoft.Extensions.Logging.LogLevel.Information, stderr);
+        Microsoft.Extensions.Logging.ILogger logger = provider.CreateLogger("OAuthSidecar");
+        for (int port = 40000; port < 40300; port++)
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "A connection from 127.0.0.1:{Port} sent no request in time.", port);
+        }
+
+        Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "Something else.");
+        provider.Dispose();
+        string[] lines = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("127.0.0.1:40000", lines[0], StringComparison.Ordinal);
+        Assert.Equal(299, provider.SuppressedRepeats);
+    }
+}
