@@ -9,7 +9,7 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
         // stdout is the protocol: anything that writes to Console.Out by accident goes to stderr instead.
-        Stream stdout = Console.OpenStandardOutput();
+        Stream stdout = StdioPipes.OpenStandardOutput();
         Console.SetOut(Console.Error);
 
         if (args.Length > 0 && args[0] == "callback")
@@ -33,7 +33,7 @@ internal static class Program
                 await Console.Error.WriteLineAsync(command.Error).ConfigureAwait(false);
                 return 2;
             default:
-                return await StdioHost.RunAsync(command.Host, Console.OpenStandardInput(), stdout, Console.Error).ConfigureAwait(false);
+                return await StdioHost.RunAsync(command.Host, Console.OpenStandardInput(), stdout, StdioPipes.OpenStandardError()).ConfigureAwait(false);
         }
     }
 }

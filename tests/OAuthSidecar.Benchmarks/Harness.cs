@@ -468,7 +468,9 @@ public sealed class Harness
     private async Task SharedSignInAsync(Idp idp)
     {
         string browser = Path.Combine(Path.GetTempPath(), $"bench-browser-{Environment.ProcessId}.sh");
-        await File.WriteAllTextAsync(browser, $"#!/bin/sh\nexec node -e 'fetch(process.argv[1] + \"/authorize\", {{ method: \"POST\", headers: {{ \"content-type\": \"application/json\" }}, body: JSON.stringify({{ url: process.argv[2] }}) }}).then(r => r.text())' '{idp.Control}' \"$1\" >/dev/null 2>&1\n");
+        // The sidecar hands browsers a private page that forwards to the authorization URL: read the URL from it.
+        const string FollowPage = "const html = require(\"fs\").readFileSync(process.argv[2], \"utf8\"); const url = html.match(/url=([^\"]+)\"/)[1].replace(/&amp;/g, \"&\"); fetch(process.argv[1] + \"/authorize\", { method: \"POST\", headers: { \"content-type\": \"application/json\" }, body: JSON.stringify({ url }) }).then(r => r.text())";
+        await File.WriteAllTextAsync(browser, $"#!/bin/sh\nexec node -e '{FollowPage}' '{idp.Control}' \"$1\" >/dev/null 2>&1\n");
         File.SetUnixFileMode(browser, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         await using RawRpc rpc = RawRpc.Start(this.AotPath, ["--storage", "memory"], new Dictionary<string, string?> { ["BROWSER"] = browser });
         string client = (await rpc.CallAsync("createClient", new JsonObject { ["issuer"] = idp.Issuer, ["clientId"] = "native-app", ["scopes"] = new JsonArray("openid", "offline_access", "profile") }))!["clientHandle"]!.GetValue<string>();

@@ -179,4 +179,18 @@ public sealed class LoopbackHubTests
             }
         }
     }
+
+    [Fact]
+    public async Task A_port_this_hub_serves_under_another_host_is_named_as_ours()
+    {
+        await using var hub = new LoopbackHub(NullLoggerFactory.Instance, TimeProvider.System);
+        int port = Ports.GetFree();
+        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), new TestTarget("/cb", "a"), CoreOption.FlowTls, CancellationToken.None);
+
+        ListenFailedException taken = await Assert.ThrowsAsync<ListenFailedException>(() =>
+            hub.AttachAsync(new LoopbackEndpoint("http", "localhost", port), new TestTarget("/cb", "b"), CoreOption.FlowTls, CancellationToken.None));
+        Assert.Contains("already serving sign-ins of this sidecar at http://127.0.0.1:", taken.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("another program", taken.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, hub.ListenerCount);
+    }
 }

@@ -107,7 +107,7 @@ public sealed class SystemBrowserTests : IDisposable
 
         Assert.True(launch.Launched);
         Assert.Null(launch.Advice);
-        Assert.Equal(Url, await ReadWhenWrittenAsync(record));
+        AssertForwardsToUrl(await ReadWhenWrittenAsync(record));
     }
 
     [Fact]
@@ -125,7 +125,9 @@ public sealed class SystemBrowserTests : IDisposable
         BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
 
         Assert.True(launch.Launched);
-        Assert.Equal("--new-tab=" + Url, await ReadWhenWrittenAsync(record));
+        string argument = await ReadWhenWrittenAsync(record);
+        Assert.StartsWith("--new-tab=", argument, StringComparison.Ordinal);
+        AssertForwardsToUrl(argument["--new-tab=".Length..]);
     }
 
     [Fact]
@@ -144,7 +146,7 @@ public sealed class SystemBrowserTests : IDisposable
         BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
 
         Assert.True(launch.Launched);
-        Assert.Equal(Url, await ReadWhenWrittenAsync(record));
+        AssertForwardsToUrl(await ReadWhenWrittenAsync(record));
     }
 
     private static SystemBrowser Browser(Dictionary<string, string> environment, Dictionary<string, string>? files = null)
@@ -176,6 +178,15 @@ public sealed class SystemBrowserTests : IDisposable
         return script;
     }
 
+    // The launcher gets the path of a private page that forwards to the URL, never the URL (other users read command lines).
+    private static void AssertForwardsToUrl(string argument)
+    {
+        Assert.DoesNotContain("state=", argument, StringComparison.Ordinal);
+        Assert.True(File.Exists(argument), $"the launcher got '{argument}', not a page");
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(Url), File.ReadAllText(argument), StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(argument));
+    }
+
     private static async Task<string> ReadWhenWrittenAsync(string path)
     {
         for (int i = 0; i < 500 && !File.Exists(path); i++)
@@ -185,5 +196,43 @@ public sealed class SystemBrowserTests : IDisposable
 
         Assert.True(File.Exists(path), "the fake browser did not record its argument within 5 s");
         return await File.ReadAllTextAsync(path);
+    }
+}
+
+/// <summary>The forwarding pages: private, escaped, deleted after their lifetime and at dispose.</summary>
+public sealed class LaunchPagesTests
+{
+    [Fact]
+    public void A_page_forwards_to_the_url_escaped_and_is_private()
+    {
+        string parent = Directory.CreateTempSubdirectory("pages").FullName;
+        using var pages = new LaunchPages(parent: parent);
+        const string Url = "https://idp.example/auth?a=1&state=\"><script>alert(1)</script>&x='";
+        string path = pages.Create(Url);
+
+        string html = File.ReadAllText(path);
+        Assert.DoesNotContain("<script>alert", html, StringComparison.Ordinal);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(Url), html, StringComparison.Ordinal);
+        Assert.Contains("location.replace(\"https://idp.example/auth?a=1\\u0026state=\\u0022\\u003E\\u003Cscript\\u003E", html, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(pages.Folder!));
+        }
+    }
+
+    [Fact]
+    public void Pages_are_deleted_after_their_lifetime_and_the_folder_at_dispose()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var pages = new LaunchPages(clock, Directory.CreateTempSubdirectory("pages").FullName);
+        string first = pages.Create("https://idp.example/auth?x=1");
+        clock.Advance(LaunchPages.Lifetime);
+        Assert.False(File.Exists(first));
+
+        string second = pages.Create("https://idp.example/auth?x=2");
+        pages.Dispose();
+        Assert.False(File.Exists(second));
+        Assert.False(Directory.Exists(pages.Folder));
     }
 }

@@ -12,14 +12,15 @@ public sealed class BrowserTests
         IdpServer idp = await IdpServer.Shared;
         string dir = Directory.CreateTempSubdirectory("fake-browser").FullName;
         string script = Path.Combine(dir, "browser.sh");
-        // A "browser" that floods stdout and stderr (as real ones do), then plays the user through the provider.
+        // A "browser" that floods stdout and stderr (as real ones do), then plays the user through the provider: it is
+        // given a private page that forwards to the authorization URL (never the URL itself), as a real browser would be.
         File.WriteAllText(script, $$"""
             #!/bin/sh
             echo 'Content-Length: 40'
             echo ''
             echo '{"jsonrpc":"2.0","id":1,"result":"oops"}'
             echo "GARBAGE FROM THE BROWSER $1" >&2
-            exec node -e 'fetch(process.argv[1] + "/authorize", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: process.argv[2] }) }).then(r => r.text()).then(t => console.log(t))' '{{idp.Control}}' "$1"
+            exec node -e '{{FakeBrowser.FollowPage}}' '{{idp.Control}}' "$1"
             """);
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
@@ -74,6 +75,46 @@ public sealed class BrowserTests
     }
 
     [Fact]
+    public async Task The_launcher_gets_a_private_page_never_the_authorization_url()
+    {
+        IdpServer idp = await IdpServer.Shared;
+        string dir = Directory.CreateTempSubdirectory("fake-browser").FullName;
+        string runtime = Directory.CreateTempSubdirectory("runtime").FullName;
+        string seen = Path.Combine(dir, "seen");
+        string script = Path.Combine(dir, "browser.sh");
+        // Records what another local user could read (the command line) and the page's permissions, then signs in.
+        File.WriteAllText(script, $$"""
+            #!/bin/sh
+            echo "ARGS $*" > '{{seen}}'
+            echo "PAGE $(stat -c %a "$1") DIR $(stat -c %a "$(dirname "$1")")" >> '{{seen}}'
+            cat "$1" >> '{{seen}}'
+            exec node -e '{{FakeBrowser.FollowPage}}' '{{idp.Control}}' "$1"
+            """);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        string? folder;
+        await using (SidecarProcess sidecar = await SidecarProcess.StartAsync([], new Dictionary<string, string?> { ["BROWSER"] = script, ["XDG_RUNTIME_DIR"] = runtime }))
+        {
+            string client = await Sign.CreateNativeClientAsync(sidecar, idp);
+            JsonObject flow = (await sidecar.CallAsync("initiateAuthCodeFlow", new { clientHandle = client }))!.AsObject();
+            Assert.Equal("alice", (await sidecar.CallAsync("obtainTokenByAuthCodeFlow", new { flowId = flow.Str("flowId") }))!.Str("account"));
+
+            string[] lines = File.ReadAllLines(seen);
+            string args = lines[0];
+            Assert.DoesNotContain(flow.Str("state"), args, StringComparison.Ordinal);
+            Assert.DoesNotContain("code_challenge", args, StringComparison.Ordinal);
+            Assert.DoesNotContain(idp.Issuer, args, StringComparison.Ordinal);
+            Assert.StartsWith($"ARGS {runtime}/oauth-sidecar-launch-", args, StringComparison.Ordinal);
+            Assert.Equal("PAGE 600 DIR 700", lines[1]);
+            Assert.Contains(System.Net.WebUtility.HtmlEncode(flow.Str("authUri")), string.Join('\n', lines[2..]), StringComparison.Ordinal);
+            folder = Path.GetDirectoryName(args["ARGS ".Length..].Trim());
+            Assert.True(Directory.Exists(folder));
+        }
+
+        Assert.False(Directory.Exists(folder), "the page folder outlived the process");
+    }
+
+    [Fact]
     public async Task Without_a_display_nothing_is_launched_and_the_url_is_logged_with_advice()
     {
         IdpServer idp = await IdpServer.Shared;
@@ -85,4 +126,14 @@ public sealed class BrowserTests
         Assert.Contains("SSH", log.Str("message"), StringComparison.Ordinal);
         Assert.Contains(flow.Str("authUri"), sidecar.Stderr, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A fake browser's logic: read the forwarding page it was given and play the user at its URL.</summary>
+internal static class FakeBrowser
+{
+    /// <summary>Node code: argv[1] is the provider's control URL, argv[2] the page; prints the provider's answer.</summary>
+    public const string FollowPage =
+        "const fs = require(\"fs\"); const html = fs.readFileSync(process.argv[2], \"utf8\"); " +
+        "const url = html.match(/url=([^\"]+)\"/)[1].replace(/&amp;/g, \"&\").replace(/&#39;/g, \"\\x27\").replace(/&quot;/g, \"\\x22\"); " +
+        "fetch(process.argv[1] + \"/authorize\", { method: \"POST\", headers: { \"content-type\": \"application/json\" }, body: JSON.stringify({ url }) }).then(r => r.text()).then(t => console.log(t))";
 }

@@ -15,11 +15,16 @@ public readonly record struct BrowserLaunch(bool Launched, string? Advice);
 /// the shell on Windows. The child's stdin, stdout and stderr are redirected and drained: a browser that writes to
 /// stdout would corrupt the JSON-RPC stream. Without a desktop session nothing is launched.
 /// </summary>
-public sealed class SystemBrowser
+/// <remarks>
+/// No launcher ever gets the authorization URL on its command line (other local users can read command lines):
+/// it gets the path of a private page that forwards to the URL (<see cref="LaunchPages"/>).
+/// </remarks>
+public sealed class SystemBrowser : IDisposable
 {
     private readonly Func<string, string?> getEnvironment;
     private readonly Func<string, bool> fileExists;
     private readonly Func<string, string?> readFile;
+    private readonly LaunchPages pages;
 
     /// <summary>Initializes a new instance of the <see cref="SystemBrowser"/> class that reads the real environment.</summary>
     public SystemBrowser()
@@ -31,12 +36,17 @@ public sealed class SystemBrowser
     /// <param name="getEnvironment">Reads an environment variable.</param>
     /// <param name="fileExists">Tells whether a file exists.</param>
     /// <param name="readFile">Reads a small file, or <see langword="null"/>.</param>
-    public SystemBrowser(Func<string, string?> getEnvironment, Func<string, bool> fileExists, Func<string, string?> readFile)
+    /// <param name="pages">Where the forwarding pages are written; a new <see cref="LaunchPages"/> when <see langword="null"/>.</param>
+    public SystemBrowser(Func<string, string?> getEnvironment, Func<string, bool> fileExists, Func<string, string?> readFile, LaunchPages? pages = null)
     {
         this.getEnvironment = getEnvironment;
         this.fileExists = fileExists;
         this.readFile = readFile;
+        this.pages = pages ?? new LaunchPages();
     }
+
+    /// <summary>Gets where the forwarding pages are written.</summary>
+    public LaunchPages Pages => this.pages;
 
     /// <summary>Gets a value indicating whether this runs inside a container (<c>/.dockerenv</c> or <c>/proc/1/cgroup</c>), where 127.0.0.1 is not the host's.</summary>
     public bool InContainer =>
@@ -98,7 +108,17 @@ public sealed class SystemBrowser
             return new BrowserLaunch(false, $"No browser was opened because {reason}. Open this URL in a browser on a machine that can reach this one's loopback address: {url}{containerHint}");
         }
 
-        foreach ((string file, string[] arguments) in this.Candidates(url))
+        string page;
+        try
+        {
+            page = this.pages.Create(url);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new BrowserLaunch(false, $"No browser was opened: the private sign-in page could not be written in {this.pages.Parent} ({ex.Message}). Open this URL in a browser yourself: {url}");
+        }
+
+        foreach ((string file, string[] arguments) in this.Candidates(page))
         {
             if (TryStart(file, arguments, logger))
             {
@@ -109,6 +129,10 @@ public sealed class SystemBrowser
         return new BrowserLaunch(false, $"No browser could be launched (tried $BROWSER, xdg-open, gnome-open, kfmclient, wslview, open). Open this URL yourself: {url}{containerHint}");
     }
 
+    /// <summary>Deletes the forwarding pages.</summary>
+    public void Dispose() => this.pages.Dispose();
+
+    // Every candidate opens the forwarding page (a local path), never the authorization URL itself.
     private IEnumerable<(string File, string[] Arguments)> Candidates(string url)
     {
         if (this.getEnvironment("BROWSER") is { Length: > 0 } browser)
@@ -135,13 +159,39 @@ public sealed class SystemBrowser
             if (this.InWsl)
             {
                 yield return ("wslview", [url]);
-                yield return ("powershell.exe", ["-NoProfile", "-Command", "Start-Process", $"'{url.Replace("'", "''", StringComparison.Ordinal)}'"]);
+                if (WindowsPathOf(url) is { } windowsPath)
+                {
+                    yield return ("powershell.exe", ["-NoProfile", "-Command", "Start-Process", $"'{windowsPath.Replace("'", "''", StringComparison.Ordinal)}'"]);
+                }
             }
 
             yield return ("xdg-open", [url]);
             yield return ("gnome-open", [url]);
             yield return ("kfmclient", ["exec", url]);
             yield return ("wslview", [url]);
+        }
+    }
+
+    // The page's path as Windows sees it (\\wsl.localhost\…), from wslpath; null when that is not possible.
+    private static string? WindowsPathOf(string path)
+    {
+        try
+        {
+            var info = new ProcessStartInfo("wslpath") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            info.ArgumentList.Add("-w");
+            info.ArgumentList.Add(path);
+            using Process? process = Process.Start(info);
+            if (process is null)
+            {
+                return null;
+            }
+
+            string output = process.StandardOutput.ReadToEnd().Trim();
+            return process.WaitForExit(2000) && process.ExitCode == 0 && output.Length > 0 ? output : null;
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            return null;
         }
     }
 

@@ -115,6 +115,7 @@ public sealed class CredentialBroker
     public static IReadOnlyList<AccountSummary> ListAccounts(OAuthClient? client, CredentialStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
+        store.EnsureUsable();
         return client is null ? store.List(null, null) : store.List(IssuerOf(client), client.Registration.ClientId);
     }
 
@@ -132,6 +133,7 @@ public sealed class CredentialBroker
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(store);
         string issuer = IssuerOf(client);
+        store.EnsureUsable();
         int removed = 0;
         await using (await store.LockAsync(cancellationToken).ConfigureAwait(false))
         {

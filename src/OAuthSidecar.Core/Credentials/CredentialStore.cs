@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Identity.Client.Extensions.Msal;
 using AsyncSemaphore = Microsoft.VisualStudio.Threading.AsyncSemaphore;
 
@@ -15,14 +17,17 @@ public sealed class CredentialStore : IDisposable
     private readonly IItemStorage items;
     private readonly string? lockFile;
     private readonly AsyncSemaphore gate = new(1);
+    private readonly ILogger logger;
 
     /// <summary>Initializes a new instance of the <see cref="CredentialStore"/> class.</summary>
     /// <param name="items">The backend.</param>
     /// <param name="lockDirectory">Where the cross-process lock file lives; <see langword="null"/> for an in-process store.</param>
-    public CredentialStore(IItemStorage items, string? lockDirectory)
+    /// <param name="logger">Where a damaged item is reported, or <see langword="null"/>.</param>
+    public CredentialStore(IItemStorage items, string? lockDirectory, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(items);
         this.items = items;
+        this.logger = logger ?? NullLogger.Instance;
         this.lockFile = lockDirectory is null ? null : Path.Combine(lockDirectory, $"{StorageFactory.NameOf(items.Backend)}.lock");
     }
 
@@ -81,8 +86,7 @@ public sealed class CredentialStore : IDisposable
     public StoredAccount? Read(AccountKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        byte[]? data = this.items.Read(key.ItemName);
-        return data is null ? null : Deserialize(data, CredentialJsonContext.Default.StoredAccount);
+        return this.ReadItem(key.ItemName, CredentialJsonContext.Default.StoredAccount, IsWhole);
     }
 
     /// <summary>Lists accounts, optionally of one issuer and client.</summary>
@@ -136,21 +140,59 @@ public sealed class CredentialStore : IDisposable
     /// <summary>Releases the in-process lock.</summary>
     public void Dispose() => this.gate.Dispose();
 
-    private static T? Deserialize<T>(byte[] data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    // JSON that parses but lacks members (nulls where the store always writes values) is damaged too.
+    private static bool IsWhole(StoredAccount a) =>
+        a.Issuer is not null && a.ClientId is not null && a.Account is not null && a.Tokens is not null
+        && a.Tokens.All(t => t is not null && t.Scopes is not null && t.Scopes.All(x => x is not null) && t.AccessToken is not null
+            && t.GrantedScopes is not null && t.GrantedScopes.All(x => x is not null) && t.TokenType is not null);
+
+    private static bool IsWhole(AccountIndex index) =>
+        index.Accounts is not null
+        && index.Accounts.All(a => a is not null && a.Account is not null && a.ClientId is not null && a.Issuer is not null && a.Scopes is not null && a.Scopes.All(x => x is not null));
+
+    // Reads an item; one that is damaged (not JSON, missing members, not a regular file) is moved aside, reported,
+    // and read as absent, so the account starts empty instead of failing every call.
+    private T? ReadItem<T>(string name, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, Func<T, bool> isWhole)
         where T : class
     {
+        string reason;
         try
         {
-            return JsonSerializer.Deserialize(data, info);
+            byte[]? data = this.items.Read(name);
+            if (data is null)
+            {
+                return null;
+            }
+
+            T? value = JsonSerializer.Deserialize(data, info);
+            if (value is not null && isWhole(value))
+            {
+                return value;
+            }
+
+            reason = "it lacks members the store always writes";
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            return null; // unreadable (another version, or damaged): treated as absent and replaced on the next write
+            reason = $"it is not the JSON the store writes ({ex.Message.Split(" Path:")[0]})";
         }
+        catch (DamagedItemException ex)
+        {
+            reason = ex.Message;
+        }
+
+        string? aside = this.items.Quarantine(name);
+        this.logger.LogWarning(
+            "A damaged credential item ({Backend}, {Item}) was {Where} because {Reason}; the accounts it held must sign in again.",
+            StorageFactory.NameOf(this.Backend),
+            name,
+            aside is null ? "removed" : $"moved aside to {aside}",
+            reason);
+        return null;
     }
 
     private AccountIndex ReadIndex() =>
-        this.items.Read(IndexItem) is { } data ? Deserialize(data, CredentialJsonContext.Default.AccountIndex) ?? new AccountIndex() : new AccountIndex();
+        this.ReadItem(IndexItem, CredentialJsonContext.Default.AccountIndex, IsWhole) ?? new AccountIndex();
 
     private sealed class Held(AsyncSemaphore.Releaser inProcess, CrossPlatLock? crossProcess) : IAsyncDisposable
     {

@@ -31,6 +31,28 @@ public interface IItemStorage
     void Verify()
     {
     }
+
+    /// <summary>
+    /// Takes a damaged item out of the way so the account starts empty: a file is renamed aside (kept, 0600, for the
+    /// user to inspect); other backends delete it.
+    /// </summary>
+    /// <param name="name">The item name.</param>
+    /// <returns>Where the damaged copy is now, or <see langword="null"/> when it was deleted.</returns>
+    /// <exception cref="StorageUnavailableException">The backend cannot be used.</exception>
+    string? Quarantine(string name)
+    {
+        this.Delete(name);
+        return null;
+    }
+}
+
+/// <summary>An item that is not what the store wrote: unreadable JSON, missing members, or not a regular file.</summary>
+/// <param name="name">The item name.</param>
+/// <param name="reason">What is wrong, in a sentence.</param>
+public sealed class DamagedItemException(string name, string reason) : Exception(reason)
+{
+    /// <summary>Gets the item name.</summary>
+    public string Name { get; } = name;
 }
 
 /// <summary>In-process storage: for tests and callers that persist through <c>refreshTokenUpdated</c> themselves.</summary>
@@ -55,15 +77,25 @@ public sealed class MemoryItemStorage : IItemStorage
 /// A directory of files readable by the user only (0600, in a 0700 directory). Opt-in: the OS keyring is safer.
 /// Writes go to a temporary file that is then renamed over the item, so a crash never leaves a torn item.
 /// </summary>
+/// <remarks>
+/// Nothing here is trusted unless it is the user's own: the data folder, the credentials folder and every item must
+/// be owned by this process's user and not writable by others (otherwise -32009 says which and what to do); an item
+/// that is not a regular file (a FIFO would hang the reader while it holds the store's lock) is damaged. Temporary
+/// files of writes that were killed are removed when the store is first used (those of processes still running are
+/// left alone) and, under the store's lock, when their account is removed.
+/// </remarks>
 public sealed class FileItemStorage : IItemStorage
 {
     private readonly string directory;
+    private readonly string? dataDirectory;
 
     /// <summary>Initializes a new instance of the <see cref="FileItemStorage"/> class.</summary>
     /// <param name="directory">The directory (created 0700 when missing).</param>
-    public FileItemStorage(string directory)
+    /// <param name="dataDirectory">The folder that holds it (and the lock files), checked too, or <see langword="null"/>.</param>
+    public FileItemStorage(string directory, string? dataDirectory = null)
     {
         this.directory = directory;
+        this.dataDirectory = dataDirectory;
     }
 
     /// <inheritdoc/>
@@ -73,9 +105,23 @@ public sealed class FileItemStorage : IItemStorage
     public string Directory => this.directory;
 
     /// <inheritdoc/>
+    public void Verify()
+    {
+        CheckPrivate(this.dataDirectory, FileKind.Directory);
+        CheckPrivate(this.directory, FileKind.Directory);
+        this.RemoveLeftovers(null, onlyOfDeadProcesses: true);
+    }
+
+    /// <inheritdoc/>
     public byte[]? Read(string name)
     {
         string path = this.PathOf(name);
+        if (FileStatus.Of(path) is { Kind: FileKind.Other or FileKind.Directory })
+        {
+            throw new DamagedItemException(name, $"{path} is not a regular file.");
+        }
+
+        CheckPrivate(path, FileKind.Regular);
         try
         {
             return File.Exists(path) ? File.ReadAllBytes(path) : null;
@@ -122,6 +168,7 @@ public sealed class FileItemStorage : IItemStorage
         try
         {
             File.Delete(this.PathOf(name));
+            this.RemoveLeftovers(name, onlyOfDeadProcesses: false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -138,6 +185,97 @@ public sealed class FileItemStorage : IItemStorage
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Left behind: ignored on read, replaced on the next write.
+        }
+    }
+
+    /// <inheritdoc/>
+    public string? Quarantine(string name)
+    {
+        string path = this.PathOf(name);
+        string aside = $"{path}.damaged-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}";
+        try
+        {
+            File.Move(path, aside);
+            if (!OperatingSystem.IsWindows() && FileStatus.Of(aside) is { Kind: FileKind.Regular })
+            {
+                File.SetUnixFileMode(aside, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            return aside;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageUnavailableException(StorageBackend.File, $"The damaged credential file {path} could not be moved aside: {ex.Message}. Move or delete it yourself.", ex);
+        }
+    }
+
+    // Refuses a folder or file that is not the user's own or that others may write (-32009 with what to do).
+    private static void CheckPrivate(string? path, FileKind expected)
+    {
+        if (path is null || FileStatus.CurrentUserId is not { } me || FileStatus.Of(path) is not { } status || status.Kind == FileKind.Missing)
+        {
+            return;
+        }
+
+        string what = expected == FileKind.Directory ? "folder" : "file";
+        if (status.Kind != expected)
+        {
+            throw new StorageUnavailableException(StorageBackend.File, $"The credential {what} {path} is not a {what}. Remove it, or point OAUTH_SIDECAR_DATA_DIR at a folder of your own.");
+        }
+
+        if (status.OwnerId != me)
+        {
+            throw new StorageUnavailableException(StorageBackend.File, $"The credential {what} {path} belongs to another user (uid {status.OwnerId}, you are {me}), so its contents cannot be trusted. Remove it (or point OAUTH_SIDECAR_DATA_DIR at a folder of your own) and sign in again.");
+        }
+
+        if (status.WritableByOthers)
+        {
+            string mode = Convert.ToString(status.Mode, 8);
+            throw new StorageUnavailableException(StorageBackend.File, $"The credential {what} {path} can be written by other users (mode {mode}), so its contents cannot be trusted. Run 'chmod {(expected == FileKind.Directory ? "700" : "600")} {path}' (or remove it) and try again.");
+        }
+    }
+
+    // Temporary files are NAME.json.PID.RANDOM.tmp: those of killed writes still hold tokens.
+    private void RemoveLeftovers(string? name, bool onlyOfDeadProcesses)
+    {
+        if (!System.IO.Directory.Exists(this.directory))
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (string file in System.IO.Directory.EnumerateFiles(this.directory, (name is null ? "*" : name + ".json") + ".*.tmp"))
+            {
+                string[] parts = Path.GetFileName(file).Split('.');
+                bool dead = parts.Length >= 4 && int.TryParse(parts[^3], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) && !IsRunning(pid);
+                if (!onlyOfDeadProcesses || dead)
+                {
+                    TryDelete(file);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Listing failed: the next start tries again.
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId)
+        {
+            return true;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -83,13 +83,13 @@ public sealed class StorageFactory : IDisposable
         switch (backend)
         {
             case StorageBackend.Memory:
-                return new CredentialStore(new MemoryItemStorage(), null);
+                return new CredentialStore(new MemoryItemStorage(), null, this.logger);
             case StorageBackend.File:
                 string files = Path.Combine(this.dataDirectory, "credentials");
                 this.logger.LogWarning("Credentials are kept in files readable by your user only (0600) in {Directory}: anyone who can read your files can read them. The OS keyring backend is safer.", files);
-                return new CredentialStore(new FileItemStorage(files), this.dataDirectory);
+                return new CredentialStore(new FileItemStorage(files, this.dataDirectory), this.dataDirectory, this.logger);
             case StorageBackend.Keyring:
-                return new CredentialStore(new KeyringItemStorage(Path.Combine(this.dataDirectory, "keyring")), this.dataDirectory);
+                return new CredentialStore(new KeyringItemStorage(Path.Combine(this.dataDirectory, "keyring")), this.dataDirectory, this.logger);
             default:
                 throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown storage backend.");
         }

@@ -72,6 +72,13 @@ public sealed class LoopbackHub : IAsyncDisposable
                 return existing;
             }
 
+            if (key is not null && this.shared.Values.FirstOrDefault(l => l.Endpoint.Port == endpoint.Port) is { } sibling)
+            {
+                // The same port under another host or scheme (localhost vs 127.0.0.1): not "another program".
+                string uses = $"{sibling.Endpoint.Scheme}://{sibling.Endpoint.Host}:{endpoint.Port}";
+                throw new ListenFailedException(endpoint.Host, endpoint.Port, $"Port {endpoint.Port} is already serving sign-ins of this sidecar at {uses}; ask for that same scheme and host to share it, or use another port.");
+            }
+
             if (endpoint.Scheme == "https" && endpoint.Certificate is null)
             {
                 endpoint = endpoint with { Certificate = Certificates.CreateAdHoc() };

@@ -66,6 +66,32 @@ public static class RedirectUris
         return IPAddress.TryParse(host, out IPAddress? address) && (IPAddress.IsLoopback(address) || allowNonLoopback);
     }
 
+    /// <summary>
+    /// Returns why an http(s) redirect URI could never reach this sidecar, or <see langword="null"/>: a wildcard
+    /// address (<c>0.0.0.0</c>, <c>::</c>) or port 0 on a host that is not loopback, without <paramref name="allowNonLoopback"/>.
+    /// Other hosts (a claimed https redirect, RFC 8252 §7.2) are the caller's to serve.
+    /// </summary>
+    /// <param name="uri">The redirect URI.</param>
+    /// <param name="allowNonLoopback">Whether a non-loopback address may be bound.</param>
+    /// <returns>The end of a sentence that starts with the URI, or <see langword="null"/>.</returns>
+    public static string? IsUnservable(Uri uri, bool allowNonLoopback)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (allowNonLoopback || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || IsLoopbackHost(uri.Host))
+        {
+            return null;
+        }
+
+        if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out IPAddress? address) && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)))
+        {
+            return "names a wildcard address, which only a listener on every interface could serve; use 127.0.0.1 (or allow a non-loopback listener, e.g. inside a container).";
+        }
+
+        return HasExplicitPort(uri) && uri.Port == 0
+            ? "asks for any free port on a host that is not loopback, so no listener could serve it; use 127.0.0.1 (or allow a non-loopback listener)."
+            : null;
+    }
+
     /// <summary>Returns whether <paramref name="host"/> is <c>localhost</c> or a loopback address.</summary>
     /// <param name="host">A host, with or without IPv6 brackets.</param>
     /// <returns><see langword="true"/> for loopback.</returns>

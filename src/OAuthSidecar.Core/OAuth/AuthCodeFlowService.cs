@@ -91,6 +91,16 @@ public sealed class AuthCodeFlowService
             throw new InvalidOptionException(CoreOption.RedirectUri, $"{{{CoreOption.RedirectUri}}} '{redirect}' is not an absolute URI.");
         }
 
+        if (redirect.Contains('#', StringComparison.Ordinal))
+        {
+            throw new InvalidOptionException(CoreOption.RedirectUri, $"{{{CoreOption.RedirectUri}}} '{redirect}' has a fragment; a redirect URI must not have one (RFC 6749 §3.1.2).");
+        }
+
+        if (RedirectUris.IsUnservable(redirectUri, flowOptions.AllowNonLoopback) is { } unservable)
+        {
+            throw new InvalidOptionException(CoreOption.RedirectUri, $"{{{CoreOption.RedirectUri}}} '{redirect}' {unservable}");
+        }
+
         if (flowOptions.State is { Length: 0 })
         {
             throw new InvalidOptionException(CoreOption.State, $"{{{CoreOption.State}}} may not be empty.");

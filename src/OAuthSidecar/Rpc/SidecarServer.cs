@@ -16,11 +16,13 @@ internal sealed class SidecarServer : IAsyncDisposable
 {
     private readonly RpcLoggerProvider loggerProvider;
     private readonly LoggerFactory loggerFactory;
+    private readonly SystemBrowser browser;
 
-    private SidecarServer(RpcLoggerProvider loggerProvider, LoggerFactory loggerFactory, StdioMessageHandler handler, SidecarJsonRpc rpc, OAuthSession session, SidecarRpcTarget target, Lifecycle lifecycle)
+    private SidecarServer(RpcLoggerProvider loggerProvider, LoggerFactory loggerFactory, SystemBrowser browser, StdioMessageHandler handler, SidecarJsonRpc rpc, OAuthSession session, SidecarRpcTarget target, Lifecycle lifecycle)
     {
         this.loggerProvider = loggerProvider;
         this.loggerFactory = loggerFactory;
+        this.browser = browser;
         this.Handler = handler;
         this.Rpc = rpc;
         this.Session = session;
@@ -55,7 +57,8 @@ internal sealed class SidecarServer : IAsyncDisposable
         var loggerFactory = new LoggerFactory([loggerProvider], new LoggerFilterOptions { MinLevel = options.LogLevel });
         ILogger logger = loggerFactory.CreateLogger("OAuthSidecar");
 
-        var handler = new StdioMessageHandler(reader, writer, StdioHost.CreateFormatter(), options.Framing, options.MaxMessageBytes);
+        var guard = new JsonRpcSessionGuard(warning => logger.LogWarning("{Warning}", warning));
+        var handler = new StdioMessageHandler(reader, writer, StdioHost.CreateFormatter(), options.Framing, options.MaxMessageBytes, guard);
         var rpc = new SidecarJsonRpc(handler, redactor, logger) { CancelLocallyInvokedMethodsWhenConnectionIsClosed = true };
         var lifecycle = new Lifecycle();
         engine ??= new SessionOptions();
@@ -69,12 +72,13 @@ internal sealed class SidecarServer : IAsyncDisposable
             HttpHandlerFactory = engine.HttpHandlerFactory,
             DataDirectory = engine.DataDirectory,
         });
-        var target = new SidecarRpcTarget(session, lifecycle, logger, new BrowserOpener(new SystemBrowser(), logger), ProtocolMapping.ParseStorage(options.Storage ?? "keyring"));
+        var browser = new SystemBrowser();
+        var target = new SidecarRpcTarget(session, lifecycle, logger, new BrowserOpener(browser, logger), ProtocolMapping.ParseStorage(options.Storage ?? "keyring"));
         target.Attach(rpc);
         rpc.AddLocalRpcTarget(await metadata.ConfigureAwait(false), target, null);
         rpc.StartListening();
         loggerProvider.Attach(rpc);
-        return new SidecarServer(loggerProvider, loggerFactory, handler, rpc, session, target, lifecycle);
+        return new SidecarServer(loggerProvider, loggerFactory, browser, handler, rpc, session, target, lifecycle);
     }
 
     /// <summary>Serves until <c>exit</c> or the end of input.</summary>
@@ -100,6 +104,7 @@ internal sealed class SidecarServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await this.Session.DisposeAsync().ConfigureAwait(false);
+        this.browser.Dispose();
         this.Rpc.Dispose();
         this.loggerProvider.Dispose();
         this.loggerFactory.Dispose();

@@ -36,17 +36,22 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
     private readonly Framing framing;
     private readonly long maxMessageBytes;
     private readonly ArrayBufferWriter<byte> body = new(4096);
+    private readonly JsonRpcSessionGuard guard;
     private long bytesToSkip;
     private bool discardingLine;
 
-    public StdioMessageHandler(PipeReader reader, PipeWriter writer, IJsonRpcMessageFormatter formatter, Framing framing, long maxMessageBytes)
+    public StdioMessageHandler(PipeReader reader, PipeWriter writer, IJsonRpcMessageFormatter formatter, Framing framing, long maxMessageBytes, JsonRpcSessionGuard? guard = null)
         : base(formatter)
     {
+        this.guard = guard ?? new JsonRpcSessionGuard(static _ => { });
         this.reader = reader;
         this.writer = writer;
         this.framing = framing;
         this.maxMessageBytes = maxMessageBytes;
     }
+
+    /// <summary>Gets the session rules applied to every message (stray responses, duplicate ids, after shutdown).</summary>
+    public JsonRpcSessionGuard Guard => this.guard;
 
     /// <summary>Gets the number of frames answered with an error instead of being dispatched.</summary>
     public int RejectedFrames { get; private set; }
@@ -99,13 +104,23 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
             if (message is not null)
             {
-                return message;
+                (bool deliver, JsonRpcError? refusal) = this.guard.OnReceived(message, (code, text, id) => this.Error(code, text, id));
+                if (refusal is not null)
+                {
+                    this.RejectedFrames++;
+                    await this.WriteAsync(refusal, cancellationToken).ConfigureAwait(false);
+                }
+                else if (deliver)
+                {
+                    return message;
+                }
             }
         }
     }
 
     protected override ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
     {
+        this.guard.OnSent(content);
         if (content is JsonRpcError error)
         {
             ErrorMapping.RewriteTransportError(error);
@@ -296,6 +311,11 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
     {
         // The formatter keeps referring to the bytes it parsed, so it gets a copy that outlives the pipe's buffer.
         byte[] copy = payload.ToArray();
+        if (JsonRpcSessionGuard.VersionProblem(copy) is { } problem)
+        {
+            return (null, this.Error(ErrorCodes.InvalidRequest, problem, IdOf(copy)));
+        }
+
         try
         {
             return (this.Formatter.Deserialize(new ReadOnlySequence<byte>(copy)), null);
@@ -306,22 +326,36 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         }
     }
 
+    private static RequestId IdOf(byte[] payload)
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 256 });
+            return IdOf(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return RequestId.Null;
+        }
+    }
+
+    private static RequestId IdOf(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id", out JsonElement idElement)
+            ? idElement.ValueKind switch
+            {
+                JsonValueKind.Number when idElement.TryGetInt64(out long n) => new RequestId(n),
+                JsonValueKind.String => new RequestId(idElement.GetString()),
+                _ => RequestId.Null,
+            }
+            : RequestId.Null;
+
     private JsonRpcError Classify(byte[] payload)
     {
         try
         {
             using JsonDocument document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 256 });
             JsonElement root = document.RootElement;
-            RequestId id = RequestId.Null;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id", out JsonElement idElement))
-            {
-                id = idElement.ValueKind switch
-                {
-                    JsonValueKind.Number when idElement.TryGetInt64(out long n) => new RequestId(n),
-                    JsonValueKind.String => new RequestId(idElement.GetString()),
-                    _ => RequestId.Null,
-                };
-            }
+            RequestId id = IdOf(root);
 
             string message = root.ValueKind switch
             {

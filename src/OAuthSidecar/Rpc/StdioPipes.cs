@@ -42,11 +42,43 @@ internal static class StdioPipes
         return pipe.Reader;
     }
 
+    /// <summary>
+    /// Opens stdout for the protocol. On Unix this is a plain file stream over descriptor 1, not the console stream:
+    /// .NET's console streams take one lock (on <see cref="Console.Out"/>) around every write to stdout and stderr, so
+    /// a parent that stops reading stderr would stall the protocol on stdout too.
+    /// </summary>
+    /// <returns>The stream.</returns>
+    public static Stream OpenStandardOutput() => OpenDescriptor(1) ?? Console.OpenStandardOutput();
+
+    /// <summary>Opens stderr for diagnostics, without the console lock on Unix (see <see cref="OpenStandardOutput"/>).</summary>
+    /// <returns>A UTF-8 writer that flushes every line.</returns>
+    public static TextWriter OpenStandardError() =>
+        OpenDescriptor(2) is { } stream
+            ? new StreamWriter(stream, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true }
+            : Console.Error;
+
     /// <summary>Returns a pipe writer whose flush writes to <paramref name="output"/> synchronously, on the flushing thread.</summary>
     /// <param name="output">stdout (any writable stream).</param>
     /// <returns>The writer.</returns>
     public static PipeWriter CreateWriter(Stream output) =>
         PipeWriter.Create(new SynchronousWriteStream(output), new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+
+    private static FileStream? OpenDescriptor(int descriptor)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        try
+        {
+            return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(descriptor, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return null; // closed or not writable: fall back to the console stream
+        }
+    }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "A dedicated thread: with the inline scheduler the flush completes synchronously, and blocking here blocks nobody else.")]
     private static void Pump(Stream input, PipeWriter writer)

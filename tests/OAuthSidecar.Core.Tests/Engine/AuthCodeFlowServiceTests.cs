@@ -131,4 +131,23 @@ public sealed class AuthCodeFlowServiceTests
         Assert.Equal(FlowState.CallbackReceived, flow.Machine.State);
         Assert.Contains($"callbackReceived {flow.FlowId}", engine.Events.All);
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:0/callback#frag", "fragment")]
+    [InlineData("http://0.0.0.0:0/callback", "wildcard")]
+    [InlineData("http://[::]:8123/callback", "wildcard")]
+    [InlineData("http://192.0.2.7:0/callback", "any free port")]
+    public async Task A_redirect_uri_that_could_never_be_served_is_refused(string redirect, string why)
+    {
+        await using TestEngine engine = await TestEngine.CreateAsync();
+        InvalidOptionException refused = await Assert.ThrowsAsync<InvalidOptionException>(() =>
+            engine.Session.AuthCode.InitiateAsync(engine.Client, new AuthCodeFlowOptions { RedirectUri = redirect }, CancellationToken.None));
+        Assert.Equal(CoreOption.RedirectUri, refused.Option);
+        Assert.Contains(why, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, engine.Session.Flows.Count);
+
+        // A claimed https redirect (RFC 8252 §7.2) is the caller's to serve: no listener, no refusal.
+        AuthCodeFlow claimed = await engine.Session.AuthCode.InitiateAsync(engine.Client, new AuthCodeFlowOptions { RedirectUri = "https://app.example/callback" }, CancellationToken.None);
+        Assert.Null(claimed.Listener);
+    }
 }

@@ -51,7 +51,7 @@ public sealed class SidecarProcess : IAsyncDisposable
     /// <summary>Gets a value indicating whether the secret check runs at dispose (on by default in every test).</summary>
     public bool CheckSecretsOnDispose { get; set; } = true;
 
-    private SidecarProcess(Process process, bool newlineFraming)
+    private SidecarProcess(Process process, bool newlineFraming, bool readStderr = true)
     {
         this.process = process;
         this.newlineFraming = newlineFraming;
@@ -67,9 +67,16 @@ public sealed class SidecarProcess : IAsyncDisposable
                 }
             }
         };
-        process.BeginErrorReadLine();
+        if (readStderr)
+        {
+            process.BeginErrorReadLine();
+        }
+
         this.readLoop = Task.Run(this.ReadLoopAsync);
     }
+
+    /// <summary>Starts reading stderr of a process started with <c>readStderr: false</c> (a parent that did not drain it).</summary>
+    public void ResumeStderr() => this.process.BeginErrorReadLine();
 
     /// <summary>Answers requests the sidecar sends to the caller (e.g. <c>window/showDocument</c>).</summary>
     public Func<string, JsonNode?, JsonNode?>? RequestHandler { get; set; }
@@ -114,7 +121,10 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     public static Task<SidecarProcess> StartAsync(params string[] arguments) => StartAsync(arguments, null);
 
-    public static Task<SidecarProcess> StartAsync(string[] arguments, IDictionary<string, string?>? environment)
+    public static Task<SidecarProcess> StartAsync(string[] arguments, IDictionary<string, string?>? environment) => StartAsync(arguments, environment, readStderr: true);
+
+    /// <summary>Starts the sidecar; with <paramref name="readStderr"/> false nobody reads its stderr until <see cref="ResumeStderr"/>.</summary>
+    public static Task<SidecarProcess> StartAsync(string[] arguments, IDictionary<string, string?>? environment, bool readStderr)
     {
         (string fileName, string[] baseArguments) = RepoPaths.SidecarCommand();
         var info = new ProcessStartInfo(fileName)
@@ -143,7 +153,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
 
         Process process = Process.Start(info) ?? throw new InvalidOperationException("The sidecar could not be started.");
-        return Task.FromResult(new SidecarProcess(process, arguments.Contains("newline")));
+        return Task.FromResult(new SidecarProcess(process, arguments.Contains("newline"), readStderr));
     }
 
     /// <summary>Sends a request and returns the whole response object (with <c>result</c> or <c>error</c>).</summary>
