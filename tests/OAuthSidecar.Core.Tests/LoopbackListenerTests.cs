@@ -19,12 +19,12 @@ public sealed class LoopbackListenerTests : IAsyncLifetime
 
     private string Base => $"http://127.0.0.1:{this.listener.Port}";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         this.listener = await StartAsync(new LoopbackEndpoint("http", "127.0.0.1", 0));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await this.listener.DisposeAsync();
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using OAuthSidecar.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace OAuthSidecar.Tests;
 
