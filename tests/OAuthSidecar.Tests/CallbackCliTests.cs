@@ -82,6 +82,7 @@ public sealed class CallbackCliTests
         private readonly Process process;
         private readonly Task<string> stdout;
         private readonly System.Text.StringBuilder stderr = new();
+        private Task? stderrRead;
 
         private Cli(Process process, Uri url)
         {
@@ -116,7 +117,7 @@ public sealed class CallbackCliTests
                 {
                     var cli = new Cli(process, new Uri(match.Groups[1].Value));
                     cli.stderr.Append(before);
-                    _ = Task.Run(async () => cli.stderr.Append(await process.StandardError.ReadToEndAsync()));
+                    cli.stderrRead = Task.Run(async () => cli.stderr.Append(await process.StandardError.ReadToEndAsync()));
                     return cli;
                 }
             }
@@ -126,7 +127,7 @@ public sealed class CallbackCliTests
         {
             await this.process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
             string output = await this.stdout;
-            await Task.Delay(100);
+            await this.stderrRead!; // to the end of stderr
             return (this.process.ExitCode, output, this.stderr.ToString());
         }
 

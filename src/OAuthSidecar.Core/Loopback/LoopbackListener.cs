@@ -51,6 +51,7 @@ public sealed class LoopbackListener : IAsyncDisposable
     private readonly ILogger logger;
     private readonly TimeProvider timeProvider;
     private readonly HashSet<string> allowedHosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int disposed;
 
     private LoopbackListener(LoopbackEndpoint endpoint, ILogger logger, TimeProvider timeProvider)
@@ -69,6 +70,11 @@ public sealed class LoopbackListener : IAsyncDisposable
     /// <summary>Gets the SHA-256 of the TLS certificate in lowercase hex, for <c>https</c> listeners.</summary>
     public string? CertificateSha256 =>
         this.Endpoint.Certificate is { } c ? Convert.ToHexStringLower(SHA256.HashData(c.RawData)) : null;
+
+    /// <summary>Gets a task that completes when the listener has stopped and its sockets are closed (after <see cref="DisposeAsync"/>).</summary>
+#pragma warning disable VSTHRD003 // A completion signal (TaskCompletionSource), not work started elsewhere.
+    public Task Closed => this.closed.Task;
+#pragma warning restore VSTHRD003
 
     /// <summary>Gets the number of targets attached.</summary>
     public int TargetCount
@@ -259,6 +265,8 @@ public sealed class LoopbackListener : IAsyncDisposable
 
             await server.DisposeAsync().ConfigureAwait(false);
         }
+
+        this.closed.TrySetResult();
     }
 
     internal static IPAddress[] ResolveAddresses(LoopbackEndpoint endpoint)
