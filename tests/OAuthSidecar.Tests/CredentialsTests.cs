@@ -39,7 +39,7 @@ public sealed class CredentialsTests
             Assert.Equal("alice", tokens.Str("account"));
             Assert.Equal(1, shown.Value);
             accessToken = tokens.Str("accessToken");
-            Assert.Contains("0600", first.Stderr, StringComparison.Ordinal); // the opt-in file store says what it is
+            await first.WaitForStderrAsync("0600"); // the opt-in file store says what it is
         }
 
         foreach (string file in Directory.GetFiles(Path.Combine(data, "credentials")))

@@ -182,7 +182,7 @@ public sealed class LoopbackServerTests
         int port = new Uri(server.Str("url")).Port;
         (int code, string body, _) = await Tools.CurlAsync($"http://127.0.0.1:{port}/health");
         Assert.Equal((0, "OK"), (code, body));
-        Assert.Contains("non-loopback", sidecar.Stderr, StringComparison.Ordinal);
+        await sidecar.WaitForStderrAsync("non-loopback");
     }
 
     [Fact]
