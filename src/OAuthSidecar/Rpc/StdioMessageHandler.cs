@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
@@ -36,6 +37,10 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
     private readonly Framing framing;
     private readonly long maxMessageBytes;
     private readonly ArrayBufferWriter<byte> body = new(4096);
+
+    // The method of every request read and not yet answered, by id: StreamJsonRpc's own -32601 answer does not
+    // carry the method, and the answer is rewritten to name it (ErrorMapping.RewriteTransportError).
+    private readonly ConcurrentDictionary<RequestId, string> unanswered = new();
     private long bytesToSkip;
     private bool discardingLine;
 
@@ -99,6 +104,11 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
             if (message is not null)
             {
+                if (message is JsonRpcRequest { IsResponseExpected: true, Method: { } method } request)
+                {
+                    this.unanswered[request.RequestId] = method;
+                }
+
                 return message;
             }
         }
@@ -106,9 +116,15 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
     protected override ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
     {
-        if (content is JsonRpcError error)
+        switch (content)
         {
-            ErrorMapping.RewriteTransportError(error);
+            case JsonRpcError error:
+                this.unanswered.TryRemove(error.RequestId, out string? method);
+                ErrorMapping.RewriteTransportError(error, method);
+                break;
+            case JsonRpcResult result:
+                this.unanswered.TryRemove(result.RequestId, out _);
+                break;
         }
 
         this.body.ResetWrittenCount();
