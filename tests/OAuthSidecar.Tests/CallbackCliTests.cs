@@ -54,7 +54,7 @@ public sealed class CallbackCliTests
     }
 
     [Fact]
-    public async Task Timeout_is_exit_2_and_failures_are_exit_1_with_a_sentence()
+    public async Task Timeout_and_usage_errors_are_exit_2_and_failures_are_exit_1_with_a_sentence()
     {
         (int code, _, string stderr) = await Tools.RunAsync(Cli.File, [.. Cli.BaseArguments, "callback", "--port", "0", "--no-https", "--timeout", "0.5"]);
         Assert.Equal(2, code);
@@ -71,9 +71,11 @@ public sealed class CallbackCliTests
         Assert.Equal(1, code);
         Assert.Contains("/no/cert.pem", stderr, StringComparison.Ordinal);
 
-        (code, _, stderr) = await Tools.RunAsync(Cli.File, [.. Cli.BaseArguments, "callback", "--port", "http"]);
-        Assert.Equal(1, code);
-        Assert.Contains("--port", stderr, StringComparison.Ordinal);
+        // A usage error is reported before anything starts, with exit code 2 as argparse (callback.py) gives it.
+        (code, string stdout, stderr) = await Tools.RunAsync(Cli.File, [.. Cli.BaseArguments, "callback", "--port", "http"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--port takes a port number from 0 to 65535, not 'http'.", stderr, StringComparison.Ordinal);
+        Assert.Empty(stdout);
     }
 
     /// <summary>The CLI running in the background; its first stderr line names the URL.</summary>
