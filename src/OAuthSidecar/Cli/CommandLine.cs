@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
@@ -104,15 +105,14 @@ internal sealed class CommandLine
     /// <param name="version">The version <c>--version</c> prints.</param>
     public CommandLine(Func<HostOptions, CancellationToken, Task<int>> serve, Func<CallbackArguments, CancellationToken, Task<int>> callback, Func<TextWriter, CancellationToken, Task<int>> schema, string version)
     {
-        this.Root = new RootCommand("oauth-sidecar: an OAuth 2.0 / OpenID Connect helper driven over JSON-RPC 2.0 on stdio. stdout carries JSON-RPC only; diagnostics go to stderr.");
-        this.Root.Directives.Clear(); // no [suggest] or [diagram]: nothing but help, the version and the schema writes to stdout
-        foreach (Option option in this.Root.Options)
+        // A Command, not a RootCommand: its name is "oauth-sidecar" however the program was started (dotnet
+        // oauth-sidecar.dll, the NativeAOT binary, a test host), and it has no directives ([suggest], [diagram]), so
+        // nothing but help, the version and the schema writes to stdout.
+        this.Root = new Command("oauth-sidecar", "oauth-sidecar: an OAuth 2.0 / OpenID Connect helper driven over JSON-RPC 2.0 on stdio. stdout carries JSON-RPC only; diagnostics go to stderr.")
         {
-            if (option is VersionOption versionOption)
-            {
-                versionOption.Action = new WriteLineAction(version);
-            }
-        }
+            new HelpOption(),
+            new VersionOption { Action = new WriteLineAction(version) },
+        };
 
         Option[] hostOptions = [this.framing, this.storage, this.logLevel, this.maxMessageBytes];
         var stdio = new Command("stdio", "Serve JSON-RPC on stdin/stdout (the default command).");
@@ -149,7 +149,7 @@ internal sealed class CommandLine
     }
 
     /// <summary>Gets the command tree.</summary>
-    public RootCommand Root { get; }
+    public Command Root { get; }
 
     /// <summary>Parses a command line (no response files: an argument starting with <c>@</c> is a value).</summary>
     /// <param name="args">The arguments.</param>
@@ -173,7 +173,7 @@ internal sealed class CommandLine
                 await error.WriteLineAsync(problem.Message).ConfigureAwait(false);
             }
 
-            string command = result.CommandResult.Command is RootCommand ? "oauth-sidecar" : "oauth-sidecar " + result.CommandResult.Command.Name;
+            string command = result.CommandResult.Command == this.Root ? "oauth-sidecar" : "oauth-sidecar " + result.CommandResult.Command.Name;
             await error.WriteLineAsync($"Run '{command} --help' for the options.").ConfigureAwait(false);
             return UsageError;
         }
