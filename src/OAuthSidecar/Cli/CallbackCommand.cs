@@ -17,6 +17,8 @@ namespace OAuthSidecar.Cli;
 /// </summary>
 internal static class CallbackCommand
 {
+    private const double ServerGraceSeconds = 5;
+
     /// <summary>Runs the command.</summary>
     /// <param name="arguments">The parsed options (see <see cref="CommandLine"/>).</param>
     /// <param name="stdout">Where the JSON line goes.</param>
@@ -28,10 +30,14 @@ internal static class CallbackCommand
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         double timeout = arguments.TimeoutSeconds;
+
+        // The server outlives the wait by a few seconds, so the wait's own timeout ends it (exit code 2); with the
+        // same lifetime, the server's expiry could win the race and the wait would find no flow (exit code 1).
+        double lifetime = timeout + ServerGraceSeconds;
         var redactor = new SecretRedactor();
         using var loggerProvider = new RpcLoggerProvider(redactor, LogLevel.Warning, stderr);
         using var loggerFactory = new LoggerFactory([loggerProvider]);
-        await using var session = new OAuthSession(new SessionOptions { LoggerFactory = loggerFactory, Redactor = redactor, InteractiveTimeout = TimeSpan.FromSeconds(timeout) });
+        await using var session = new OAuthSession(new SessionOptions { LoggerFactory = loggerFactory, Redactor = redactor, InteractiveTimeout = TimeSpan.FromSeconds(lifetime) });
         try
         {
             CallbackServerFlow server = await session.StartCallbackServerAsync(
@@ -44,7 +50,7 @@ internal static class CallbackCommand
                     CertFile = arguments.CertFile,
                     KeyFile = arguments.KeyFile,
                     Pages = CallbackPages.Load(arguments.SuccessHtml, arguments.ErrorHtml, null, null, loggerFactory.CreateLogger("OAuthSidecar.Callback")),
-                    TimeoutSeconds = timeout,
+                    TimeoutSeconds = lifetime,
                     AllowNonLoopback = arguments.AllowNonLoopback,
                 },
                 CancellationToken.None).ConfigureAwait(false);
