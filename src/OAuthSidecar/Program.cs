@@ -1,3 +1,4 @@
+using System.Text;
 using OAuthSidecar.Cli;
 using OAuthSidecar.Rpc;
 
@@ -8,32 +9,22 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        // stdout is the protocol: anything that writes to Console.Out by accident goes to stderr instead.
+        // stdout is the protocol: anything that writes to Console.Out by accident goes to stderr instead. Help, the
+        // version and the schema are written to `output`, the only other writer of stdout. Both are plain descriptors
+        // on Unix (StdioPipes): the console streams share one lock, so a stderr nobody reads would stall stdout.
         Stream stdout = StdioPipes.OpenStandardOutput();
         Console.SetOut(Console.Error);
+        await using var output = new StreamWriter(stdout, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true);
 
-        if (args.Length > 0 && args[0] == "callback")
-        {
-            return await CallbackCommand.RunAsync(args[1..], stdout, Console.Error).ConfigureAwait(false);
-        }
-
-        CommandLine command = CommandLine.Parse(args);
-        switch (command.Command)
-        {
-            case "help":
-                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(CommandLine.Usage + Environment.NewLine)).ConfigureAwait(false);
+        var commandLine = new CommandLine(
+            serve: (options, _) => StdioHost.RunAsync(options, Console.OpenStandardInput(), stdout, StdioPipes.OpenStandardError()),
+            callback: (arguments, _) => CallbackCommand.RunAsync(arguments, stdout, Console.Error),
+            schema: async (writer, _) =>
+            {
+                await writer.WriteAsync(SchemaGenerator.Generate()).ConfigureAwait(false);
                 return 0;
-            case "schema":
-                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(SchemaGenerator.Generate())).ConfigureAwait(false);
-                return 0;
-            case "version":
-                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(SidecarRpcTarget.Version + Environment.NewLine)).ConfigureAwait(false);
-                return 0;
-            case "error":
-                await Console.Error.WriteLineAsync(command.Error).ConfigureAwait(false);
-                return 2;
-            default:
-                return await StdioHost.RunAsync(command.Host, Console.OpenStandardInput(), stdout, StdioPipes.OpenStandardError()).ConfigureAwait(false);
-        }
+            },
+            version: SidecarRpcTarget.Version);
+        return await commandLine.RunAsync(args, output, Console.Error, CancellationToken.None).ConfigureAwait(false);
     }
 }

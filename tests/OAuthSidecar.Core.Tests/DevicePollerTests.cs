@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using OAuthSidecar.Core.OAuth;
@@ -40,7 +39,8 @@ public class DevicePollerTests
             fake.Advance(TimeSpan.FromSeconds(1));
         }
 
-        await Task.Delay(5);
+        // Parked on the 7 s timer, which has not fired: no poll can have happened.
+        await WaitUntilParkedAsync(fake, task);
         Assert.Empty(server.PollTimes);
         Assert.False(task.IsCompleted);
 
@@ -210,37 +210,51 @@ public class DevicePollerTests
         Assert.True(server.PollTimes.Count >= polls || task.IsCompleted, $"only {server.PollTimes.Count} polls happened");
     }
 
-    private static async Task WaitUntilParkedAsync(PollerClock fake, Task task)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!fake.HasPendingTimer && !task.IsCompleted)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "the poller neither waited on the clock nor finished");
-            await Task.Delay(1);
-        }
-    }
+    // Returns when the poller waits on a timer of the fake clock (or has finished): an event the clock raises when a
+    // timer is created, not a look at the clock every millisecond.
+    private static async Task WaitUntilParkedAsync(PollerClock fake, Task task) =>
+        await Task.WhenAny(fake.WhenParked(), task).WaitAsync(Bound);
 
-    /// <summary>A fake clock that knows whether a timer is waiting to fire.</summary>
+    /// <summary>A fake clock that says when a timer is waiting to fire.</summary>
     private sealed class PollerClock(DateTimeOffset start) : FakeTimeProvider(start)
     {
-        private int created;
-        private int fired;
+        private readonly Lock gate = new();
+        private int waiting;
+        private TaskCompletionSource parked = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public bool HasPendingTimer => Volatile.Read(ref this.created) > Volatile.Read(ref this.fired);
+        /// <summary>Completes when a timer created on this clock has not fired yet (at once if one is waiting now).</summary>
+        public Task WhenParked()
+        {
+            lock (this.gate)
+            {
+                return this.parked.Task;
+            }
+        }
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
-            ITimer timer = base.CreateTimer(
+            lock (this.gate)
+            {
+                this.waiting++;
+                this.parked.TrySetResult();
+            }
+
+            return base.CreateTimer(
                 s =>
                 {
-                    Interlocked.Increment(ref this.fired);
+                    lock (this.gate)
+                    {
+                        if (--this.waiting == 0)
+                        {
+                            this.parked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        }
+                    }
+
                     callback(s);
                 },
                 state,
                 dueTime,
                 period);
-            Interlocked.Increment(ref this.created);
-            return timer;
         }
     }
 

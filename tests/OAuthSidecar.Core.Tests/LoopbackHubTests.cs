@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using OAuthSidecar.Core;
 using OAuthSidecar.Core.Loopback;
 
@@ -7,8 +8,10 @@ namespace OAuthSidecar.Core.Tests;
 
 public sealed class LoopbackHubTests
 {
-
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    // A hang guard, not a timed assertion: closing takes well under a second.
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task Targets_on_the_same_fixed_port_share_one_listener_routed_by_state()
@@ -75,18 +78,11 @@ public sealed class LoopbackHubTests
         Assert.Equal(1, listener.TargetCount);
 
         await hub.DetachAsync(listener, b, immediately: true);
-        await WaitUntilAsync(() => hub.ListenerCount == 0);
+        await listener.Closed.WaitAsync(Bound);
 
-        Assert.Equal(0, hub.ListenerCount);
-        await Assert.ThrowsAsync<HttpRequestException>(async () =>
-        {
-            // The socket closes just after the hub forgets the listener.
-            for (int i = 0; i < 100; i++)
-            {
-                using HttpResponseMessage r = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
-                await Task.Delay(20);
-            }
-        });
+        Assert.Equal(0, hub.ListenerCount); // the hub forgets a listener before closing it
+        HttpRequestException refused = await Assert.ThrowsAsync<HttpRequestException>(() => Http.GetAsync(new Uri($"http://127.0.0.1:{port}/health")));
+        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, Assert.IsType<System.Net.Sockets.SocketException>(refused.InnerException).SocketErrorCode);
     }
 
     [Fact]
@@ -97,10 +93,10 @@ public sealed class LoopbackHubTests
         var a = new TestTarget("/callback", "state-a");
         LoopbackListener first = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), a, CoreOption.FlowTls, CancellationToken.None);
         await hub.DetachAsync(first, a, immediately: true);
-        await WaitUntilAsync(() => hub.ListenerCount == 0);
+        await first.Closed.WaitAsync(Bound);
 
         var b = new TestTarget("/callback", "state-b");
-        LoopbackListener second = await WaitForAsync(() => hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CoreOption.FlowTls, CancellationToken.None));
+        LoopbackListener second = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", port), b, CoreOption.FlowTls, CancellationToken.None);
 
         Assert.NotSame(first, second);
         Assert.Equal(port, second.Port);
@@ -108,19 +104,29 @@ public sealed class LoopbackHubTests
     }
 
     [Fact]
-    public async Task A_listener_lingers_after_a_normal_detach()
+    public async Task A_listener_lingers_after_a_normal_detach_then_closes()
     {
-        await using LoopbackHub hub = NewHub();
-        hub.Linger = TimeSpan.FromMinutes(5);
+        // A fake clock: the linger cannot end before the test moves the clock, whatever the machine's speed.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var hub = new LoopbackHub(NullLoggerFactory.Instance, clock) { Linger = TimeSpan.FromMinutes(5) };
         var a = new TestTarget("/callback", null);
         LoopbackListener listener = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), a, CoreOption.FlowTls, CancellationToken.None);
 
         await hub.DetachAsync(listener, a);
-        await Task.Delay(50);
 
         Assert.Equal(1, hub.ListenerCount);
-        using HttpResponseMessage r = await Http.GetAsync(new Uri($"http://127.0.0.1:{listener.Port}/health"));
-        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using (HttpResponseMessage r = await Http.GetAsync(new Uri($"http://127.0.0.1:{listener.Port}/health")))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(1));
+        Assert.False(listener.Closed.IsCompleted);
+        Assert.Equal(1, hub.ListenerCount);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await listener.Closed.WaitAsync(Bound);
+        Assert.Equal(0, hub.ListenerCount);
     }
 
     [Fact]
@@ -143,42 +149,19 @@ public sealed class LoopbackHubTests
     public async Task DisposeAsync_closes_every_listener_and_refuses_new_attaches()
     {
         LoopbackHub hub = NewHub();
-        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "a"), CoreOption.FlowTls, CancellationToken.None);
-        await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "b"), CoreOption.FlowTls, CancellationToken.None);
+        LoopbackListener a = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "a"), CoreOption.FlowTls, CancellationToken.None);
+        LoopbackListener b = await hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "b"), CoreOption.FlowTls, CancellationToken.None);
         Assert.Equal(2, hub.ListenerCount);
 
         await hub.DisposeAsync();
 
         Assert.Equal(0, hub.ListenerCount);
+        Assert.True(a.Closed.IsCompleted && b.Closed.IsCompleted, "DisposeAsync returned before every socket was closed");
+        await Assert.ThrowsAsync<HttpRequestException>(() => Http.GetAsync(new Uri($"http://127.0.0.1:{a.Port}/health")));
+        await Assert.ThrowsAnyAsync<ObjectDisposedException>(() => hub.AttachAsync(new LoopbackEndpoint("http", "127.0.0.1", 0), new TestTarget("/cb", "c"), CoreOption.FlowTls, CancellationToken.None));
     }
 
     private static LoopbackHub NewHub() => new(NullLoggerFactory.Instance, TimeProvider.System);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition(), "the condition did not become true within 2 s");
-    }
-
-    // Retries briefly: the previous socket may still be closing.
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> action)
-    {
-        for (int i = 0; ; i++)
-        {
-            try
-            {
-                return await action();
-            }
-            catch (ListenFailedException) when (i < 100)
-            {
-                await Task.Delay(20);
-            }
-        }
-    }
 
     [Fact]
     public async Task A_port_this_hub_serves_under_another_host_is_named_as_ours()

@@ -19,12 +19,12 @@ public sealed class LoopbackListenerTests : IAsyncLifetime
 
     private string Base => $"http://127.0.0.1:{this.listener.Port}";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         this.listener = await StartAsync(new LoopbackEndpoint("http", "127.0.0.1", 0));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await this.listener.DisposeAsync();
     }
@@ -289,14 +289,16 @@ public sealed class LoopbackListenerTests : IAsyncLifetime
     [Fact]
     public async Task A_Host_header_without_the_default_port_is_accepted()
     {
-        LoopbackListener own;
+        LoopbackListener? own = null;
         try
         {
             own = await StartAsync(new LoopbackEndpoint("http", "127.0.0.1", 80));
         }
-        catch (ListenFailedException)
+        catch (ListenFailedException ex)
         {
-            return; // port 80 is taken or not ours to bind here
+            // Port 80 is taken, or binding it needs privileges this user lacks: the default-port rule cannot be
+            // exercised here (CI runs as root).
+            Assert.Skip($"127.0.0.1:80 could not be bound: {ex.Message}");
         }
 
         await using (own)

@@ -14,10 +14,7 @@ public sealed class SystemBrowserTests : IDisposable
     [Fact]
     public void Without_a_display_on_Linux_nothing_is_launched()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // the DISPLAY check only applies to Linux and FreeBSD
-        }
+        SkipUnlessLinux();
 
         var browser = Browser(new Dictionary<string, string>());
 
@@ -34,10 +31,7 @@ public sealed class SystemBrowserTests : IDisposable
     [Fact]
     public void Over_SSH_the_advice_mentions_SSH()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
+        SkipUnlessLinux();
 
         var browser = Browser(new Dictionary<string, string> { ["SSH_CONNECTION"] = "10.0.0.1 50000 10.0.0.2 22" });
 
@@ -51,10 +45,7 @@ public sealed class SystemBrowserTests : IDisposable
     [Fact]
     public void In_a_container_the_advice_mentions_publishing_the_port()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
+        SkipUnlessLinux();
 
         var browser = Browser(new Dictionary<string, string>(), files: new Dictionary<string, string> { ["/.dockerenv"] = string.Empty });
 
@@ -80,10 +71,7 @@ public sealed class SystemBrowserTests : IDisposable
     [Fact]
     public void A_display_or_WSL_means_a_browser_can_be_shown()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
+        SkipUnlessLinux();
 
         Assert.Null(Browser(new Dictionary<string, string> { ["DISPLAY"] = ":0" }).NoDisplayReason);
         Assert.Null(Browser(new Dictionary<string, string> { ["WAYLAND_DISPLAY"] = "wayland-0" }).NoDisplayReason);
@@ -94,38 +82,34 @@ public sealed class SystemBrowserTests : IDisposable
     [Fact]
     public async Task BROWSER_is_launched_with_the_url_and_its_output_is_swallowed()
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-        {
-            return; // needs a shell script
-        }
+        SkipUnlessUnix();
 
         string record = Path.Combine(this.dir, "argument.txt");
         string script = this.WriteScript(record);
+        Task<string> recorded = WhenWrittenAsync(record);
         var browser = Browser(new Dictionary<string, string> { ["BROWSER"] = script });
 
         BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
 
         Assert.True(launch.Launched);
         Assert.Null(launch.Advice);
-        AssertForwardsToUrl(await ReadWhenWrittenAsync(record));
+        AssertForwardsToUrl(await recorded);
     }
 
     [Fact]
     public async Task BROWSER_with_a_placeholder_gets_the_url_in_its_place()
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-        {
-            return;
-        }
+        SkipUnlessUnix();
 
         string record = Path.Combine(this.dir, "argument.txt");
         string script = this.WriteScript(record);
+        Task<string> recorded = WhenWrittenAsync(record);
         var browser = Browser(new Dictionary<string, string> { ["BROWSER"] = script + " --new-tab=%s" });
 
         BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
 
         Assert.True(launch.Launched);
-        string argument = await ReadWhenWrittenAsync(record);
+        string argument = await recorded;
         Assert.StartsWith("--new-tab=", argument, StringComparison.Ordinal);
         AssertForwardsToUrl(argument["--new-tab=".Length..]);
     }
@@ -133,20 +117,18 @@ public sealed class SystemBrowserTests : IDisposable
     [Fact]
     public async Task A_missing_BROWSER_command_falls_through_to_the_next_one()
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-        {
-            return;
-        }
+        SkipUnlessUnix();
 
         string record = Path.Combine(this.dir, "argument.txt");
         string script = this.WriteScript(record);
+        Task<string> recorded = WhenWrittenAsync(record);
         string missing = Path.Combine(this.dir, "no-such-browser");
         var browser = Browser(new Dictionary<string, string> { ["BROWSER"] = missing + Path.PathSeparator + script });
 
         BrowserLaunch launch = browser.Open(Url, NullLogger.Instance);
 
         Assert.True(launch.Launched);
-        AssertForwardsToUrl(await ReadWhenWrittenAsync(record));
+        AssertForwardsToUrl(await recorded);
     }
 
     private static SystemBrowser Browser(Dictionary<string, string> environment, Dictionary<string, string>? files = null)
@@ -187,15 +169,33 @@ public sealed class SystemBrowserTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(argument));
     }
 
-    private static async Task<string> ReadWhenWrittenAsync(string path)
-    {
-        for (int i = 0; i < 500 && !File.Exists(path); i++)
-        {
-            await Task.Delay(10);
-        }
+    private static void SkipUnlessLinux() =>
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "The DISPLAY / SSH / container checks apply to Linux (and FreeBSD) only.");
 
-        Assert.True(File.Exists(path), "the fake browser did not record its argument within 5 s");
-        return await File.ReadAllTextAsync(path);
+    private static void SkipUnlessUnix() =>
+        Assert.SkipUnless(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "The fake browser is a POSIX shell script.");
+
+    // The fake browser renames its record into place; a FileSystemWatcher (inotify, FSEvents) reports the rename.
+    // Started before the browser is launched, so the event cannot be missed.
+    private static Task<string> WhenWrittenAsync(string path)
+    {
+        var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path)) { NotifyFilter = NotifyFilters.FileName };
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.Renamed += (_, _) => written.TrySetResult();
+        watcher.Created += (_, _) => written.TrySetResult();
+        watcher.EnableRaisingEvents = true;
+        return ReadAsync();
+
+        async Task<string> ReadAsync()
+        {
+            using (watcher)
+            {
+                Task done = await Task.WhenAny(written.Task, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
+                Assert.True(done == written.Task, "the fake browser did not record its argument (a hang guard of 30 s)");
+            }
+
+            return await File.ReadAllTextAsync(path).ConfigureAwait(false);
+        }
     }
 }
 

@@ -95,7 +95,7 @@ public sealed class AuthCodeFlowTests
         JsonObject flow = await Sign.InitiateAsync(sidecar, client);
 
         (_, Task<JsonObject> obtaining) = sidecar.Start("obtainTokenByAuthCodeFlow", new { flowId = flow.Str("flowId") });
-        await Task.Delay(200);
+        await sidecar.BarrierAsync(); // obtain is now waiting (requests are invoked in order)
         Assert.False(obtaining.IsCompleted);
         await idp.AuthorizeAsync(flow.Str("authUri"));
         JsonObject response = await obtaining;
@@ -125,7 +125,7 @@ public sealed class AuthCodeFlowTests
         await idp.AuthorizeAsync(flow.Str("authUri"));
         JsonNode tokens = (await sidecar.CallAsync("obtainTokenByAuthCodeFlow", new { flowId = flow.Str("flowId") }))!;
         Assert.Equal("alice", tokens.Str("account"));
-        Assert.Contains("state", sidecar.Stderr, StringComparison.Ordinal); // the refused callback was logged as a warning
+        await sidecar.WaitForStderrAsync("carried a state that matches no sign-in in progress"); // the refused callback was logged as a warning
     }
 
     [Fact]
@@ -209,7 +209,7 @@ public sealed class AuthCodeFlowTests
         int port = new Uri(flow.Str("redirectUri")).Port;
 
         (_, Task<JsonObject> waiting) = sidecar.Start("waitForCallback", new { flowId = flow.Str("flowId") });
-        await Task.Delay(100);
+        await sidecar.BarrierAsync(); // the wait has begun before the flow is cancelled
         await sidecar.CallAsync("cancelFlow", new { flowId = flow.Str("flowId") });
         JsonObject response = await waiting;
         Assert.Equal(-32800, response["error"]!["code"]!.GetValue<int>());
@@ -228,7 +228,7 @@ public sealed class AuthCodeFlowTests
         JsonObject flow = await Sign.InitiateAsync(sidecar, client);
 
         (string id, Task<JsonObject> waiting) = sidecar.Start("waitForCallback", new { flowId = flow.Str("flowId") });
-        await Task.Delay(100);
+        await sidecar.BarrierAsync(); // the wait has begun before it is cancelled
         await sidecar.NotifyAsync("$/cancelRequest", new { id = long.Parse(id, System.Globalization.CultureInfo.InvariantCulture) });
         JsonObject response = await waiting;
         Assert.Equal(-32800, response["error"]!["code"]!.GetValue<int>());
@@ -270,6 +270,11 @@ public sealed class AuthCodeFlowTests
         await AssertPortClosedAsync(new Uri(flow.Str("redirectUri")).Port);
     }
 
+    /// <summary>
+    /// Waits until nothing accepts connections on <paramref name="port"/> any more. The listener closes in the
+    /// sidecar's background after the call that ended its flow has answered, and another process's socket offers no
+    /// event to wait on: this is the one place the end-to-end tests poll, an observable condition with a deadline.
+    /// </summary>
     internal static async Task AssertPortClosedAsync(int port)
     {
         for (int i = 0; i < 50; i++)

@@ -124,7 +124,7 @@ public sealed class BrowserTests
         JsonObject log = await sidecar.WaitForNotificationAsync("window/logMessage", n => n.Str("message").Contains("No browser was opened", StringComparison.Ordinal));
         Assert.Contains(flow.Str("authUri"), log.Str("message"), StringComparison.Ordinal);
         Assert.Contains("SSH", log.Str("message"), StringComparison.Ordinal);
-        Assert.Contains(flow.Str("authUri"), sidecar.Stderr, StringComparison.Ordinal);
+        await sidecar.WaitForStderrAsync(flow.Str("authUri")); // stderr is a separate pipe: its line may come after the notification
     }
 }
 

@@ -54,7 +54,7 @@ public sealed class CallbackCliTests
     }
 
     [Fact]
-    public async Task Timeout_is_exit_2_and_failures_are_exit_1_with_a_sentence()
+    public async Task Timeout_and_usage_errors_are_exit_2_and_failures_are_exit_1_with_a_sentence()
     {
         (int code, _, string stderr) = await Tools.RunAsync(Cli.File, [.. Cli.BaseArguments, "callback", "--port", "0", "--no-https", "--timeout", "0.5"]);
         Assert.Equal(2, code);
@@ -71,9 +71,11 @@ public sealed class CallbackCliTests
         Assert.Equal(1, code);
         Assert.Contains("/no/cert.pem", stderr, StringComparison.Ordinal);
 
-        (code, _, stderr) = await Tools.RunAsync(Cli.File, [.. Cli.BaseArguments, "callback", "--port", "http"]);
-        Assert.Equal(1, code);
-        Assert.Contains("--port", stderr, StringComparison.Ordinal);
+        // A usage error is reported before anything starts, with exit code 2 as argparse (callback.py) gives it.
+        (code, string stdout, stderr) = await Tools.RunAsync(Cli.File, [.. Cli.BaseArguments, "callback", "--port", "http"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--port takes a port number from 0 to 65535, not 'http'.", stderr, StringComparison.Ordinal);
+        Assert.Empty(stdout);
     }
 
     /// <summary>The CLI running in the background; its first stderr line names the URL.</summary>
@@ -82,6 +84,7 @@ public sealed class CallbackCliTests
         private readonly Process process;
         private readonly Task<string> stdout;
         private readonly System.Text.StringBuilder stderr = new();
+        private Task? stderrRead;
 
         private Cli(Process process, Uri url)
         {
@@ -116,7 +119,7 @@ public sealed class CallbackCliTests
                 {
                     var cli = new Cli(process, new Uri(match.Groups[1].Value));
                     cli.stderr.Append(before);
-                    _ = Task.Run(async () => cli.stderr.Append(await process.StandardError.ReadToEndAsync()));
+                    cli.stderrRead = Task.Run(async () => cli.stderr.Append(await process.StandardError.ReadToEndAsync()));
                     return cli;
                 }
             }
@@ -126,7 +129,7 @@ public sealed class CallbackCliTests
         {
             await this.process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
             string output = await this.stdout;
-            await Task.Delay(100);
+            await this.stderrRead!; // to the end of stderr
             return (this.process.ExitCode, output, this.stderr.ToString());
         }
 

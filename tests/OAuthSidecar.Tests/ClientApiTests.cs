@@ -193,7 +193,7 @@ public sealed class ClientApiTests
             scopes = Sign.OpenIdScopes,
             pages = new { successHtmlPath = success, errorHtmlPath = Path.Combine(dir, "missing.html") },
         }))!.Str("clientHandle");
-        Assert.Contains("missing.html", sidecar.Stderr + string.Join("", sidecar.Notifications.Select(n => n.ToJsonString())), StringComparison.Ordinal);
+        await sidecar.WaitForStderrAsync("missing.html"); // logged (stderr and window/logMessage)
 
         JsonObject flow = await Sign.InitiateAsync(sidecar, client);
         JsonObject delivered = await idp.AuthorizeAsync(flow.Str("authUri"));

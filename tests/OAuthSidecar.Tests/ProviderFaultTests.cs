@@ -64,7 +64,7 @@ public sealed class ProviderFaultTests
         await faulty.Proxy.FaultAsync(new JsonObject { ["mode"] = "status", ["status"] = 503, ["retryAfter"] = 1, ["count"] = 2, ["path"] = "/token" });
         JsonNode refreshed = (await faulty.Sidecar.CallAsync("refresh", new { clientHandle = client, refreshToken = tokens.Str("refreshToken") }))!;
         Assert.NotEqual(tokens.Str("refreshToken"), refreshed.Str("refreshToken"));
-        Assert.Contains("retrying in 1.0 s", faulty.Sidecar.Stderr, StringComparison.Ordinal);
+        await faulty.Sidecar.WaitForStderrAsync("retrying in 1.0 s"); // stderr is its own pipe: the line may trail the answer
 
         // A server that stays down: three retries, then -32006.
         await faulty.Proxy.FaultAsync(new JsonObject { ["mode"] = "status", ["status"] = 503, ["count"] = 10, ["path"] = "/token" });
@@ -101,7 +101,7 @@ public sealed class ProviderFaultTests
         await faulty.Idp.ApproveDeviceAsync(device.Str("userCode"));
         JsonObject answer = await polling;
         Assert.Equal("alice", answer["result"].Str("account"));
-        Assert.Contains("retrying", faulty.Sidecar.Stderr, StringComparison.Ordinal);
+        await faulty.Sidecar.WaitForStderrAsync("retrying");
     }
 
     /// <summary>A provider of its own behind a proxy of its own, and a sidecar that uses the proxy.</summary>

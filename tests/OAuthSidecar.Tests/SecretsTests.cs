@@ -39,6 +39,7 @@ public sealed class SecretsTests
         await sidecar.CallExpectingErrorAsync("obtainTokenByAuthCodeFlow", new { flowId = "f_nope", authResponse = new { code = "leaky-code-value-123" } });
 
         await sidecar.CallAsync("shutdown");
+        await sidecar.StopAsync(); // all of stderr, to its last line
         string diagnostics = sidecar.Stderr + "\n" + string.Join("\n", sidecar.Notifications
             .Where(n => n["method"]!.GetValue<string>() is not ("callbackReceived" or "refreshTokenUpdated"))
             .Select(n => n.ToJsonString()));
@@ -70,17 +71,7 @@ public sealed class SecretCheckTests
         // The test treats Value as a code (parseAuthResponse answers it back), while the sidecar logs it as a client id.
         await sidecar.CallAsync("parseAuthResponse", new { query = "code=" + Value });
         await sidecar.CallAsync("createClient", new { issuer = idp.Issuer, clientId = Value });
-        await WaitUntilAsync(() => sidecar.Stderr.Contains(Value, StringComparison.Ordinal));
+        await sidecar.WaitForStderrAsync(Value);
         Assert.ThrowsAny<Xunit.Sdk.XunitException>(sidecar.AssertNoSecretLeaked);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.True(condition());
     }
 }

@@ -23,7 +23,7 @@ public sealed class TransportOptionsTests
 
         string insecure = (await sidecar.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret", tls = new { insecureSkipVerify = true } }))!.Str("clientHandle");
         Assert.NotNull(await sidecar.CallAsync("obtainTokenForClient", new { clientHandle = insecure }));
-        Assert.Contains("insecureSkipVerify", sidecar.Stderr, StringComparison.Ordinal);
+        await sidecar.WaitForStderrAsync("insecureSkipVerify");
 
         RpcError badBundle = await sidecar.CallExpectingErrorAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", tls = new { caBundlePath = "/no/such/ca.pem" } });
         Assert.Equal(-32602, badBundle.Code);

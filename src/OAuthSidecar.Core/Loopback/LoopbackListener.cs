@@ -2,31 +2,19 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 
 using OAuthSidecar.Core.OAuth;
 
 namespace OAuthSidecar.Core.Loopback;
-
-/// <summary>Where a loopback listener binds (RFC 8252 §7.3).</summary>
-/// <param name="Scheme"><c>http</c> or <c>https</c>.</param>
-/// <param name="Host"><c>127.0.0.1</c>, <c>::1</c>, <c>localhost</c> (both loopback addresses), or another address when <paramref name="AllowNonLoopback"/> is set.</param>
-/// <param name="Port">The port; 0 lets the OS choose a free one, bound directly (no probe-then-bind race).</param>
-/// <param name="Certificate">The TLS certificate for <c>https</c>; the hub makes an ad-hoc one when <see langword="null"/>.</param>
-/// <param name="AllowNonLoopback">Whether a non-loopback address (e.g. <c>0.0.0.0</c> in a container) may be bound.</param>
-public sealed record LoopbackEndpoint(string Scheme, string Host, int Port, X509Certificate2? Certificate = null, bool AllowNonLoopback = false);
 
 /// <summary>
 /// One loopback HTTP(S) listener on Kestrel. It receives authorization responses (RFC 6749 §4.1.2) for every
@@ -44,13 +32,11 @@ public sealed class LoopbackListener : IAsyncDisposable
     public const int MaxBodyBytes = 64 * 1024;
 
     private readonly List<WebApplication> servers = [];
-    private readonly Lock gate = new();
-    // Targets by path, then by state: routing a callback is two lookups whatever the number of flows.
-    private readonly Dictionary<string, PathTargets> targets = new(StringComparer.Ordinal);
-    private int targetCount;
+    private readonly CallbackRoutes routes = new();
     private readonly ILogger logger;
     private readonly TimeProvider timeProvider;
     private readonly HashSet<string> allowedHosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int disposed;
 
     private LoopbackListener(LoopbackEndpoint endpoint, ILogger logger, TimeProvider timeProvider)
@@ -70,17 +56,13 @@ public sealed class LoopbackListener : IAsyncDisposable
     public string? CertificateSha256 =>
         this.Endpoint.Certificate is { } c ? Convert.ToHexStringLower(SHA256.HashData(c.RawData)) : null;
 
+    /// <summary>Gets a task that completes when the listener has stopped and its sockets are closed (after <see cref="DisposeAsync"/>).</summary>
+#pragma warning disable VSTHRD003 // A completion signal (TaskCompletionSource), not work started elsewhere.
+    public Task Closed => this.closed.Task;
+#pragma warning restore VSTHRD003
+
     /// <summary>Gets the number of targets attached.</summary>
-    public int TargetCount
-    {
-        get
-        {
-            lock (this.gate)
-            {
-                return this.targetCount;
-            }
-        }
-    }
+    public int TargetCount => this.routes.Count;
 
     /// <summary>
     /// Binds and starts a listener. <c>localhost</c> binds 127.0.0.1 and ::1 on the same port.
@@ -147,16 +129,7 @@ public sealed class LoopbackListener : IAsyncDisposable
     public void Attach(ICallbackTarget target)
     {
         ArgumentNullException.ThrowIfNull(target);
-        lock (this.gate)
-        {
-            if (!this.targets.TryGetValue(target.Path, out PathTargets? onPath))
-            {
-                this.targets[target.Path] = onPath = new PathTargets();
-            }
-
-            onPath.Add(target);
-            this.targetCount++;
-        }
+        this.routes.Add(target);
     }
 
     /// <summary>Detaches a target.</summary>
@@ -166,71 +139,7 @@ public sealed class LoopbackListener : IAsyncDisposable
     public bool Detach(ICallbackTarget target, out int remaining)
     {
         ArgumentNullException.ThrowIfNull(target);
-        lock (this.gate)
-        {
-            bool removed = this.targets.TryGetValue(target.Path, out PathTargets? onPath) && onPath.Remove(target);
-            if (removed)
-            {
-                this.targetCount--;
-                if (onPath!.IsEmpty)
-                {
-                    this.targets.Remove(target.Path);
-                }
-            }
-
-            remaining = this.targetCount;
-            return removed;
-        }
-    }
-
-    /// <summary>The targets on one path: those with a state by their state (first attached first), and those without.</summary>
-    private sealed class PathTargets
-    {
-        private readonly Dictionary<string, List<ICallbackTarget>> byState = new(StringComparer.Ordinal);
-        private readonly List<ICallbackTarget> stateless = [];
-
-        public bool IsEmpty => this.byState.Count == 0 && this.stateless.Count == 0;
-
-        public void Add(ICallbackTarget target)
-        {
-            if (target.State is not { } state)
-            {
-                this.stateless.Add(target);
-            }
-            else if (this.byState.TryGetValue(state, out List<ICallbackTarget>? same))
-            {
-                same.Add(target);
-            }
-            else
-            {
-                this.byState[state] = [target];
-            }
-        }
-
-        public bool Remove(ICallbackTarget target)
-        {
-            if (target.State is not { } state)
-            {
-                return this.stateless.Remove(target);
-            }
-
-            if (!this.byState.TryGetValue(state, out List<ICallbackTarget>? same) || !same.Remove(target))
-            {
-                return false;
-            }
-
-            if (same.Count == 0)
-            {
-                this.byState.Remove(state);
-            }
-
-            return true;
-        }
-
-        /// <summary>The target whose state is <paramref name="state"/>, else the first without a state (a standalone callback server).</summary>
-        public ICallbackTarget? Find(string? state) =>
-            state is not null && this.byState.TryGetValue(state, out List<ICallbackTarget>? same) ? same[0]
-            : this.stateless.Count > 0 ? this.stateless[0] : null;
+        return this.routes.Remove(target, out remaining);
     }
 
     /// <summary>Gets or sets what happens when a callback completes a target (the hub detaches it a few seconds later).</summary>
@@ -259,6 +168,8 @@ public sealed class LoopbackListener : IAsyncDisposable
 
             await server.DisposeAsync().ConfigureAwait(false);
         }
+
+        this.closed.TrySetResult();
     }
 
     internal static IPAddress[] ResolveAddresses(LoopbackEndpoint endpoint)
@@ -292,58 +203,6 @@ public sealed class LoopbackListener : IAsyncDisposable
     {
         string address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port;
-    }
-
-    private static bool WantsJson(HttpRequest request) =>
-        (request.Query.TryGetValue("format", out StringValues format) && string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
-        || request.Headers.Accept.ToString().Contains("application/json", StringComparison.OrdinalIgnoreCase);
-
-    private static async Task ReplyAsync(HttpContext context, int status, bool json, string html, object? jsonBody)
-    {
-        HttpResponse response = context.Response;
-        response.StatusCode = status;
-        if (json)
-        {
-            response.ContentType = "application/json; charset=utf-8";
-            await response.WriteAsync(BuildJson(jsonBody), context.RequestAborted).ConfigureAwait(false);
-        }
-        else
-        {
-            response.ContentType = "text/html; charset=utf-8";
-            await response.WriteAsync(html, context.RequestAborted).ConfigureAwait(false);
-        }
-    }
-
-    private static string BuildJson(object? body)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
-        {
-            writer.WriteStartObject();
-            switch (body)
-            {
-                case CallbackResult r:
-                    writer.WriteBoolean("ok", true);
-                    writer.WriteString("method", r.Method);
-                    writer.WriteString("path", r.Path);
-                    writer.WriteNumber("received_at", r.ReceivedAt);
-                    if (r.Params.TryGetValue("error", out string? e))
-                    {
-                        writer.WriteString("error", e);
-                    }
-
-                    break;
-                case (string error, string description):
-                    writer.WriteBoolean("ok", false);
-                    writer.WriteString("error", error);
-                    writer.WriteString("error_description", description);
-                    break;
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray());
     }
 
     // Kestrel through the minimal (empty) web application builder: the supported way to get HTTPS with an
@@ -398,9 +257,8 @@ public sealed class LoopbackListener : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException or CryptographicException)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            bool inUse = ex is IOException { InnerException: SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } }
-                or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
-                || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
+            bool inUse = ex is IOException { InnerException: AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } }
+                or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse };
             string where = $"{FormatHost(address.ToString())}:{port}";
             throw new ListenFailedException(
                 this.Endpoint.Host,
@@ -421,12 +279,12 @@ public sealed class LoopbackListener : IAsyncDisposable
         response.Headers["Referrer-Policy"] = "no-referrer";
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.XFrameOptions = "DENY";
-        bool json = WantsJson(request);
+        bool json = CallbackReply.WantsJson(request);
 
         if (!this.allowedHosts.Contains(request.Host.Value ?? string.Empty))
         {
             this.logger.LogWarning("A request to the callback listener named a foreign Host header and was refused (DNS rebinding protection).");
-            await ReplyAsync(context, StatusCodes.Status421MisdirectedRequest, json, CallbackPages.RenderMessage("Wrong host", "This address does not serve sign-in responses."), ("invalid_host", "The Host header does not name this listener.")).ConfigureAwait(false);
+            await CallbackReply.WriteAsync(context, StatusCodes.Status421MisdirectedRequest, json, CallbackPages.RenderMessage("Wrong host", "This address does not serve sign-in responses."), new CallbackReply.Problem("invalid_host", "The Host header does not name this listener.")).ConfigureAwait(false);
             return;
         }
 
@@ -439,15 +297,9 @@ public sealed class LoopbackListener : IAsyncDisposable
             return;
         }
 
-        bool served;
-        lock (this.gate)
+        if (!this.routes.Serves(path))
         {
-            served = this.targets.ContainsKey(path);
-        }
-
-        if (!served)
-        {
-            await ReplyAsync(context, StatusCodes.Status404NotFound, json, CallbackPages.RenderMessage("Not found", "Nothing is served at this address."), ("not_found", "No sign-in listens on this path.")).ConfigureAwait(false);
+            await CallbackReply.WriteAsync(context, StatusCodes.Status404NotFound, json, CallbackPages.RenderMessage("Not found", "Nothing is served at this address."), new CallbackReply.Problem("not_found", "No sign-in listens on this path.")).ConfigureAwait(false);
             return;
         }
 
@@ -455,29 +307,15 @@ public sealed class LoopbackListener : IAsyncDisposable
         if (!isPost && !HttpMethods.IsGet(request.Method))
         {
             response.Headers.Allow = "GET, POST";
-            await ReplyAsync(context, StatusCodes.Status405MethodNotAllowed, json, CallbackPages.RenderMessage("Method not allowed", "Sign-in responses arrive by GET or POST."), ("method_not_allowed", "Use GET or POST.")).ConfigureAwait(false);
+            await CallbackReply.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, json, CallbackPages.RenderMessage("Method not allowed", "Sign-in responses arrive by GET or POST."), new CallbackReply.Problem("method_not_allowed", "Use GET or POST.")).ConfigureAwait(false);
             return;
         }
 
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (KeyValuePair<string, StringValues> pair in request.Query)
+        Dictionary<string, string> parameters = CallbackRequestReader.ReadQuery(request);
+        if (isPost && await CallbackRequestReader.ReadBodyAsync(request, parameters, context.RequestAborted).ConfigureAwait(false) is { } refused)
         {
-            if (pair.Key != "format" && pair.Value.Count > 0 && pair.Value[0] is { } v)
-            {
-                parameters[pair.Key] = v;
-            }
-        }
-
-        if (isPost)
-        {
-            string? problem = await ReadBodyAsync(request, parameters, context.RequestAborted).ConfigureAwait(false);
-            if (problem is not null)
-            {
-                int status = problem.StartsWith("413", StringComparison.Ordinal) ? StatusCodes.Status413PayloadTooLarge
-                    : problem.StartsWith("415", StringComparison.Ordinal) ? StatusCodes.Status415UnsupportedMediaType : StatusCodes.Status400BadRequest;
-                await ReplyAsync(context, status, json, CallbackPages.RenderMessage("Bad request", problem[4..]), ("invalid_request", problem[4..])).ConfigureAwait(false);
-                return;
-            }
+            await CallbackReply.WriteAsync(context, refused.Status, json, CallbackPages.RenderMessage("Bad request", refused.Reason), new CallbackReply.Problem("invalid_request", refused.Reason)).ConfigureAwait(false);
+            return;
         }
 
         var result = new CallbackResult(parameters, isPost ? "POST" : "GET", path, this.timeProvider.GetUtcNow().ToUnixTimeSeconds());
@@ -486,27 +324,21 @@ public sealed class LoopbackListener : IAsyncDisposable
             if (!isPost && !json)
             {
                 // The response may be in the #fragment, which browsers never send: the bridge page re-posts it.
-                await ReplyAsync(context, StatusCodes.Status200OK, json: false, CallbackPages.RenderBridge(), null).ConfigureAwait(false);
+                await CallbackReply.WriteAsync(context, StatusCodes.Status200OK, json: false, CallbackPages.RenderBridge(), null).ConfigureAwait(false);
             }
             else
             {
-                await ReplyAsync(context, StatusCodes.Status400BadRequest, json, CallbackPages.RenderMessage("No sign-in response", "This request carries no code, token or error."), ("invalid_request", "The request carries no code, token or error.")).ConfigureAwait(false);
+                await CallbackReply.WriteAsync(context, StatusCodes.Status400BadRequest, json, CallbackPages.RenderMessage("No sign-in response", "This request carries no code, token or error."), new CallbackReply.Problem("invalid_request", "The request carries no code, token or error.")).ConfigureAwait(false);
             }
 
             return;
         }
 
         parameters.TryGetValue("state", out string? state);
-        ICallbackTarget? target;
-        lock (this.gate)
-        {
-            target = this.targets.TryGetValue(path, out PathTargets? onPath) ? onPath.Find(state) : null;
-        }
-
-        if (target is null)
+        if (this.routes.Find(path, state) is not { } target)
         {
             this.logger.LogWarning("A callback on {Path} carried a state that matches no sign-in in progress; it was refused and the sign-in keeps waiting.", path);
-            await ReplyAsync(context, StatusCodes.Status400BadRequest, json, CallbackPages.Default.RenderError("state_mismatch", "This response does not belong to any sign-in in progress. Close this window and start the sign-in again."), ("state_mismatch", "The state matches no sign-in in progress.")).ConfigureAwait(false);
+            await CallbackReply.WriteAsync(context, StatusCodes.Status400BadRequest, json, CallbackPages.Default.RenderError("state_mismatch", "This response does not belong to any sign-in in progress. Close this window and start the sign-in again."), new CallbackReply.Problem("state_mismatch", "The state matches no sign-in in progress.")).ConfigureAwait(false);
             return;
         }
 
@@ -522,68 +354,11 @@ public sealed class LoopbackListener : IAsyncDisposable
         if (result.Params.TryGetValue("error", out string? error))
         {
             result.Params.TryGetValue("error_description", out string? description);
-            await ReplyAsync(context, StatusCodes.Status200OK, json, target.Pages.RenderError(error, description), result).ConfigureAwait(false);
+            await CallbackReply.WriteAsync(context, StatusCodes.Status200OK, json, target.Pages.RenderError(error, description), result).ConfigureAwait(false);
         }
         else
         {
-            await ReplyAsync(context, StatusCodes.Status200OK, json, target.Pages.RenderSuccess(), result).ConfigureAwait(false);
-        }
-    }
-
-    // Returns null on success, or "NNN message" with an HTTP status.
-    private static async Task<string?> ReadBodyAsync(HttpRequest request, Dictionary<string, string> parameters, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (request.HasFormContentType)
-            {
-                IFormCollection form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
-                foreach (KeyValuePair<string, StringValues> pair in form)
-                {
-                    if (pair.Value.Count > 0 && pair.Value[0] is { } v)
-                    {
-                        parameters[pair.Key] = v;
-                    }
-                }
-
-                return null;
-            }
-
-            if (request.ContentType is { } type && type.Contains("json", StringComparison.OrdinalIgnoreCase))
-            {
-                using JsonDocument document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    return "400 The JSON body must be an object.";
-                }
-
-                foreach (JsonProperty property in document.RootElement.EnumerateObject())
-                {
-                    if (property.NameEquals("fragment_params") && property.Value.ValueKind == JsonValueKind.Object)
-                    {
-                        foreach (JsonProperty fragment in property.Value.EnumerateObject())
-                        {
-                            parameters[fragment.Name] = fragment.Value.ValueKind == JsonValueKind.String ? fragment.Value.GetString()! : fragment.Value.GetRawText();
-                        }
-                    }
-                    else
-                    {
-                        parameters[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
-                    }
-                }
-
-                return null;
-            }
-
-            return request.ContentLength is null or 0 ? null : "415 Send a form (application/x-www-form-urlencoded) or JSON.";
-        }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return "413 The request body is larger than 64 KiB.";
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException or Microsoft.AspNetCore.Http.BadHttpRequestException or DecoderFallbackException)
-        {
-            return "400 The request body could not be read: " + ex.Message;
+            await CallbackReply.WriteAsync(context, StatusCodes.Status200OK, json, target.Pages.RenderSuccess(), result).ConfigureAwait(false);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using OAuthSidecar.Core;
 using OAuthSidecar.Core.Diagnostics;
 using OAuthSidecar.Core.OAuth;
@@ -12,8 +11,10 @@ namespace OAuthSidecar.Rpc;
 /// <summary>
 /// The one place where outcomes and exceptions become protocol errors (codes from <c>PROTOCOL.md</c>).
 /// Messages are sentences a person can act on, with secrets redacted; stack traces never leave the process.
+/// Everything here works from types and structured values (exception types, <see cref="JsonException.Path"/>,
+/// error codes), never by reading the text of another library's message.
 /// </summary>
-internal static partial class ErrorMapping
+internal static class ErrorMapping
 {
     /// <summary>Turns a refused token request into -32003 with the server's error; returns the tokens otherwise.</summary>
     /// <param name="outcome">The token request's outcome.</param>
@@ -55,71 +56,51 @@ internal static partial class ErrorMapping
     /// <summary>Maps an exception thrown while serving a request to the error sent back.</summary>
     /// <param name="exception">What was thrown.</param>
     /// <param name="redactor">Masks secrets in the message.</param>
-    /// <returns>The error detail.</returns>
-    public static JsonRpcError.ErrorDetail ToErrorDetail(Exception exception, SecretRedactor redactor)
+    /// <param name="method">The request's method, which says what type its parameters have (for -32602).</param>
+    /// <returns>The error detail (a <see cref="MappedErrorDetail"/>, which <see cref="RewriteTransportError"/> leaves alone).</returns>
+    public static JsonRpcError.ErrorDetail ToErrorDetail(Exception exception, SecretRedactor redactor, string? method = null)
     {
-        (int code, string message, object? data) = Map(exception);
-        return new JsonRpcError.ErrorDetail { Code = (JsonRpcErrorCode)code, Message = redactor.Redact(message), Data = data };
+        (int code, string message, object? data) = Map(exception, method);
+        return new MappedErrorDetail { Code = (JsonRpcErrorCode)code, Message = redactor.Redact(message), Data = data };
     }
 
     /// <summary>Gets a value indicating whether the exception is a bug (logged with its stack) rather than an expected failure.</summary>
     /// <param name="exception">What was thrown.</param>
     /// <returns><see langword="true"/> for bugs.</returns>
-    public static bool IsUnexpected(Exception exception) => Map(exception).Code == ErrorCodes.InternalError;
-
-    /// <summary>Extracts the field path from a System.Text.Json failure, e.g. <c>callback.timeoutSeconds</c>.</summary>
-    /// <param name="exception">The JSON failure.</param>
-    /// <returns>The field, or an empty string for the whole parameter object.</returns>
-    internal static string FieldOf(JsonException exception)
-    {
-        string path = exception.Path is { Length: > 1 } p ? p.TrimStart('$').TrimStart('.') : string.Empty;
-        Match missing = MissingRequired().Match(exception.Message);
-        if (missing.Success)
-        {
-            string name = missing.Groups[1].Value;
-            return path.Length == 0 ? name : path + "." + name;
-        }
-
-        Match unknown = UnknownMember().Match(exception.Message);
-        if (unknown.Success && path.Length == 0)
-        {
-            return unknown.Groups[1].Value;
-        }
-
-        return path;
-    }
+    public static bool IsUnexpected(Exception exception) => Map(exception, null).Code == ErrorCodes.InternalError;
 
     /// <summary>
-    /// Rewrites the errors StreamJsonRpc writes by itself (an unknown method, parameters it cannot bind) into the
-    /// protocol's sentences. Called on every outgoing error.
+    /// Rewrites the errors StreamJsonRpc writes by itself — an unknown method, parameters it cannot bind, a request
+    /// cancelled before its method answered — into the protocol's sentences. Errors made by
+    /// <see cref="ToErrorDetail"/> are left as they are. Called on every outgoing error.
     /// </summary>
     /// <param name="error">The error about to be written; changed in place.</param>
-    public static void RewriteTransportError(JsonRpcError error)
+    /// <param name="method">The method of the request it answers, when known (the transport remembers it by id).</param>
+    public static void RewriteTransportError(JsonRpcError error, string? method)
     {
-        if (error.Error is not { } detail)
+        if (error.Error is not { } detail || detail is MappedErrorDetail)
         {
             return;
         }
 
         if (detail.Code == JsonRpcErrorCode.MethodNotFound)
         {
-            Match name = QuotedName().Match(detail.Message ?? string.Empty);
-            string method = name.Success ? name.Groups[1].Value : "?";
-            detail.Message = $"The method '{method}' does not exist. The methods are listed in PROTOCOL.md and in schema/oauth-sidecar.openrpc.json (oauth-sidecar schema).";
+            detail.Message = $"The method '{method ?? "?"}' does not exist. The methods are listed in PROTOCOL.md and in schema/oauth-sidecar.openrpc.json (oauth-sidecar schema).";
             detail.Data = null;
         }
-        else if (detail.Code == JsonRpcErrorCode.RequestCanceled && detail.Data is null && detail.Message is "The task was cancelled." or "A task was canceled." or "The operation was canceled.")
+        else if (detail.Code == JsonRpcErrorCode.RequestCanceled)
         {
             detail.Message = "The request was cancelled ($/cancelRequest) before it completed; nothing else changed (a flow it was waiting on stays open).";
+            detail.Data = null;
         }
-        else if (detail.Code == JsonRpcErrorCode.InvalidParams && detail.Data is not InvalidParamsData)
+        else if (detail.Code == JsonRpcErrorCode.InvalidParams)
         {
             detail.Message = "The parameters do not fit this method: send one JSON object with the method's named parameters (see the schema).";
             detail.Data = new InvalidParamsData { Field = string.Empty };
         }
     }
 
-    private static (int Code, string Message, object? Data) Map(Exception exception)
+    private static (int Code, string Message, object? Data) Map(Exception exception, string? method)
     {
         switch (exception)
         {
@@ -130,8 +111,8 @@ internal static partial class ErrorMapping
             case WireValueException value: // a value outside a contract enum: name the field and the allowed values
                 return (ErrorCodes.InvalidParams, value.Sentence, new InvalidParamsData { Field = value.Field });
             case JsonException json:
-                string field = FieldOf(json);
-                return (ErrorCodes.InvalidParams, DescribeJsonFailure(json, field), new InvalidParamsData { Field = field });
+                (string field, _, string message) = ParameterErrors.Describe(json, ParameterErrors.ParametersOf(method));
+                return (ErrorCodes.InvalidParams, message, new InvalidParamsData { Field = field });
             case FlowTimeoutException timeout:
                 return (ErrorCodes.Timeout, timeout.Message, new TimeoutData { FlowId = timeout.FlowId, TimeoutSeconds = timeout.TimeoutSeconds });
             case StateMismatchException state:
@@ -152,6 +133,8 @@ internal static partial class ErrorMapping
                 return (ErrorCodes.RequestCancelled, cancelled.Message, null);
             case OperationCanceledException:
                 return (ErrorCodes.RequestCancelled, "The request was cancelled.", null);
+            case RpcArgumentDeserializationException { InnerException: JsonException inner }:
+                return Map(inner, method);
             case ArgumentNullException { ParamName: "parameters" }:
                 return (ErrorCodes.InvalidParams, "This method takes a parameter object; none was given.", new InvalidParamsData { Field = string.Empty });
             default:
@@ -159,29 +142,8 @@ internal static partial class ErrorMapping
         }
     }
 
-    private static string DescribeJsonFailure(JsonException json, string field)
+    /// <summary>An error made by <see cref="ToErrorDetail"/>: already in the protocol's words.</summary>
+    internal sealed class MappedErrorDetail : JsonRpcError.ErrorDetail
     {
-        if (MissingRequired().IsMatch(json.Message))
-        {
-            return $"The parameter '{field}' is required.";
-        }
-
-        if (UnknownMember().IsMatch(json.Message))
-        {
-            return $"The parameter '{field}' is not known for this method (check its spelling against the schema).";
-        }
-
-        return field.Length == 0
-            ? "The parameters could not be read: send one JSON object with the method's named parameters."
-            : $"The parameter '{field}' has the wrong type or value (see the schema for this method).";
     }
-
-    [GeneratedRegex(@"'([^']+)'", RegexOptions.CultureInvariant)]
-    private static partial Regex QuotedName();
-
-    [GeneratedRegex(@"missing required properties[^']*'([^']+)'", RegexOptions.CultureInvariant)]
-    private static partial Regex MissingRequired();
-
-    [GeneratedRegex(@"property '([^']+)' could not be mapped", RegexOptions.CultureInvariant)]
-    private static partial Regex UnknownMember();
 }

@@ -122,18 +122,21 @@ internal sealed class JsonRpcSessionGuard
 
     /// <summary>Records a message written to the caller (requests the sidecar sends; responses that end requests in flight).</summary>
     /// <param name="message">The message.</param>
-    public void OnSent(JsonRpcMessage message)
+    /// <returns><see langword="true"/> when the message is one of this guard's own refusals (it ends no request in flight).</returns>
+    public bool OnSent(JsonRpcMessage message)
     {
         switch (message)
         {
             case JsonRpcRequest { IsResponseExpected: true } request:
                 this.sentRequests.TryAdd(request.RequestId, 0);
-                break;
+                return false;
             case JsonRpcError error when this.ownRefusals.TryRemove(error, out _):
-                break; // a refusal of a duplicate id must not end the original request's entry
+                return true; // a refusal of a duplicate id must not end the original request's entry
             case JsonRpcResult or JsonRpcError:
                 this.requestsInFlight.TryRemove(((IJsonRpcMessageWithId)message).RequestId, out _);
-                break;
+                return false;
+            default:
+                return false;
         }
     }
 

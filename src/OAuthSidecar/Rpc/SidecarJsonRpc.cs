@@ -25,6 +25,6 @@ internal sealed class SidecarJsonRpc : JsonRpc
             this.logger.LogError("{Method} failed unexpectedly: {Exception}", request.Method, exception.ToString());
         }
 
-        return ErrorMapping.ToErrorDetail(exception, this.redactor);
+        return ErrorMapping.ToErrorDetail(exception, this.redactor, request.Method);
     }
 }

@@ -33,7 +33,7 @@ internal static class StdioHost
     public static SystemTextJsonFormatter CreateFormatter()
     {
         var formatter = new SystemTextJsonFormatter();
-        formatter.JsonSerializerOptions = SidecarJsonContext.CreateOptions();
+        formatter.JsonSerializerOptions = RequiredMembers.Enforce(SidecarJsonContext.CreateOptions());
         return formatter;
     }
 }

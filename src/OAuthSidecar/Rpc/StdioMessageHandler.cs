@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
@@ -37,6 +38,10 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
     private readonly long maxMessageBytes;
     private readonly ArrayBufferWriter<byte> body = new(4096);
     private readonly JsonRpcSessionGuard guard;
+
+    // The method of every request read and not yet answered, by id: StreamJsonRpc's own -32601 answer does not
+    // carry the method, and the answer is rewritten to name it (ErrorMapping.RewriteTransportError).
+    private readonly ConcurrentDictionary<RequestId, string> unanswered = new();
     private long bytesToSkip;
     private bool discardingLine;
 
@@ -112,6 +117,11 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                 }
                 else if (deliver)
                 {
+                    if (message is JsonRpcRequest { IsResponseExpected: true, Method: { } method } request)
+                    {
+                        this.unanswered[request.RequestId] = method;
+                    }
+
                     return message;
                 }
             }
@@ -120,10 +130,18 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
     protected override ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
     {
-        this.guard.OnSent(content);
-        if (content is JsonRpcError error)
+        bool ownRefusal = this.guard.OnSent(content);
+        switch (content)
         {
-            ErrorMapping.RewriteTransportError(error);
+            case JsonRpcError when ownRefusal:
+                break; // a refusal of a duplicate id: the original request is still unanswered
+            case JsonRpcError error:
+                this.unanswered.TryRemove(error.RequestId, out string? method);
+                ErrorMapping.RewriteTransportError(error, method);
+                break;
+            case JsonRpcResult result:
+                this.unanswered.TryRemove(result.RequestId, out _);
+                break;
         }
 
         this.body.ResetWrittenCount();

@@ -31,13 +31,13 @@ public sealed class KeyringSession : IAsyncDisposable
     /// <summary>The variables a process needs to use this session's keyring.</summary>
     public Dictionary<string, string?> Environment { get; }
 
-    public static bool Available => File.Exists("/usr/bin/gnome-keyring-daemon") && File.Exists("/usr/bin/dbus-daemon");
-
     /// <summary>Starts a bus and a keyring daemon; <paramref name="unlocked"/> creates and unlocks the login keyring.</summary>
     /// <param name="unlocked">Unlock (and create) the login keyring with a password.</param>
     /// <param name="root">Reuse the directories of an earlier session (its keyring file), or <see langword="null"/> for new ones.</param>
+    /// <returns>The running session. Skips the test when the tools are missing (fails it in CI, which installs them).</returns>
     public static async Task<KeyringSession> StartAsync(bool unlocked = true, string? root = null)
     {
+        Requires.Tools("a real Secret Service on a private D-Bus session", "dbus-daemon", "dbus-monitor", "gnome-keyring-daemon", "secret-tool");
         root ??= Directory.CreateTempSubdirectory("keyring-session").FullName;
         foreach (string sub in new[] { "home", "data", "run", "sidecar" })
         {
@@ -47,65 +47,51 @@ public sealed class KeyringSession : IAsyncDisposable
         File.SetUnixFileMode(Path.Combine(root, "run"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string socket = Path.Combine(root, "run", "bus");
         File.Delete(socket);
-        var busInfo = new ProcessStartInfo("dbus-daemon") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "--session", "--nofork", "--print-address=1", "--address=unix:path=" + socket })
-        {
-            busInfo.ArgumentList.Add(a);
-        }
-
-        Process bus = Process.Start(busInfo)!;
+        Process bus = Start("dbus-daemon", ["--session", "--nofork", "--print-address=1", "--address=unix:path=" + socket], null);
         bus.ErrorDataReceived += (_, _) => { };
         bus.BeginErrorReadLine();
         string address = await bus.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)) ?? throw new InvalidOperationException("dbus-daemon did not start.");
 
-        var keyringInfo = new ProcessStartInfo("gnome-keyring-daemon") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        keyringInfo.ArgumentList.Add("--foreground");
-        if (unlocked)
+        // The daemon is ready when it owns the Secret Service name: dbus-monitor reports the NameOwnerChanged signal
+        // (an event; no polling of NameHasOwner). The monitor watches before the daemon starts, so it cannot miss it.
+        using Process monitor = Start("dbus-monitor", ["--session", "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'"], new() { ["DBUS_SESSION_BUS_ADDRESS"] = address });
+        monitor.ErrorDataReceived += (_, _) => { };
+        monitor.BeginErrorReadLine();
+        try
         {
-            keyringInfo.ArgumentList.Add("--unlock");
-        }
+            // dbus-monitor prints its own NameLost once it has become a monitor (BecomeMonitor).
+            await ReadUntilAsync(monitor, line => line.Contains("member=NameLost", StringComparison.Ordinal), "dbus-monitor did not start monitoring.");
 
-        keyringInfo.ArgumentList.Add("--components=secrets");
-        keyringInfo.Environment["DBUS_SESSION_BUS_ADDRESS"] = address;
-        keyringInfo.Environment["HOME"] = Path.Combine(root, "home");
-        keyringInfo.Environment["XDG_DATA_HOME"] = Path.Combine(root, "data");
-        keyringInfo.Environment["XDG_RUNTIME_DIR"] = Path.Combine(root, "run");
-        keyringInfo.Environment.Remove("DISPLAY");
-        Process keyring = Process.Start(keyringInfo)!;
-        keyring.OutputDataReceived += (_, _) => { };
-        keyring.ErrorDataReceived += (_, _) => { };
-        keyring.BeginOutputReadLine();
-        keyring.BeginErrorReadLine();
-        if (unlocked)
-        {
-            await keyring.StandardInput.WriteAsync("test-keyring-password");
-        }
-
-        keyring.StandardInput.Close();
-
-        // Wait until the daemon owns the Secret Service name on the bus.
-        for (int i = 0; i < 100; i++)
-        {
-            var check = new ProcessStartInfo("dbus-send") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets" })
+            Process keyring = Start("gnome-keyring-daemon", ["--foreground", .. unlocked ? new[] { "--unlock" } : [], "--components=secrets"], new()
             {
-                check.ArgumentList.Add(a);
+                ["DBUS_SESSION_BUS_ADDRESS"] = address,
+                ["HOME"] = Path.Combine(root, "home"),
+                ["XDG_DATA_HOME"] = Path.Combine(root, "data"),
+                ["XDG_RUNTIME_DIR"] = Path.Combine(root, "run"),
+                ["DISPLAY"] = null,
+            });
+            keyring.OutputDataReceived += (_, _) => { };
+            keyring.ErrorDataReceived += (_, _) => { };
+            keyring.BeginOutputReadLine();
+            keyring.BeginErrorReadLine();
+            if (unlocked)
+            {
+                await keyring.StandardInput.WriteAsync("test-keyring-password");
             }
 
-            check.Environment["DBUS_SESSION_BUS_ADDRESS"] = address;
-            using Process probe = Process.Start(check)!;
-            string reply = await probe.StandardOutput.ReadToEndAsync();
-            await probe.WaitForExitAsync();
-            if (reply.Contains("boolean true", StringComparison.Ordinal))
-            {
-                await Task.Delay(200);
-                return new KeyringSession(bus, keyring, root, address);
-            }
+            keyring.StandardInput.Close();
 
-            await Task.Delay(100);
+            // NameOwnerChanged("org.freedesktop.secrets", old owner "", new owner ":1.N").
+            await ReadUntilAsync(monitor, line => line.Trim() == "string \"org.freedesktop.secrets\"", "gnome-keyring-daemon did not register the Secret Service.");
+            await ReadUntilAsync(monitor, line => line.Trim() == "string \"\"", "an unexpected NameOwnerChanged signal");
+            await ReadUntilAsync(monitor, line => line.Trim().StartsWith("string \":", StringComparison.Ordinal), "an unexpected NameOwnerChanged signal");
+            return new KeyringSession(bus, keyring, root, address);
         }
-
-        throw new InvalidOperationException("gnome-keyring-daemon did not register the Secret Service.");
+        finally
+        {
+            monitor.Kill();
+            await monitor.WaitForExitAsync();
+        }
     }
 
     /// <summary>Runs <c>secret-tool search</c> for the sidecar's items and counts them.</summary>
@@ -126,6 +112,44 @@ public sealed class KeyringSession : IAsyncDisposable
         string output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return output.Split('\n').Count(l => l.StartsWith("[/", StringComparison.Ordinal));
+    }
+
+    private static Process Start(string file, string[] arguments, Dictionary<string, string?>? environment)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach ((string key, string? value) in environment ?? [])
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException(file + " could not be started.");
+    }
+
+    // Reads the process's stdout line by line until one matches; 20 s is a hang guard.
+    private static async Task ReadUntilAsync(Process process, Func<string, bool> match, string failure)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (await process.StandardOutput.ReadLineAsync(bound.Token) is { } line)
+        {
+            if (match(line))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException(failure);
     }
 
     public async ValueTask DisposeAsync()

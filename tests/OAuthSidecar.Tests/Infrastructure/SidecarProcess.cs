@@ -39,6 +39,9 @@ public sealed class SidecarProcess : IAsyncDisposable
     private readonly List<JsonObject> unmatched = [];
     private readonly HashSet<string> secrets = new(StringComparer.Ordinal);
     private readonly HashSet<string> codeChallenges = new(StringComparer.Ordinal);
+    private readonly Lock changedGate = new();
+    private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool stderrEnded;
     private long nextId;
 
     /// <summary>Property names whose values are secrets, in what the test sends and what the sidecar answers.</summary>
@@ -59,13 +62,19 @@ public sealed class SidecarProcess : IAsyncDisposable
         this.stdout = process.StandardOutput.BaseStream;
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is not null)
+            if (e.Data is null)
+            {
+                this.stderrEnded = true; // end of stderr: nothing more will be written
+            }
+            else
             {
                 lock (this.stderr)
                 {
                     this.stderr.AppendLine(e.Data);
                 }
             }
+
+            this.SignalChange();
         };
         if (readStderr)
         {
@@ -240,40 +249,51 @@ public sealed class SidecarProcess : IAsyncDisposable
     /// <summary>Waits for a notification (already received or still to come).</summary>
     public async Task<JsonObject> WaitForNotificationAsync(string method, Func<JsonObject, bool>? predicate = null, TimeSpan? timeout = null)
     {
-        DateTime deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
-        while (DateTime.UtcNow < deadline)
-        {
-            JsonObject? found = this.Notifications.FirstOrDefault(n => n["method"]?.GetValue<string>() == method && (predicate?.Invoke(n["params"]?.AsObject() ?? []) ?? true));
-            if (found is not null)
-            {
-                return found["params"]?.AsObject() ?? [];
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"No {method} notification arrived. Got: {string.Join(", ", this.Notifications.Select(n => n["method"]))}");
+        JsonObject found = await this.WaitForAsync(
+            () => this.Notifications.FirstOrDefault(n => n["method"]?.GetValue<string>() == method && (predicate?.Invoke(n["params"]?.AsObject() ?? []) ?? true)),
+            timeout ?? DefaultTimeout,
+            () => $"No {method} notification arrived. Got: {string.Join(", ", this.Notifications.Select(n => n["method"]))}");
+        return found["params"]?.AsObject() ?? [];
     }
 
-    public async Task<JsonObject> WaitForUnmatchedAsync(int count, TimeSpan? timeout = null)
+    /// <summary>Waits for the <paramref name="count"/>-th response that matched no request (answers to raw frames).</summary>
+    public Task<JsonObject> WaitForUnmatchedAsync(int count, TimeSpan? timeout = null) =>
+        this.WaitForAsync(
+            () => this.Unmatched is { } all && all.Count >= count ? all[count - 1] : null,
+            timeout ?? TimeSpan.FromSeconds(20),
+            () => $"No answer to the raw frame arrived ({this.Unmatched.Count} unmatched responses, {count} expected).");
+
+    /// <summary>Waits until <paramref name="text"/> appears on stderr (already written or still to come).</summary>
+    public Task WaitForStderrAsync(string text, TimeSpan? timeout = null) =>
+        this.WaitForAsync(
+            () => this.Stderr.Contains(text, StringComparison.Ordinal) ? text : null,
+            timeout ?? DefaultTimeout,
+            () => $"'{text}' did not appear on stderr:\n{this.Stderr}");
+
+    /// <summary>
+    /// A fence: returns when every request sent before it has been dispatched, i.e. its method has run up to its first
+    /// wait. StreamJsonRpc invokes methods in the order the requests arrive (its default non-concurrent
+    /// synchronization context), so the answer to a request sent last comes after that. Replaces "wait a little
+    /// until the earlier request is surely waiting".
+    /// </summary>
+    public async Task BarrierAsync()
     {
-        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (DateTime.UtcNow < deadline)
-        {
-            if (this.Unmatched.Count >= count)
-            {
-                return this.Unmatched[count - 1];
-            }
+        JsonObject answer = await this.SendAsync("parseAuthResponse", new { query = "state=barrier" });
+        Assert.True(answer["result"] is not null, "the barrier request failed: " + answer.ToJsonString());
+    }
 
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException("No answer to the raw frame arrived.");
+    /// <summary>Ends the process the way a parent does (stdin closed) and waits for it and its stderr to end.</summary>
+    /// <returns>The exit code.</returns>
+    public async Task<int> StopAsync(TimeSpan? timeout = null)
+    {
+        this.stdin.Close();
+        return await this.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Closes stdin (the parent goes away).</summary>
     public void CloseStdin() => this.stdin.Close();
 
+    /// <summary>Waits for the process to end; with stderr redirected, also for stderr's end (all of it is in <see cref="Stderr"/>).</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -323,30 +343,83 @@ public sealed class SidecarProcess : IAsyncDisposable
     public string AllDiagnostics() =>
         this.Stderr + "\n" + string.Join("\n", this.Notifications.Select(n => n.ToJsonString()));
 
+    /// <summary>
+    /// Ends the process (stdin closed; killed after 5 s), waits for all it wrote, then checks that no secret leaked
+    /// (<see cref="CheckSecretsOnDispose"/>): the check sees everything the process wrote, to its last line.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (this.CheckSecretsOnDispose)
-        {
-            this.AssertNoSecretLeaked();
-        }
-
         try
         {
             if (!this.process.HasExited)
             {
                 this.stdin.Close();
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await this.process.WaitForExitAsync(cts.Token);
             }
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await this.process.WaitForExitAsync(cts.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
             this.process.Kill(entireProcessTree: true);
+            await this.process.WaitForExitAsync();
         }
 
-        await Task.WhenAny(this.readLoop, Task.Delay(2000));
+        await this.readLoop.WaitAsync(TimeSpan.FromSeconds(10));
         this.process.Dispose();
         this.writeGate.Dispose();
+        if (this.CheckSecretsOnDispose)
+        {
+            this.AssertNoSecretLeaked();
+        }
+    }
+
+    // Every change waiters may look at (a notification, an unmatched response, a stderr line, the end of stdout)
+    // completes the current signal and arms a new one.
+    private void SignalChange()
+    {
+        TaskCompletionSource previous;
+        lock (this.changedGate)
+        {
+            previous = this.changed;
+            this.changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        previous.TrySetResult();
+    }
+
+    // Looks, then waits for the next change and looks again: event driven, with a hang guard of `timeout`.
+    private async Task<T> WaitForAsync<T>(Func<T?> probe, TimeSpan timeout, Func<string> describe)
+        where T : class
+    {
+        using var bound = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task next;
+            lock (this.changedGate)
+            {
+                next = this.changed.Task; // taken before looking, so a change in between is not missed
+            }
+
+            if (probe() is { } found)
+            {
+                return found;
+            }
+
+            if (this.readLoop.IsCompleted && this.stderrEnded)
+            {
+                throw new IOException("The sidecar closed stdout and stderr while the test waited. " + describe());
+            }
+
+            try
+            {
+                await next.WaitAsync(bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException(describe());
+            }
+        }
     }
 
     private void RememberSecrets(JsonNode? node)
@@ -436,6 +509,8 @@ public sealed class SidecarProcess : IAsyncDisposable
             {
                 tcs.TrySetException(new IOException("The sidecar closed its stdout. stderr:\n" + this.Stderr));
             }
+
+            this.SignalChange();
         }
     }
 
@@ -504,6 +579,7 @@ public sealed class SidecarProcess : IAsyncDisposable
                     this.notifications.Add(message);
                 }
 
+                this.SignalChange();
                 return;
             }
 
@@ -534,6 +610,8 @@ public sealed class SidecarProcess : IAsyncDisposable
             {
                 this.unmatched.Add(message);
             }
+
+            this.SignalChange();
         }
     }
 }
