@@ -16,11 +16,11 @@ public sealed class ProviderFaultTests
     [InlineData("""{"mode":"body","contentType":"text/html","body":"<html>maintenance</html>"}""", 200, "not JSON")]
     [InlineData("""{"mode":"truncate"}""", 200, "not JSON")]
     [InlineData("""{"mode":"huge","bytes":10485760}""", null, "broke off")]
-    [InlineData("""{"mode":"delay","ms":4000}""", null, "did not answer within 1 s")]
+    [InlineData("""{"mode":"delay","ms":9000}""", null, "did not answer within 3 s")]
     public async Task A_token_endpoint_fault_is_server_unreachable_with_a_reason(string fault, int? status, string reasonPart)
     {
         await using Faulty faulty = await Faulty.StartAsync();
-        string client = (await faulty.Sidecar.CallAsync("createClient", new { issuer = faulty.Idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret", timeoutSeconds = 1 }))!.Str("clientHandle");
+        string client = (await faulty.Sidecar.CallAsync("createClient", new { issuer = faulty.Idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret", timeoutSeconds = 3 }))!.Str("clientHandle");
         await faulty.Proxy.FaultAsync(JsonNode.Parse(fault)!.AsObject().Also(f => f["path"] = "/token"));
 
         RpcError error = await faulty.Sidecar.CallExpectingErrorAsync("obtainTokenForClient", new { clientHandle = client }, TimeSpan.FromSeconds(20));

@@ -11,9 +11,9 @@ namespace OAuthSidecar.Rpc;
 /// <c>null</c> counts as missing.
 /// </summary>
 /// <remarks>
-/// Only members whose absence can be seen after deserialization are checked here (reference types and
-/// <see cref="JsonElement"/>); a required value type keeps System.Text.Json's check. Applies to deserialization only:
-/// the options still write results as before, and the schema generator reads its own options.
+/// A member whose absence can be seen after deserialization (a reference type, <see cref="JsonElement"/>, a nullable
+/// value) is checked by its value; a required value type (a contract enum) by whether its setter ran. Applies to
+/// deserialization only: the options still write results as before, and the schema generator reads its own options.
 /// </remarks>
 internal static class RequiredMembers
 {
@@ -36,6 +36,7 @@ internal static class RequiredMembers
         }
 
         List<JsonPropertyInfo>? required = null;
+        List<JsonPropertyInfo>? requiredValues = null;
         foreach (JsonPropertyInfo property in info.Properties)
         {
             if (property.IsRequired && property.Get is not null && AbsenceIsVisible(property.PropertyType))
@@ -43,14 +44,27 @@ internal static class RequiredMembers
                 property.IsRequired = false;
                 (required ??= []).Add(property);
             }
+            else if (property.IsRequired && property.Set is { } set)
+            {
+                // A value type reads as its default when absent: remember that the setter ran instead.
+                property.IsRequired = false;
+                string name = property.Name;
+                property.Set = (target, value) =>
+                {
+                    Seen.GetOrCreateValue(target).Add(name);
+                    set(target, value);
+                };
+                (requiredValues ??= []).Add(property);
+            }
         }
 
-        if (required is null)
+        if (required is null && requiredValues is null)
         {
             return;
         }
 
-        JsonPropertyInfo[] members = [.. required];
+        JsonPropertyInfo[] members = [.. required ?? []];
+        JsonPropertyInfo[] values = [.. requiredValues ?? []];
         Action<object>? previous = info.OnDeserialized;
         info.OnDeserialized = value =>
         {
@@ -62,8 +76,24 @@ internal static class RequiredMembers
                     throw new MissingRequiredMemberException(member.Name);
                 }
             }
+
+            if (values.Length > 0)
+            {
+                HashSet<string>? seen = Seen.TryGetValue(value, out HashSet<string>? s) ? s : null;
+                Seen.Remove(value);
+                foreach (JsonPropertyInfo member in values)
+                {
+                    if (seen is null || !seen.Contains(member.Name))
+                    {
+                        throw new MissingRequiredMemberException(member.Name);
+                    }
+                }
+            }
         };
     }
+
+    // The required value members each object under deserialization has been given.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, HashSet<string>> Seen = new();
 
     private static bool AbsenceIsVisible(Type type) =>
         !type.IsValueType || type == typeof(JsonElement) || Nullable.GetUnderlyingType(type) is not null;

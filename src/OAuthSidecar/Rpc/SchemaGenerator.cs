@@ -176,7 +176,10 @@ public static class SchemaGenerator
         {
             Type type = context.TypeInfo.Type;
             Type element = Nullable.GetUnderlyingType(type) ?? type;
-            bool nullable = element != type || (node is JsonObject o && o["type"] is JsonArray types && types.Any(t => t?.GetValue<string>() == "null"));
+            // A required member is never null on the wire (RequiredMembers treats null as missing), even when its C# type
+            // is nullable so that its absence can be seen.
+            bool nullable = context.PropertyInfo is not { IsRequired: true }
+                && (element != type || (node is JsonObject o && o["type"] is JsonArray types && types.Any(t => t?.GetValue<string>() == "null")));
             if (element == typeof(JsonElement))
             {
                 JsonShape shape = (context.PropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(JsonShapeAttribute), inherit: false).FirstOrDefault() as JsonShapeAttribute)?.Shape

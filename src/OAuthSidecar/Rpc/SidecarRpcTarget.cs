@@ -217,7 +217,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     {
         ArgumentNullException.ThrowIfNull(parameters);
         OAuthClient client = this.session.Clients.Get(parameters.ClientHandle);
-        return ErrorMapping.Unwrap(await client.AssertionAsync(parameters.Assertion, ProtocolMapping.ToGrantType(parameters.GrantType), client.EffectiveScopes(parameters.Scopes), cancellationToken).ConfigureAwait(false));
+        return ErrorMapping.Unwrap(await client.AssertionAsync(parameters.Assertion, ProtocolMapping.ToGrantType(parameters.GrantType!.Value), client.EffectiveScopes(parameters.Scopes), cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<StartCallbackServerResult> StartCallbackServerAsync(StartCallbackServerParams parameters, CancellationToken cancellationToken)

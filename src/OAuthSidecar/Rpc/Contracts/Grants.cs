@@ -134,7 +134,8 @@ public sealed class ObtainTokenByAssertionParams
     public required string Assertion { get; init; }
 
     /// <summary>Gets <c>urn:ietf:params:oauth:grant-type:jwt-bearer</c> or <c>urn:ietf:params:oauth:grant-type:saml2-bearer</c>.</summary>
-    public required AssertionGrantTypeDto GrantType { get; init; }
+    /// <remarks>Nullable in C# only so that its absence is seen (RequiredMembers): on the wire it is required and never null.</remarks>
+    public required AssertionGrantTypeDto? GrantType { get; init; }
 
     /// <summary>Gets the scopes; the client's default scopes when absent.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }
