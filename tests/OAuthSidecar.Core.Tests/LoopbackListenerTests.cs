@@ -483,9 +483,9 @@ public sealed class LoopbackListenerTests : IAsyncLifetime
     [Fact]
     public void Non_loopback_addresses_resolve_only_when_allowed()
     {
-        Assert.Equal([IPAddress.Parse("10.1.2.3")], LoopbackListener.ResolveAddresses(new LoopbackEndpoint("http", "10.1.2.3", 0, AllowNonLoopback: true)));
-        Assert.Equal([IPAddress.Loopback, IPAddress.IPv6Loopback], LoopbackListener.ResolveAddresses(new LoopbackEndpoint("http", "LocalHost", 0)));
-        Assert.Equal([IPAddress.IPv6Loopback], LoopbackListener.ResolveAddresses(new LoopbackEndpoint("http", "[::1]", 0)));
+        Assert.Equal([IPAddress.Parse("10.1.2.3")], new LoopbackEndpoint("http", "10.1.2.3", 0, AllowNonLoopback: true).ResolveAddresses());
+        Assert.Equal([IPAddress.Loopback, IPAddress.IPv6Loopback], new LoopbackEndpoint("http", "LocalHost", 0).ResolveAddresses());
+        Assert.Equal([IPAddress.IPv6Loopback], new LoopbackEndpoint("http", "[::1]", 0).ResolveAddresses());
     }
 
     [Fact]
@@ -500,6 +500,83 @@ public sealed class LoopbackListenerTests : IAsyncLifetime
         Assert.Equal(port, ex.Port);
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
         Assert.Contains("in use", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hundreds_of_idle_connections_do_not_lock_out_the_redirect()
+    {
+        var target = new TestTarget("/callback", "s1");
+        this.listener.Attach(target);
+        var idle = new List<TcpClient>();
+        try
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, this.listener.Port);
+                idle.Add(client); // connected, never sends a byte
+            }
+
+            using HttpResponseMessage health = await Http.GetAsync(new Uri($"{this.Base}/health"));
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            using HttpResponseMessage redirect = await Http.GetAsync(new Uri($"{this.Base}/callback?code=c&state=s1"));
+            Assert.Equal(HttpStatusCode.OK, redirect.StatusCode);
+            Assert.Equal("c", target.Result?.Params["code"]);
+            Assert.True(this.listener.Connections.Evicted >= 300 - ConnectionGuard.MaxConnections, $"only {this.listener.Connections.Evicted} idle connections were closed");
+            Assert.InRange(this.listener.Connections.Count, 0, ConnectionGuard.MaxConnections);
+        }
+        finally
+        {
+            foreach (TcpClient client in idle)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Localhost_with_its_IPv6_port_taken_fails_naming_it()
+    {
+        using var holder = new TcpListener(IPAddress.IPv6Loopback, 0);
+        try
+        {
+            holder.Start();
+        }
+        catch (SocketException ex)
+        {
+            Assert.Skip($"This machine has no IPv6 loopback ({ex.Message}).");
+        }
+
+        int port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        ListenFailedException taken = await Assert.ThrowsAsync<ListenFailedException>(() => StartAsync(new LoopbackEndpoint("http", "localhost", port)));
+        Assert.Contains("[::1]", taken.Message, StringComparison.Ordinal);
+        Assert.Contains("both 127.0.0.1 and [::1]", taken.Message, StringComparison.Ordinal);
+
+        // Nothing stays bound on 127.0.0.1 either.
+        using var probe = new TcpListener(IPAddress.Loopback, port);
+        probe.Start();
+    }
+
+    [Fact]
+    public async Task Localhost_listens_on_both_loopback_addresses()
+    {
+        await using LoopbackListener both = await StartAsync(new LoopbackEndpoint("http", "localhost", 0));
+        using (HttpResponseMessage v4 = await Http.GetAsync(new Uri($"http://127.0.0.1:{both.Port}/health")))
+        {
+            Assert.Equal(HttpStatusCode.OK, v4.StatusCode);
+        }
+
+        using var v6 = new TcpClient(AddressFamily.InterNetworkV6);
+        try
+        {
+            await v6.ConnectAsync(IPAddress.IPv6Loopback, both.Port);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable or SocketError.NetworkUnreachable)
+        {
+            Assert.Skip($"This machine has no IPv6 loopback ({ex.Message}).");
+        }
+
+        Assert.True(v6.Connected);
     }
 
     [Fact]

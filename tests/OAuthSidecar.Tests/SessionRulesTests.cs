@@ -137,6 +137,40 @@ public sealed class DiagnosticsFloodTests
     }
 
     [Fact]
+    public async Task Idle_connections_to_the_listener_cost_one_warning_and_the_sign_in_still_works()
+    {
+        IdpServer idp = await IdpServer.Shared;
+        await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
+        string client = await Sign.CreateNativeClientAsync(sidecar, idp);
+        JsonObject flow = (await sidecar.CallAsync("initiateAuthCodeFlow", new { clientHandle = client, openBrowser = false }))!.AsObject();
+        int port = new Uri(flow.Str("redirectUri")).Port;
+        var idle = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                var connection = new System.Net.Sockets.TcpClient();
+                await connection.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                idle.Add(connection);
+            }
+
+            await idp.AuthorizeAsync(flow.Str("authUri"));
+            Assert.Equal("alice", (await sidecar.CallAsync("obtainTokenByAuthCodeFlow", new { flowId = flow.Str("flowId") }))!.Str("account"));
+        }
+        finally
+        {
+            foreach (System.Net.Sockets.TcpClient connection in idle)
+            {
+                connection.Dispose();
+            }
+        }
+
+        await sidecar.BarrierAsync();
+        int warnings = sidecar.Notifications.Count(n => n["params"]?["message"]?.GetValue<string>().Contains("connections open", StringComparison.Ordinal) == true);
+        Assert.InRange(warnings, 1, 2); // hundreds of evictions, one line (then one with a count after the quiet window)
+    }
+
+    [Fact]
     public void A_repeated_warning_is_written_once_then_with_a_count()
     {
         using var stderr = new StringWriter();

@@ -21,9 +21,12 @@ namespace OAuthSidecar.Core.Loopback;
 /// <see cref="ICallbackTarget"/> attached to it, routed by path and <c>state</c>, and answers <c>/health</c>.
 /// </summary>
 /// <remarks>
-/// Defences: only loopback addresses unless asked otherwise; the <c>Host</c> header must name the listener (DNS
-/// rebinding); bodies over 64 KiB and slow headers are refused by Kestrel's limits; a wrong path gets 404 and a
-/// wrong <c>state</c> an error page, and neither disturbs the flows waiting; every reply is
+/// Defences: only loopback addresses unless asked otherwise; <c>localhost</c> is served on both 127.0.0.1 and ::1
+/// or not at all (a browser that tries ::1 first must not reach another program); the <c>Host</c> header must name
+/// the listener (DNS rebinding); bodies over 64 KiB are refused; headers, bodies, TLS handshakes and idle keep-alive
+/// connections get a few seconds each (<see cref="IdleTimeout"/>); at most <see cref="ConnectionGuard.MaxConnections"/>
+/// connections stay open and the oldest gives way to a new one (<see cref="ConnectionGuard"/>); a wrong path gets 404
+/// and a wrong <c>state</c> an error page, and neither disturbs the flows waiting; every reply is
 /// <c>Cache-Control: no-store</c> and <c>Referrer-Policy: no-referrer</c>.
 /// </remarks>
 public sealed class LoopbackListener : IAsyncDisposable
@@ -31,12 +34,19 @@ public sealed class LoopbackListener : IAsyncDisposable
     /// <summary>The largest request body accepted, in bytes.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
+    /// <summary>How many times port 0 is tried again when ::1 cannot take the port 127.0.0.1 got (localhost).</summary>
+    private const int DualStackAttempts = 8;
+
+    /// <summary>Gets how long a connection may take to send its headers, its body (at least 240 B/s after it), its TLS handshake, or stay idle between requests: 5 s.</summary>
+    public static TimeSpan IdleTimeout { get; } = TimeSpan.FromSeconds(5);
+
     private readonly List<WebApplication> servers = [];
     private readonly CallbackRoutes routes = new();
     private readonly ILogger logger;
     private readonly TimeProvider timeProvider;
     private readonly HashSet<string> allowedHosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConnectionGuard guard;
     private int disposed;
 
     private LoopbackListener(LoopbackEndpoint endpoint, ILogger logger, TimeProvider timeProvider)
@@ -44,7 +54,11 @@ public sealed class LoopbackListener : IAsyncDisposable
         this.Endpoint = endpoint;
         this.logger = logger;
         this.timeProvider = timeProvider;
+        this.guard = new ConnectionGuard(logger);
     }
+
+    /// <summary>Gets the connection cap's counters.</summary>
+    public ConnectionGuard Connections => this.guard;
 
     /// <summary>Gets the endpoint as asked for (port possibly 0).</summary>
     public LoopbackEndpoint Endpoint { get; }
@@ -77,35 +91,14 @@ public sealed class LoopbackListener : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        IPAddress[] addresses = ResolveAddresses(endpoint);
+        IPAddress[] addresses = endpoint.ResolveAddresses();
         var listener = new LoopbackListener(endpoint, loggerFactory.CreateLogger("OAuthSidecar.Loopback"), timeProvider);
         try
         {
-            int port = endpoint.Port;
-            for (int i = 0; i < addresses.Length; i++)
-            {
-                WebApplication server;
-                try
-                {
-                    server = await listener.StartServerAsync(addresses[i], port, loggerFactory, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ListenFailedException) when (i > 0 && addresses[i].AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Port == 0)
-                {
-                    // ::1 could not take the port 127.0.0.1 got (taken, or no IPv6): serve IPv4 only rather than fail.
-                    listener.logger.LogWarning("localhost: [::1]:{Port} could not be bound; the callback listens on 127.0.0.1 only.", port);
-                    continue;
-                }
-
-                listener.servers.Add(server);
-                if (port == 0)
-                {
-                    port = ReadPort(server);
-                }
-            }
-
+            int port = await listener.BindAllAsync(addresses, loggerFactory, cancellationToken).ConfigureAwait(false);
             listener.Port = port;
             bool defaultPort = port == (endpoint.Scheme == "https" ? 443 : 80);
-            foreach (string name in new[] { "127.0.0.1", "[::1]", "localhost", FormatHost(endpoint.Host) })
+            foreach (string name in new[] { "127.0.0.1", "[::1]", "localhost", LoopbackEndpoint.FormatHost(endpoint.Host) })
             {
                 listener.allowedHosts.Add(name + ":" + port.ToString(CultureInfo.InvariantCulture));
                 if (defaultPort)
@@ -172,31 +165,57 @@ public sealed class LoopbackListener : IAsyncDisposable
         this.closed.TrySetResult();
     }
 
-    internal static IPAddress[] ResolveAddresses(LoopbackEndpoint endpoint)
+    // Binds every address on one port. localhost needs 127.0.0.1 and ::1 both (RFC 8252 §8.3: a browser may try
+    // either first): with port 0, a port ::1 cannot take is given back and another tried; a fixed port taken on one
+    // of them fails, naming which. Only a machine without IPv6 loopback is served on 127.0.0.1 alone.
+    private async Task<int> BindAllAsync(IPAddress[] addresses, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        string host = endpoint.Host.Trim('[', ']');
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        for (int attempt = 1; ; attempt++)
         {
-            return [IPAddress.Loopback, IPAddress.IPv6Loopback];
-        }
+            int port = this.Endpoint.Port;
+            try
+            {
+                foreach (IPAddress address in addresses)
+                {
+                    WebApplication server;
+                    try
+                    {
+                        server = await this.StartServerAsync(address, port, loggerFactory, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ListenFailedException ex) when (address.AddressFamily == AddressFamily.InterNetworkV6 && addresses.Length > 1 && ex.InnerException is not null && IsNoIpv6(ex.InnerException))
+                    {
+                        this.logger.LogInformation("localhost: this machine has no IPv6 loopback, so the callback listens on 127.0.0.1 only.");
+                        continue;
+                    }
 
-        if (!IPAddress.TryParse(host, out IPAddress? address))
-        {
-            throw new ListenFailedException(endpoint.Host, endpoint.Port, $"'{endpoint.Host}' is not an IP address or 'localhost'. Use 127.0.0.1 (recommended by RFC 8252 §8.3), [::1] or localhost.");
-        }
+                    this.servers.Add(server);
+                    if (port == 0)
+                    {
+                        port = ReadPort(server);
+                    }
+                }
 
-        if (!IPAddress.IsLoopback(address) && !endpoint.AllowNonLoopback)
-        {
-            throw new ListenFailedException(endpoint.Host, endpoint.Port, $"{endpoint.Host} is not a loopback address, so other machines could reach the callback. Use 127.0.0.1, or set allowNonLoopback (for example inside a container, with the port published on 127.0.0.1 of the host).");
+                return port;
+            }
+            catch (ListenFailedException) when (this.Endpoint.Port == 0 && this.servers.Count > 0 && attempt < DualStackAttempts)
+            {
+                await this.StopServersAsync().ConfigureAwait(false); // the other address family's port was taken: try another
+            }
         }
-
-        return [address];
     }
 
-    private static string FormatHost(string host)
+    private static bool IsNoIpv6(Exception ex) =>
+        ex is SocketException { SocketErrorCode: SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable }
+        || ex.InnerException is { } inner && IsNoIpv6(inner);
+
+    private async Task StopServersAsync()
     {
-        string bare = host.Trim('[', ']');
-        return IPAddress.TryParse(bare, out IPAddress? a) && a.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + bare + "]" : bare;
+        foreach (WebApplication server in this.servers)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        this.servers.Clear();
     }
 
     private static int ReadPort(WebApplication server)
@@ -224,16 +243,17 @@ public sealed class LoopbackListener : IAsyncDisposable
             options.Limits.MaxRequestBodySize = MaxBodyBytes;
             options.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             options.Limits.MaxRequestLineSize = 16 * 1024;
-            options.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            options.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
-            options.Limits.MaxConcurrentConnections = 256;
-            options.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+            options.Limits.RequestHeadersTimeout = IdleTimeout;
+            options.Limits.KeepAliveTimeout = IdleTimeout;
+            options.Limits.MaxConcurrentConnections = null; // the guard caps them, closing the oldest instead of refusing the newest
+            options.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: IdleTimeout);
             options.Listen(address, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                listen.Use(this.guard.Middleware);
                 if (this.Endpoint.Certificate is { } certificate)
                 {
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions { ServerCertificate = certificate, HandshakeTimeout = IdleTimeout });
                 }
             });
         });
@@ -259,12 +279,12 @@ public sealed class LoopbackListener : IAsyncDisposable
             await app.DisposeAsync().ConfigureAwait(false);
             bool inUse = ex is IOException { InnerException: AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } }
                 or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse };
-            string where = $"{FormatHost(address.ToString())}:{port}";
+            string where = $"{LoopbackEndpoint.FormatHost(address.ToString())}:{port}";
             throw new ListenFailedException(
                 this.Endpoint.Host,
                 port,
                 inUse
-                    ? $"Port {port} on {FormatHost(address.ToString())} is already in use by another program. Choose another port, or use port 0 to let the system pick a free one."
+                    ? $"Port {port} on {LoopbackEndpoint.FormatHost(address.ToString())} is already in use by another program{(string.Equals(this.Endpoint.Host, "localhost", StringComparison.OrdinalIgnoreCase) ? " (localhost must be served on both 127.0.0.1 and [::1], or a browser that tries that one first would deliver the code to the other program; use 127.0.0.1 in the redirect URI)" : string.Empty)}. Choose another port, or use port 0 to let the system pick a free one."
                     : $"The callback listener could not bind {where}: {ex.Message}",
                 ex);
         }
