@@ -33,7 +33,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         this.browser = browser;
     }
 
-    public static string Version { get; } = typeof(SidecarRpcTarget).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    public static string Version => ProductVersion.Current;
 
     public void Attach(JsonRpc connection) => this.rpc = connection;
 

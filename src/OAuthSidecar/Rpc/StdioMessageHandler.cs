@@ -24,7 +24,8 @@ public enum Framing
 /// Reads and writes framed JSON-RPC messages on stdio. Unlike StreamJsonRpc's own handlers, which drop the
 /// connection on a message they cannot parse (vs-streamjsonrpc #133), this one answers a bad frame with -32700
 /// (not JSON) or -32600 (JSON but not a request, or larger than the limit) and goes on reading: the frame
-/// boundary is known from <c>Content-Length</c> or the newline.
+/// boundary is known from <c>Content-Length</c> or the newline. At the end of input it keeps the connection open until
+/// every request it read has its answer (<see cref="InboundRequests"/>).
 /// </summary>
 internal sealed class StdioMessageHandler : MessageHandlerBase
 {
@@ -36,16 +37,19 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
     private readonly Framing framing;
     private readonly long maxMessageBytes;
     private readonly ArrayBufferWriter<byte> body = new(4096);
+    private readonly InboundRequests inbound;
+    private bool endOfInput;
     private long bytesToSkip;
     private bool discardingLine;
 
-    public StdioMessageHandler(PipeReader reader, PipeWriter writer, IJsonRpcMessageFormatter formatter, Framing framing, long maxMessageBytes)
+    public StdioMessageHandler(PipeReader reader, PipeWriter writer, IJsonRpcMessageFormatter formatter, Framing framing, long maxMessageBytes, TimeProvider? timeProvider = null, TimeSpan? endOfInputGrace = null)
         : base(formatter)
     {
         this.reader = reader;
         this.writer = writer;
         this.framing = framing;
         this.maxMessageBytes = maxMessageBytes;
+        this.inbound = new InboundRequests(formatter, timeProvider ?? TimeProvider.System, endOfInputGrace ?? InboundRequests.DefaultGrace);
     }
 
     /// <summary>Gets the number of frames answered with an error instead of being dispatched.</summary>
@@ -57,7 +61,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
     protected override async ValueTask<JsonRpcMessage?> ReadCoreAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        while (!this.endOfInput)
         {
             ReadResult read = await this.reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = read.Buffer;
@@ -69,7 +73,8 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                 this.reader.AdvanceTo(buffer.GetPosition(skip));
                 if (read.IsCompleted && this.bytesToSkip > 0)
                 {
-                    return null;
+                    this.endOfInput = true;
+                    break;
                 }
 
                 continue;
@@ -86,7 +91,8 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                     continue;
                 case FrameStatus.EndOfStream:
                     this.reader.AdvanceTo(buffer.End);
-                    return null;
+                    this.endOfInput = true;
+                    continue;
             }
 
             this.reader.AdvanceTo(consumed);
@@ -99,9 +105,12 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
             if (message is not null)
             {
+                this.inbound.Received(message);
                 return message;
             }
         }
+
+        return await this.inbound.NextAfterEndOfInputAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
@@ -111,6 +120,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
             ErrorMapping.RewriteTransportError(error);
         }
 
+        this.inbound.Writing(content);
         this.body.ResetWrittenCount();
         this.Formatter.Serialize(this.body, content);
         if (this.framing == Framing.Lsp)
@@ -133,8 +143,11 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         return default;
     }
 
-    protected override async ValueTask FlushAsync(CancellationToken cancellationToken) =>
+    protected override async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
         await this.writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        this.inbound.Flushed();
+    }
 
     protected override void DisposeReader()
     {
