@@ -53,11 +53,13 @@ public sealed class EndOfInputTests
         int port = new Uri(server["result"]!["url"]!.GetValue<string>()).Port;
 
         // Three requests and the end of input, in one write: none of them has been answered yet.
-        await stdin.WriteAsync([
+        byte[] requests =
+        [
             .. Frame($"{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"waitForCallback\",\"params\":{{\"flowId\":\"{flowId}\"}}}}"),
             .. Frame("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\",\"params\":{}}"),
             .. Frame("{\"jsonrpc\":\"2.0\",\"id\":\"last\",\"method\":\"noSuchMethod\",\"params\":{}}"),
-        ]);
+        ];
+        await stdin.WriteAsync(requests);
         stdin.Close();
 
         List<JsonObject> answers = [];

@@ -22,6 +22,7 @@ const DIST = join(ROOT, 'artifacts', 'dist');
 const PLATFORM = `${process.platform}-${process.arch}`;
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const EXE = PLATFORMS[PLATFORM]?.exe ?? '';
+const EXE_SUFFIX = process.platform === 'win32' ? '.exe' : '';
 const VERSION = productVersion();
 
 const state = { setupError: undefined, nativeSkip: undefined, idp: undefined, work: undefined, files: [], toolPath: undefined };
@@ -76,39 +77,39 @@ function folder(name) {
 
 /**
  * A user's environment: nothing of the repository (no OAUTH_SIDECAR_PATH, NODE_PATH, PYTHONPATH, npm's
- * npm_* variables of the `npm test` that runs us), no display or browser. Without `dotnet`, PATH keeps only
- * the folders that hold no `dotnet`, plus a folder of links to the programs a user has anyway (node, npm,
- * npx, tar, gzip): the native executable must run without .NET.
+ * npm_* variables of the `npm test` that runs us), no display or browser. Without `dotnet`, every PATH folder
+ * that holds a `dotnet` is replaced by a folder of links to everything else in it (/usr/bin minus dotnet):
+ * the machine as it would be without .NET, so the native executable must run on its own.
  */
 function userEnv({ dotnet, prependPath = [] }) {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(npm_|NODE_PATH$|NODE_OPTIONS$|PYTHONPATH$|PYTHONHOME$|OAUTH_SIDECAR_|DISPLAY$|WAYLAND_DISPLAY$|BROWSER$|INIT_CWD$|VIRTUAL_ENV$)/.test(key)) continue;
-    if (!dotnet && /^DOTNET_ROOT/.test(key)) continue;
+    if (!dotnet && /^DOTNET_/.test(key)) continue;
     env[key] = value;
   }
   let dirs = (process.env.PATH ?? '').split(delimiter).filter((d) => d && !d.startsWith(ROOT));
-  if (!dotnet) {
-    dirs = dirs.filter((d) => !existsSync(join(d, `dotnet${process.platform === 'win32' ? '.exe' : ''}`)));
-    const links = join(state.work, 'user-tools');
-    if (!existsSync(links)) {
-      mkdirSync(links);
-      for (const tool of ['node', 'npm', 'npx', 'tar', 'gzip']) {
-        const found = tool === 'node' ? process.execPath : which(tool);
-        if (found) symlinkSync(realpathSync(found), join(links, tool));
-      }
-    }
-    dirs.unshift(links);
-  }
+  if (!dotnet) dirs = dirs.map((dir, i) => (existsSync(join(dir, `dotnet${EXE_SUFFIX}`)) ? withoutDotnet(dir, i) : dir));
   env.PATH = [...prependPath, ...dirs].join(delimiter);
   return env;
 }
 
-function which(name) {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
+
+/** A folder of links to every entry of `dir` but dotnet (made once per folder). */
+function withoutDotnet(dir, index) {
+  const shadow = join(state.work, 'path-without-dotnet', String(index));
+  if (!existsSync(shadow)) {
+    mkdirSync(shadow, { recursive: true });
+    for (const entry of readdirSync(dir)) {
+      if (entry === `dotnet${EXE_SUFFIX}`) continue;
+      try {
+        symlinkSync(join(dir, entry), join(shadow, entry));
+      } catch {
+        /* a name we cannot link: not needed */
+      }
+    }
   }
-  return undefined;
+  return shadow;
 }
 
 async function must(command, args, options) {
@@ -221,7 +222,7 @@ test('dotnet tool: installed into a temporary tool path from artifacts/dist, `oa
   ready();
   const toolPath = await installTool();
   const env = userEnv({ dotnet: true, prependPath: [toolPath] });
-  const { stdout } = await must(join(toolPath, `oauth-sidecar${process.platform === 'win32' ? '.exe' : ''}`), ['--version'], { cwd: state.work, env });
+  const { stdout } = await must(join(toolPath, `oauth-sidecar${EXE_SUFFIX}`), ['--version'], { cwd: state.work, env });
   assert.equal(stdout.trim(), VERSION);
   // End of input answers what came before it (printf '…' | oauth-sidecar --framing newline).
   const piped = await must('sh', ['-c', 'printf \'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}\\n\' | oauth-sidecar --framing newline'], { cwd: state.work, env });
@@ -261,7 +262,7 @@ test('npm: the client without its optional platform package finds oauth-sidecar 
   assert.ok(!existsSync(join(dir, 'node_modules', '@oauth-sidecar', PLATFORM)), 'the platform package was left out');
   const signedIn = lastJson((await must(process.execPath, ['sign-in.mjs', state.idp.issuer, state.idp.control], { cwd: dir, env, timeoutMs: 3 * MINUTE })).stdout);
   assert.equal(signedIn.kind, 'path');
-  assert.equal(signedIn.path, join(toolPath, `oauth-sidecar${process.platform === 'win32' ? '.exe' : ''}`));
+  assert.equal(signedIn.path, join(toolPath, `oauth-sidecar${EXE_SUFFIX}`));
   assert.deepEqual([signedIn.version, signedIn.sub, signedIn.accessToken], [VERSION, 'alice', true]);
 
   // With nothing on PATH either, the error names the platform package to install.
@@ -287,7 +288,7 @@ test('Python: the pure wheel in a fresh venv finds oauth-sidecar on PATH (the do
   const python = await venv('venv-any', dist(/^oauth_sidecar-.*-py3-none-any\.whl$/));
   const env = userEnv({ dotnet: true, prependPath: [toolPath] });
   const signedIn = lastJson((await must(python, ['sign_in.py', state.idp.issuer, state.idp.control], { cwd: state.work, env, timeoutMs: 3 * MINUTE })).stdout);
-  assert.deepEqual(signedIn.command, [join(toolPath, `oauth-sidecar${process.platform === 'win32' ? '.exe' : ''}`)]);
+  assert.deepEqual(signedIn.command, [join(toolPath, `oauth-sidecar${EXE_SUFFIX}`)]);
   assert.deepEqual([signedIn.version, signedIn.sub, signedIn.accessToken], [VERSION, 'alice', true]);
 });
 
