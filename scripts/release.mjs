@@ -83,7 +83,8 @@ export function versionMismatches(version = productVersion()) {
 }
 
 function setVersion(version) {
-  if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`${version} is not a SemVer version (1.2.3 or 1.2.3-beta.1).`);
+  // Pre-releases are spelled differently by npm and NuGet (1.2.3-beta.1) and Python (1.2.3b1): plain versions only.
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`${version} is not a plain MAJOR.MINOR.PATCH version (pre-release versions are not supported yet).`);
   for (const { file, write } of VERSION_COPIES) {
     const path = join(ROOT, file);
     writeFileSync(path, write(readFileSync(path, 'utf8'), version));
