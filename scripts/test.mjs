@@ -221,9 +221,14 @@ async function runSuite(suite) {
     note = `crashed (exit code ${result.code}${result.signal ? `, ${result.signal}` : ''}): ${err.message}`;
     if (result.code === 127) note = `crashed: could not run ${command} (${result.stderr.trim().split('\n').pop()})`;
   }
-  if (!note && result.code !== 0 && counts.failed === 0 && !(suite.okExitCodes ?? []).includes(result.code)) {
+  if (!note && result.code !== 0 && counts.failed === 0) {
     counts.failed = 1;
     note = `exited with code ${result.code} but reported no failed test`;
+  }
+  // A suite that ran nothing checked nothing: that is a failure, never a pass.
+  if (!note && counts.passed + counts.failed + (counts.skipped ?? 0) === 0) {
+    counts.failed = 1;
+    note = 'no test ran';
   }
   if (/timed out/.test(result.stderr.slice(-200))) note = `${note ? `${note}; ` : ''}timed out after ${suite.timeoutMs / MINUTE} min`;
   const row = { name: suite.name, passed: counts.passed, failed: counts.failed, skipped: counts.skipped, note, seconds: seconds() };
