@@ -28,18 +28,6 @@ internal sealed class InboundRequests(IJsonRpcMessageFormatter formatter, TimePr
     /// <summary>Gets how long requests may run on after the end of input before they are cancelled.</summary>
     public TimeSpan Grace => grace;
 
-    /// <summary>Gets the number of requests that wait for their answer.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (this.gate)
-            {
-                return this.waiting.Count;
-            }
-        }
-    }
-
     /// <summary>Notes a message read from stdin: a request (not a notification) now waits for its answer.</summary>
     /// <param name="message">The message about to be dispatched.</param>
     public void Received(JsonRpcMessage message)
