@@ -6,10 +6,10 @@
 // needs clang and zlib (Debian: apt-get install clang zlib1g-dev); when they are missing this says
 // so, keeps the Release (JIT) build as the fallback and still exits 0. --jit skips the publish.
 // (--aot, the former opt-in, is accepted and changes nothing.)
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AOT_DIR, AOT_PATH, SIDECAR_PROJECT, buildDotnet, hasCommand, isOutOfDate, parseFlags, relative, run,
+  AOT_DIR, AOT_PATH, SIDECAR_PROJECT, aotBlocker, buildDotnet, isOutOfDate, parseFlags, publishAot, relative, runtimeIdentifier,
 } from './lib.mjs';
 
 let flags;
@@ -24,28 +24,6 @@ if (flags.help) {
   process.exit(0);
 }
 
-function runtimeIdentifier() {
-  const os = { linux: 'linux', darwin: 'osx', win32: 'win' }[process.platform];
-  const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-  if (!os || !arch) return undefined;
-  // musl (Alpine) needs its own RID.
-  if (os === 'linux' && existsSync('/etc/alpine-release')) return `linux-musl-${arch}`;
-  return `${os}-${arch}`;
-}
-
-/** Why NativeAOT cannot be published here, or undefined when the toolchain looks complete. */
-function aotBlocker() {
-  if (process.platform === 'win32' || process.platform === 'darwin') return undefined; // MSVC / Xcode: let the SDK decide
-  if (!hasCommand('clang')) {
-    return 'clang is not installed, and NativeAOT needs it to link (Debian/Ubuntu: sudo apt-get install clang zlib1g-dev).';
-  }
-  const libDirs = ['/usr/lib', '/usr/lib64', '/lib', '/usr/local/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu'];
-  if (!libDirs.some((dir) => existsSync(join(dir, 'libz.so')) || existsSync(join(dir, 'libz.a')))) {
-    return 'the zlib development files are not installed, and NativeAOT links against zlib (Debian/Ubuntu: sudo apt-get install zlib1g-dev).';
-  }
-  return undefined;
-}
-
 async function main() {
   const config = flags.config ?? 'Release';
   const started = Date.now();
@@ -56,8 +34,8 @@ async function main() {
 
   const blocker = aotBlocker();
   const rid = runtimeIdentifier();
-  if (blocker || !rid) {
-    console.log(`\nSkipping the NativeAOT publish: ${blocker ?? `no NativeAOT runtime identifier for ${process.platform}/${process.arch}.`}`);
+  if (blocker) {
+    console.log(`\nSkipping the NativeAOT publish: ${blocker}`);
     console.log(`The JIT build is ready instead: dotnet ${relative(join(SIDECAR_PROJECT, 'bin', config, 'net10.0', 'oauth-sidecar.dll'))}`);
     if (existsSync(AOT_PATH)) {
       console.log(`(${relative(AOT_PATH)} from an earlier publish is left as it is${isOutOfDate(AOT_PATH) ? ', and it is older than the sources' : ''}; the demo prefers it unless you delete it.)`);
@@ -67,13 +45,10 @@ async function main() {
 
   const aotStarted = Date.now();
   console.log(`\nPublishing NativeAOT (${rid}) to ${relative(AOT_DIR)} (about a minute)...`);
-  // A stale executable must not survive a failed publish.
-  rmSync(AOT_PATH, { force: true });
-  const result = await run('dotnet', [
-    'publish', SIDECAR_PROJECT, '-c', 'Release', '-r', rid, '-p:PublishAot=true', '-o', AOT_DIR, '-nologo',
-  ]);
-  if (result.code !== 0 || !existsSync(AOT_PATH)) {
-    console.error(`\nThe NativeAOT publish failed (exit code ${result.code}).`);
+  try {
+    await publishAot();
+  } catch (err) {
+    console.error(`\nThe NativeAOT publish failed: ${err.message}`);
     return 1;
   }
   const size = statSync(AOT_PATH).size;

@@ -12,7 +12,8 @@
 //   --open          (with --interactive) let the sidecar open the system browser too
 //   --verbose       forward the sidecar's and the provider's stderr, show its log messages
 //   --no-build      never build the solution, even when the Release build looks out of date
-//   --timeout S     give up after S seconds (default 120; 900 with --interactive)
+//   --timeout S     give up when the sign-ins take more than S seconds (default 120; 900 with
+//                   --interactive); installing and building before them are not counted
 //
 // OAUTH_SIDECAR_PATH=/path/to/oauth-sidecar (or a .dll) chooses the sidecar to run.
 import { spawn } from 'node:child_process';
@@ -60,6 +61,8 @@ async function main() {
     say(`Note: ${sidecar.label} is older than the sources (rebuild with \`npm run build\`, or delete it to use the Release build).`);
   }
   if (!existsSync(sidecar.path)) throw new DemoError(`${sidecar.label} does not exist; build it with \`npm run build\`.`);
+  // The time limit covers the provider, the sidecar and the sign-ins, not the install and build above.
+  startTimeLimit();
   const { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError } = (await import('vscode-jsonrpc/node.js')).default;
 
   // 2. The provider.
@@ -307,11 +310,13 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     Promise.all([cleanup(), killChildren(1000)]).finally(() => process.exit(130));
   });
 }
-const overall = setTimeout(
-  () => finish(1, `timed out after ${timeoutSeconds} s${interactive ? ' (nobody signed in?)' : ''}.`),
-  timeoutSeconds * 1000,
-);
-overall.unref();
+function startTimeLimit() {
+  const overall = setTimeout(
+    () => finish(1, `the sign-ins timed out after ${timeoutSeconds} s${interactive ? ' (nobody signed in?)' : ''}.`),
+    timeoutSeconds * 1000,
+  );
+  overall.unref();
+}
 
 main().then(
   () => finish(0),

@@ -1,7 +1,7 @@
 // Shared helpers of the repository scripts (demo, test runner, build).
 // Only Node built-ins here: this file must load before `npm install` has run.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { delimiter, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,14 +67,15 @@ export function parseFlags(argv, { strings = [], booleans = [], multi = [] } = {
 
 /**
  * Runs a command. stdio is inherited unless `capture` is set, in which case the output is
- * collected (and still echoed when `echo` is true). Resolves { code, signal, stdout, stderr };
+ * collected (and still echoed when `echo` is true). `env` is added to this process's environment,
+ * or replaces it with `inheritEnv: false`. Resolves { code, signal, stdout, stderr };
  * never rejects for a non-zero exit (a missing program gives code 127).
  */
-export function run(command, args = [], { cwd = ROOT, env, capture = false, echo = false, timeoutMs } = {}) {
+export function run(command, args = [], { cwd = ROOT, env, inheritEnv = true, capture = false, echo = false, timeoutMs } = {}) {
   return new Promise((resolvePromise) => {
     const child = spawn(command, args, {
       cwd,
-      env: env ? { ...process.env, ...env } : process.env,
+      env: env ? (inheritEnv ? { ...process.env, ...env } : env) : process.env,
       stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
       shell: process.platform === 'win32' && /\.(cmd|bat)$/i.test(command),
       // A process group of its own, so a timeout kills the whole tree (dotnet test leaves vstest and
@@ -146,6 +147,49 @@ export async function buildDotnet(config = 'Release', { quiet = false, project =
     throw new Error(`dotnet build ${relative(project)} -c ${config} failed (exit code ${result.code}).`);
   }
   return result;
+}
+
+/** The .NET runtime identifier of this machine (linux-x64, osx-arm64, win-x64, linux-musl-x64, ...), or undefined. */
+export function runtimeIdentifier() {
+  const os = { linux: 'linux', darwin: 'osx', win32: 'win' }[process.platform];
+  const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
+  if (!os || !arch) return undefined;
+  // musl (Alpine) needs its own RID.
+  if (os === 'linux' && existsSync('/etc/alpine-release')) return `linux-musl-${arch}`;
+  return `${os}-${arch}`;
+}
+
+/** Why NativeAOT cannot be published here, or undefined when the toolchain looks complete. */
+export function aotBlocker() {
+  if (!runtimeIdentifier()) return `there is no NativeAOT runtime identifier for ${process.platform}/${process.arch}.`;
+  if (process.platform === 'win32' || process.platform === 'darwin') return undefined; // MSVC / Xcode: let the SDK decide
+  if (!hasCommand('clang')) {
+    return 'clang is not installed, and NativeAOT needs it to link (Debian/Ubuntu: sudo apt-get install clang zlib1g-dev).';
+  }
+  const libDirs = ['/usr/lib', '/usr/lib64', '/lib', '/usr/local/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu'];
+  if (!libDirs.some((dir) => existsSync(join(dir, 'libz.so')) || existsSync(join(dir, 'libz.a')))) {
+    return 'the zlib development files are not installed, and NativeAOT links against zlib (Debian/Ubuntu: sudo apt-get install zlib1g-dev).';
+  }
+  return undefined;
+}
+
+/**
+ * Publishes the NativeAOT executable of this machine's platform to artifacts/aot (AOT_PATH). A stale executable
+ * never survives a failed publish. Throws when the toolchain is missing (aotBlocker()) or the publish fails.
+ */
+export async function publishAot({ quiet = false } = {}) {
+  const blocker = aotBlocker();
+  if (blocker) throw new Error(`NativeAOT cannot be published here: ${blocker}`);
+  const rid = runtimeIdentifier();
+  rmSync(AOT_PATH, { force: true });
+  const args = ['publish', SIDECAR_PROJECT, '-c', 'Release', '-r', rid, '-p:PublishAot=true', '-o', AOT_DIR, '-nologo'];
+  if (quiet) args.push('-v', 'q', '-clp:NoSummary;ErrorsOnly');
+  const result = await run('dotnet', args, { capture: quiet });
+  if (result.code !== 0 || !existsSync(AOT_PATH)) {
+    if (quiet) process.stderr.write(tail(result.stdout + result.stderr, 40));
+    throw new Error(`the NativeAOT publish (dotnet ${args.join(' ')}) failed (exit code ${result.code}).`);
+  }
+  return { rid, path: AOT_PATH };
 }
 
 /** The newest modification time (ms) among the C# sources and build files. */

@@ -1,32 +1,37 @@
 #!/usr/bin/env node
-// npm test [-- --only dotnet|idp|node|python|<suite name>[,...]] [-- --no-build] [-- --list]
+// npm test [-- --only dotnet|idp|node|python|release|<suite name>[,...]] [-- --no-build] [-- --no-install] [-- --list]
 //
 // Runs every test suite of the repository and ends with ONE line, the last line on stdout:
 //   N passed, N failed
-// (summed over every suite; CI reads only that line). Exit code 1 when a test failed or a runner
-// crashed (a crash, a build failure or a missing result file counts as 1 failed).
+// (summed over every suite; CI reads only that line; the line before it counts the skipped tests).
+// Exit code 1 when a test failed or a runner crashed (a crash, a build failure, a missing result
+// file, a missing suite or a suite that collected no test counts as 1 failed).
 //
-// Suites live in SUITES below: a name, a group (for --only), the path that must exist, a command
-// and a parser that turns the run into { passed, failed }. A suite whose path does not exist is
-// skipped with a note, so suites can be listed before they are written.
+// Suites live in SUITES below: a name, a group (for --only), the path that must exist, a command,
+// a parser that turns the run into { passed, failed, skipped }, and the system tools it needs
+// (scripts/system-deps.mjs installs them with apt-get when it can, or prints the command). A tool a
+// suite cannot run without makes it skipped with the reason, or failed in CI (CI=true); a test that
+// is skipped is shown and counted as skipped, never as passed.
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   ROOT, SOLUTION, buildDotnet, ensureNodeModules, killChildren, parseFlags, run,
 } from './lib.mjs';
+import { ensureTools, installCommand, pythonWith } from './system-deps.mjs';
 
 const RESULTS = join(ROOT, 'artifacts', 'test-results');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const MINUTE = 60_000;
+const CI = Boolean(process.env.CI) && !/^(0|false|no)$/i.test(process.env.CI);
 
 /** `dotnet test` of one project, results read from its TRX file. */
-function dotnetSuite(name, project) {
+function dotnetSuite(name, project, uses = []) {
   const csproj = `tests/${project}/${project}.csproj`;
   const trx = join(RESULTS, `${project}.trx`);
   return {
     name,
+    uses,
     group: 'dotnet',
     title: `C# ${project}`,
     path: csproj,
@@ -44,7 +49,8 @@ function dotnetSuite(name, project) {
 
 const SUITES = [
   dotnetSuite('dotnet-core', 'OAuthSidecar.Core.Tests'),
-  dotnetSuite('dotnet-sidecar', 'OAuthSidecar.Tests'),
+  // Real clients of the loopback server (curl, Chromium) and a real Secret Service for the keyring store.
+  dotnetSuite('dotnet-sidecar', 'OAuthSidecar.Tests', ['curl', 'chromium', 'dbus', 'gnome-keyring', 'libsecret']),
   {
     name: 'idp',
     group: 'idp',
@@ -88,12 +94,27 @@ const SUITES = [
     path: 'clients/python',
     needsBuild: true,
     timeoutMs: 15 * MINUTE,
-    okExitCodes: [5], // pytest: no tests collected
+    requires: ['pytest'],
     before: () => rmSync(join(RESULTS, 'python-client.xml'), { force: true }),
-    command: () => [pythonWithPytest(), ['-m', 'pytest', 'clients/python', '-p', 'no:cacheprovider', '-q',
+    command: () => [pythonWithPytest(), ['-m', 'pytest', 'clients/python', '-p', 'no:cacheprovider', '-q', '-rs',
       `--junitxml=${join(RESULTS, 'python-client.xml')}`]],
     env: { PYTHONDONTWRITEBYTECODE: '1' },
-    parse: ({ code }) => (code === 5 ? { passed: 0, failed: 0, note: 'no tests collected' } : parseJUnit(readResult(join(RESULTS, 'python-client.xml')))),
+    // pytest's exit code 5: no test was collected, which is a failure (a suite that checks nothing).
+    parse: ({ code }) => (code === 5 ? { passed: 0, failed: 1, note: 'no tests collected (pytest exit code 5)' } : parseJUnit(readResult(join(RESULTS, 'python-client.xml')))),
+  },
+  {
+    name: 'release',
+    group: 'release',
+    title: 'npm run release, its outputs installed as a user would (tests/release)',
+    path: 'tests/release',
+    timeoutMs: 45 * MINUTE,
+    // The test itself skips the native packages without clang (and fails in CI); the wheels need setuptools.
+    requires: ['python-build', 'venv'],
+    uses: ['clang', 'zlib', 'objdump'],
+    before: () => rmSync(join(RESULTS, 'release.tap'), { force: true }),
+    command: () => [process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${join(RESULTS, 'release.tap')}`, 'tests/release/']],
+    parse: () => parseNodeTestSummary(readResult(join(RESULTS, 'release.tap'))),
   },
 ];
 
@@ -153,9 +174,7 @@ function parseJUnit(xml) {
 /** $PYTHON, else the first python3 that can import pytest (pyenv's or Debian's), else python3. */
 function pythonWithPytest() {
   if (process.env.PYTHON) return process.env.PYTHON;
-  const candidates = ['python3', '/usr/bin/python3', 'python'];
-  const can = (py, modules) => spawnSync(py, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
-  return candidates.find((py) => can(py, 'pytest, jsonschema')) ?? candidates.find((py) => can(py, 'pytest')) ?? 'python3';
+  return pythonWith('pytest, jsonschema') ?? pythonWith('pytest') ?? 'python3';
 }
 
 export { SUITES, parseTrx, parseNodeTestSummary, parseJUnit };
@@ -202,9 +221,14 @@ async function runSuite(suite) {
     note = `crashed (exit code ${result.code}${result.signal ? `, ${result.signal}` : ''}): ${err.message}`;
     if (result.code === 127) note = `crashed: could not run ${command} (${result.stderr.trim().split('\n').pop()})`;
   }
-  if (!note && result.code !== 0 && counts.failed === 0 && !(suite.okExitCodes ?? []).includes(result.code)) {
+  if (!note && result.code !== 0 && counts.failed === 0) {
     counts.failed = 1;
     note = `exited with code ${result.code} but reported no failed test`;
+  }
+  // A suite that ran nothing checked nothing: that is a failure, never a pass.
+  if (!note && counts.passed + counts.failed + (counts.skipped ?? 0) === 0) {
+    counts.failed = 1;
+    note = 'no test ran';
   }
   if (/timed out/.test(result.stderr.slice(-200))) note = `${note ? `${note}; ` : ''}timed out after ${suite.timeoutMs / MINUTE} min`;
   const row = { name: suite.name, passed: counts.passed, failed: counts.failed, skipped: counts.skipped, note, seconds: seconds() };
@@ -212,27 +236,66 @@ async function runSuite(suite) {
   console.log(`\n${row.failed ? '✗' : '✓'} ${suite.name}: ${row.passed} passed, ${row.failed} failed${row.skipped ? `, ${row.skipped} skipped` : ''} (${row.seconds} s)${note ? ` — ${note}` : ''}`);
 }
 
-async function main(selected, { build = true } = {}) {
+/**
+ * Installs (or asks for) the system tools the selected suites use. Returns the names of suites that cannot run
+ * for a missing tool they require, with the reason. A missing tool is never a pass: a suite without a tool it
+ * requires is skipped with the reason (a failure in CI), and a tool some of a suite's tests use is listed in the
+ * summary (its tests report themselves skipped), again a failure in CI.
+ */
+function systemTools(suites, { install }) {
+  const wanted = [...new Set(suites.flatMap((s) => [...(s.requires ?? []), ...(s.uses ?? [])]))];
+  if (wanted.length === 0) return new Map();
+  const { missing, command } = ensureTools(wanted, { install, log: (line) => console.log(line) });
+  const blocked = new Map();
+  if (missing.length === 0) return blocked;
+  for (const suite of suites) {
+    const lacking = (suite.requires ?? []).filter((tool) => missing.includes(tool));
+    if (lacking.length) blocked.set(suite.name, `needs ${lacking.join(', ')}: ${installCommand(lacking)}`);
+  }
+  const used = missing.filter((tool) => ![...blocked.values()].some((why) => why.includes(tool)));
+  if (used.length) {
+    rows.push({
+      name: 'system tools',
+      passed: 0,
+      failed: CI ? 1 : 0,
+      skipped: CI ? 0 : 1,
+      note: `${CI ? 'missing in CI' : 'missing; the tests that use them report themselves skipped'}: ${used.join(', ')} (${command ?? installCommand(used)})`,
+    });
+  }
+  return blocked;
+}
+
+async function main(selected, { build = true, install = true } = {}) {
   const wallStart = Date.now();
   mkdirSync(RESULTS, { recursive: true });
   const present = [];
   for (const suite of selected) {
     if (existsSync(join(ROOT, suite.path))) present.push(suite);
-    else rows.push({ name: suite.name, passed: 0, failed: 0, note: `skipped: ${suite.path} does not exist`, skippedSuite: true });
+    // A suite that should be there and is not is a failure, never a silent skip.
+    else rows.push({ name: suite.name, passed: 0, failed: 1, note: `missing: ${suite.path} does not exist` });
   }
 
-  if (present.some((s) => ['idp', 'node'].includes(s.group)) || present.length === 0) {
+  const blocked = systemTools(present, { install });
+
+  if (present.some((s) => ['idp', 'node', 'release'].includes(s.group)) || present.length === 0) {
     await step('npm install', () => ensureNodeModules());
   }
 
   let built = true;
-  if (present.some((s) => s.needsBuild) && build) {
+  if (present.some((s) => s.needsBuild && !blocked.has(s.name)) && build) {
     banner('dotnet build OAuthSidecar.sln -c Release');
     built = await step('dotnet build', () => buildDotnet('Release'));
   }
   const inSolution = solutionProjects();
 
   for (const suite of present) {
+    if (blocked.has(suite.name)) {
+      const why = blocked.get(suite.name);
+      rows.push(CI
+        ? { name: suite.name, passed: 0, failed: 1, note: `not run in CI: it ${why}` }
+        : { name: suite.name, passed: 0, failed: 0, skipped: 1, note: `skipped: it ${why}`, skippedSuite: true });
+      continue;
+    }
     if (suite.needsBuild && !built) {
       rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: the build failed', skippedSuite: true });
       continue;
@@ -249,17 +312,19 @@ async function main(selected, { build = true } = {}) {
     await runSuite(suite);
   }
 
-  // Summary in SUITES order; steps that are not suites (npm install, the solution build) first.
+  // Summary in SUITES order; steps that are not suites (system tools, npm install, the solution build) first.
   const order = (r) => SUITES.findIndex((s) => r.name === s.name || r.name.startsWith(`${s.name} `));
   rows.sort((x, y) => order(x) - order(y));
   const passed = rows.reduce((n, r) => n + r.passed, 0);
   const failed = rows.reduce((n, r) => n + r.failed, 0);
+  const skipped = rows.reduce((n, r) => n + (r.skipped ?? 0), 0);
   banner(`Summary (${Math.round((Date.now() - wallStart) / 1000)} s)`);
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
     const counts = r.skippedSuite ? '—' : `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`;
-    console.log(`  ${r.failed ? '✗' : r.skippedSuite ? '·' : '✓'} ${r.name.padEnd(width)}  ${counts}${r.note ? `  (${r.note})` : ''}`);
+    console.log(`  ${r.failed ? '✗' : r.skippedSuite || (r.skipped && !r.passed) ? '·' : '✓'} ${r.name.padEnd(width)}  ${counts}${r.note ? `  (${r.note})` : ''}`);
   }
+  console.log(`${skipped} skipped`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;
 }
@@ -267,14 +332,15 @@ async function main(selected, { build = true } = {}) {
 function cli() {
   let flags;
   try {
-    flags = parseFlags(process.argv.slice(2), { booleans: ['no-build', 'list', 'help'], multi: ['only'] });
+    flags = parseFlags(process.argv.slice(2), { booleans: ['no-build', 'no-install', 'list', 'help'], multi: ['only'] });
   } catch (err) {
     console.error(`test: ${err.message}`);
     process.exit(2);
   }
   if (flags.help || flags.list) {
-    console.log('Usage: npm test [-- --only GROUP|SUITE[,...]] [-- --no-build]\n\nSuites (group: name — path):');
-    for (const s of SUITES) console.log(`  ${s.group}: ${s.name} — ${s.path}${existsSync(join(ROOT, s.path)) ? '' : ' (not there yet)'}`);
+    console.log('Usage: npm test [-- --only GROUP|SUITE[,...]] [-- --no-build] [-- --no-install]\n'
+      + '  --no-install: never run apt-get for missing system packages (print the command instead)\n\nSuites (group: name — path):');
+    for (const s of SUITES) console.log(`  ${s.group}: ${s.name} — ${s.path}${existsSync(join(ROOT, s.path)) ? '' : ' (missing: counts as 1 failed)'}`);
     process.exit(0);
   }
   const only = (flags.only ?? []).flatMap((v) => v.split(/[,|\s]+/)).filter(Boolean);
@@ -293,7 +359,7 @@ function cli() {
     });
   }
 
-  main(selected, { build: !flags['no-build'] }).then(
+  main(selected, { build: !flags['no-build'], install: !flags['no-install'] }).then(
     (code) => { process.exitCode = code; },
     (err) => {
       console.error(err?.stack ?? String(err));

@@ -2,5 +2,5 @@
 export * from './protocol.js';
 export { SidecarClient, type CallOptions, type ShowDocumentHandler, type SidecarClientOptions, type SidecarProcess } from './client.js';
 export { SidecarError, isSidecarError } from './errors.js';
-export { findSidecar, spawnSidecar, type FindSidecarOptions, type SidecarLocation, type SpawnSidecarOptions } from './spawn.js';
+export { findSidecar, platformPackageName, spawnSidecar, type FindSidecarOptions, type SidecarLocation, type SpawnSidecarOptions } from './spawn.js';
 export { CancellationTokenSource, Disposable, type CancellationToken, type Event, type Message, type MessageConnection } from 'vscode-jsonrpc';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   createMessageConnection,
   StreamMessageReader,
@@ -29,17 +30,23 @@ export interface SidecarLocation {
   args: string[];
   /** The executable or the .dll. */
   path: string;
-  /** Which rule found it. */
-  kind: 'option' | 'env' | 'bundled' | 'aot' | 'release' | 'debug';
+  /**
+   * Which rule found it: `option` (options.path), `env` (OAUTH_SIDECAR_PATH), `package` (the platform package,
+   * e.g. `@oauth-sidecar/linux-x64`), `aot` / `release` / `debug` (the build folders of the repository this
+   * client lives in), `path` (`oauth-sidecar` on PATH).
+   */
+  kind: 'option' | 'env' | 'package' | 'aot' | 'release' | 'debug' | 'path';
 }
 
 export interface FindSidecarOptions {
   /** The sidecar: an executable, or a .dll run with `dotnet`. Relative to the current directory. */
   path?: string;
-  /** Where OAUTH_SIDECAR_PATH is read (default process.env). */
+  /** Where OAUTH_SIDECAR_PATH and PATH are read (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** The package's folder (default: found from the module's location), for the bundled and repository builds. */
+  /** The package's folder (default: found from the module's location), for the platform package and the repository builds. */
   packageRoot?: string;
+  /** The platform, `${process.platform}-${process.arch}` by default (e.g. `linux-x64`, `darwin-arm64`, `win32-x64`). */
+  platform?: string;
 }
 
 export interface SpawnSidecarOptions extends FindSidecarOptions {
@@ -54,43 +61,64 @@ export interface SpawnSidecarOptions extends FindSidecarOptions {
   onMessage?: (direction: 'send' | 'receive', message: Message) => void;
 }
 
+/** The npm package that carries the NativeAOT sidecar for a platform: `@oauth-sidecar/linux-x64`, … */
+export function platformPackageName(platform = `${process.platform}-${process.arch}`): string {
+  return `@oauth-sidecar/${platform}`;
+}
+
 /**
- * Finds the sidecar, in this order: `options.path`; the environment variable OAUTH_SIDECAR_PATH;
- * a NativeAOT executable bundled in the package (`bin/oauth-sidecar`); the repository's published
- * NativeAOT executable (`artifacts/aot/oauth-sidecar`); the repository's Release, then Debug
- * build (`src/OAuthSidecar/bin/<config>/net10.0/oauth-sidecar.dll`, run with `dotnet`).
- * Throws when a given path does not exist or nothing is found.
+ * Finds the sidecar, in this order:
+ * 1. `options.path`;
+ * 2. the environment variable OAUTH_SIDECAR_PATH (an executable, or a .dll run with `dotnet`);
+ * 3. the platform package, an optional dependency of this one (`@oauth-sidecar/linux-x64`, `…/darwin-arm64`,
+ *    `…/win32-x64`, `…/linux-arm64`: `bin/oauth-sidecar`), resolved from this package's folder;
+ * 4. only when this client runs from inside the oauth-sidecar repository: its NativeAOT executable
+ *    (`artifacts/aot/oauth-sidecar`), then its Release and Debug builds (`src/OAuthSidecar/bin/<config>/net10.0/
+ *    oauth-sidecar.dll`, run with `dotnet`), so a checkout uses its own build rather than an installed one;
+ * 5. `oauth-sidecar` on PATH (e.g. the dotnet tool, or an unpacked release archive).
+ *
+ * Throws when a given path does not exist or nothing is found; the message names the platform package to install.
  */
 export function findSidecar(options: FindSidecarOptions = {}): SidecarLocation {
+  const env = options.env ?? process.env;
   const explicit = (path: string, kind: 'option' | 'env', origin: string): SidecarLocation => {
     const full = isAbsolute(path) ? path : resolve(process.cwd(), path);
     if (!existsSync(full)) throw new Error(`${origin} points to ${full}, which does not exist.`);
     return locate(full, kind);
   };
   if (options.path) return explicit(options.path, 'option', 'options.path');
-  const fromEnv = (options.env ?? process.env).OAUTH_SIDECAR_PATH;
-  if (fromEnv) return explicit(fromEnv, 'env', 'OAUTH_SIDECAR_PATH');
+  if (env.OAUTH_SIDECAR_PATH) return explicit(env.OAUTH_SIDECAR_PATH, 'env', 'OAUTH_SIDECAR_PATH');
 
+  const platformPackage = platformPackageName(options.platform);
+  const tried: string[] = [];
   const packageRoot = options.packageRoot ?? (buildDir ? resolve(buildDir, '..', '..') : undefined);
-  const candidates: [string, SidecarLocation['kind']][] = [];
   if (packageRoot) {
-    candidates.push([join(packageRoot, 'bin', `oauth-sidecar${EXE}`), 'bundled']);
+    const fromPackage = platformBinary(packageRoot, platformPackage);
+    tried.push(fromPackage ?? `${platformPackage} (not installed)`);
+    if (fromPackage && existsSync(fromPackage)) return locate(executable(fromPackage), 'package');
+
     const repo = findRepository(packageRoot);
     if (repo) {
-      candidates.push([join(repo, 'artifacts', 'aot', `oauth-sidecar${EXE}`), 'aot']);
-      for (const config of ['Release', 'Debug'] as const) {
-        const dll = join(repo, 'src', 'OAuthSidecar', 'bin', config, 'net10.0', 'oauth-sidecar.dll');
-        candidates.push([dll, config === 'Release' ? 'release' : 'debug']);
+      const builds: [string, SidecarLocation['kind']][] = [
+        [join(repo, 'artifacts', 'aot', `oauth-sidecar${EXE}`), 'aot'],
+        [join(repo, 'src', 'OAuthSidecar', 'bin', 'Release', 'net10.0', 'oauth-sidecar.dll'), 'release'],
+        [join(repo, 'src', 'OAuthSidecar', 'bin', 'Debug', 'net10.0', 'oauth-sidecar.dll'), 'debug'],
+      ];
+      for (const [path, kind] of builds) {
+        tried.push(path);
+        if (existsSync(path)) return locate(path, kind);
       }
     }
   }
-  for (const [path, kind] of candidates) {
-    if (existsSync(path)) return locate(path, kind);
-  }
+  const onPath = findOnPath('oauth-sidecar', env);
+  tried.push('oauth-sidecar on PATH');
+  if (onPath) return locate(onPath, 'path');
   throw new Error(
-    'oauth-sidecar was not found. Set OAUTH_SIDECAR_PATH (or options.path) to the executable or to oauth-sidecar.dll, ' +
-      'or build it in the repository (`npm run build`, `npm run build -- --aot`).' +
-      (candidates.length ? ` Looked for: ${candidates.map(([p]) => p).join(', ')}.` : ''),
+    `oauth-sidecar was not found. Install the sidecar for this platform with \`npm install ${platformPackage}\` ` +
+      '(an optional dependency of @oauth-sidecar/client, left out by --omit=optional or an unsupported platform), ' +
+      'or put oauth-sidecar on PATH (`dotnet tool install --global oauth-sidecar`, or a release archive), ' +
+      'or set OAUTH_SIDECAR_PATH (or options.path) to the executable or to oauth-sidecar.dll. ' +
+      `Looked for: ${tried.join(', ')}.`,
   );
 }
 
@@ -98,6 +126,51 @@ function locate(path: string, kind: SidecarLocation['kind']): SidecarLocation {
   return path.toLowerCase().endsWith('.dll')
     ? { command: 'dotnet', args: [path], path, kind }
     : { command: path, args: [], path, kind };
+}
+
+/** The executable of the platform package `name` as seen from `packageRoot`, or undefined when it is not installed. */
+function platformBinary(packageRoot: string, name: string): string | undefined {
+  try {
+    const manifest = createRequire(join(packageRoot, 'package.json')).resolve(`${name}/package.json`);
+    return join(dirname(manifest), 'bin', `oauth-sidecar${EXE}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Some unpackers (a VSIX, a zip) drop the executable bit: put it back when we may. */
+function executable(path: string): string {
+  if (process.platform === 'win32') return path;
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    try {
+      chmodSync(path, statSync(path).mode | 0o111);
+    } catch {
+      /* spawn reports it */
+    }
+  }
+  return path;
+}
+
+/** `name` in a folder of PATH (with PATHEXT on Windows), as a shell would find it. */
+function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const pathVar = env.PATH ?? env.Path ?? '';
+  const extensions = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean) : [''];
+  for (const dir of pathVar.split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of extensions) {
+      const candidate = join(dir, name + ext);
+      try {
+        if (!statSync(candidate).isFile()) continue;
+        if (process.platform !== 'win32') accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        /* not here */
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The repository (the folder with OAuthSidecar.sln) that holds `dir`, if any. */

@@ -1,7 +1,7 @@
 // spawnSidecar and the package itself: finding the executable, the process, initialize,
 // dispose, and the two builds (ESM and CommonJS).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,37 +53,78 @@ test('stderr "ignore" keeps no text; a sidecar that dies fails the pending call'
   tap.assertClean();
 });
 
-test('findSidecar: options.path, OAUTH_SIDECAR_PATH, bundled, repository AOT, Release, Debug', () => {
+test('findSidecar: options.path, OAUTH_SIDECAR_PATH, the platform package, repository AOT, Release, Debug, PATH', () => {
   const root = mkdtempSync(join(tmpdir(), 'sidecar-find-'));
   try {
-    // A fake repository with a package inside it, as clients/node sits in this one.
+    // A fake repository with a package inside it, as clients/node sits in this one, and a PATH folder.
     const pkg = join(root, 'clients', 'node');
     mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), '{"name": "@oauth-sidecar/client"}');
     writeFileSync(join(root, 'OAuthSidecar.sln'), '');
-    const file = (path: string) => {
+    const file = (path: string, mode = 0o755) => {
       mkdirSync(join(path, '..'), { recursive: true });
       writeFileSync(path, '');
-      chmodSync(path, 0o755);
+      chmodSync(path, mode);
       return path;
     };
-    const find = (env: NodeJS.ProcessEnv = {}) => findSidecar({ packageRoot: pkg, env });
+    const onPath = join(root, 'path-bin');
+    const find = (env: NodeJS.ProcessEnv = {}) => findSidecar({ packageRoot: pkg, env: { PATH: onPath, ...env }, platform: 'linux-x64' });
 
-    assert.throws(() => find(), /oauth-sidecar was not found.*OAUTH_SIDECAR_PATH/s);
+    assert.throws(() => find(), (err: Error) => {
+      // The message names the platform package to install, and what was looked for.
+      assert.match(err.message, /oauth-sidecar was not found\. Install the sidecar for this platform with `npm install @oauth-sidecar\/linux-x64`/);
+      assert.match(err.message, /OAUTH_SIDECAR_PATH/);
+      assert.match(err.message, /@oauth-sidecar\/linux-x64 \(not installed\)/);
+      return true;
+    });
+    const pathExe = file(join(onPath, 'oauth-sidecar'));
+    assert.deepEqual(find(), { command: pathExe, args: [], path: pathExe, kind: 'path' });
     const debug = file(join(root, 'src', 'OAuthSidecar', 'bin', 'Debug', 'net10.0', 'oauth-sidecar.dll'));
     assert.deepEqual(find(), { command: 'dotnet', args: [debug], path: debug, kind: 'debug' });
     const release = file(join(root, 'src', 'OAuthSidecar', 'bin', 'Release', 'net10.0', 'oauth-sidecar.dll'));
     assert.equal(find().path, release);
     const aot = file(join(root, 'artifacts', 'aot', `oauth-sidecar${EXE}`));
     assert.deepEqual(find(), { command: aot, args: [], path: aot, kind: 'aot' });
-    const bundled = file(join(pkg, 'bin', `oauth-sidecar${EXE}`));
-    assert.equal(find().kind, 'bundled');
-    assert.equal(find().path, bundled);
+    // The platform package, installed beside the client (node_modules above it), resolved as require() would.
+    const platformDir = join(root, 'node_modules', '@oauth-sidecar', 'linux-x64');
+    file(join(platformDir, 'package.json'), 0o644);
+    writeFileSync(join(platformDir, 'package.json'), '{"name": "@oauth-sidecar/linux-x64", "version": "0.0.0"}');
+    const packaged = file(join(platformDir, 'bin', `oauth-sidecar${EXE}`), 0o644); // an unpacker lost the x bit
+    assert.deepEqual(find(), { command: packaged, args: [], path: packaged, kind: 'package' });
+    if (process.platform !== 'win32') assert.equal(statSync(packaged).mode & 0o111, 0o111, 'the executable bit is put back');
+    assert.equal(findSidecar({ packageRoot: pkg, env: {}, platform: 'darwin-arm64' }).kind, 'aot', 'another platform\'s package is not used');
 
     const other = file(join(root, 'elsewhere', 'oauth-sidecar.dll'));
     assert.deepEqual(find({ OAUTH_SIDECAR_PATH: other }), { command: 'dotnet', args: [other], path: other, kind: 'env' });
     assert.equal(findSidecar({ packageRoot: pkg, env: { OAUTH_SIDECAR_PATH: other }, path: aot }).kind, 'option');
     assert.throws(() => find({ OAUTH_SIDECAR_PATH: join(root, 'missing') }), /OAUTH_SIDECAR_PATH points to .*missing, which does not exist/);
     assert.throws(() => findSidecar({ path: join(root, 'missing') }), /options\.path points to/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('outside a repository the build folders are not searched: the platform package, then PATH', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sidecar-find-'));
+  try {
+    const pkg = join(root, 'project', 'node_modules', '@oauth-sidecar', 'client');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), '{"name": "@oauth-sidecar/client"}');
+    // A build folder beside it that a repository would have: ignored without OAuthSidecar.sln.
+    mkdirSync(join(root, 'artifacts', 'aot'), { recursive: true });
+    writeFileSync(join(root, 'artifacts', 'aot', `oauth-sidecar${EXE}`), '');
+    const find = (PATH: string) => findSidecar({ packageRoot: pkg, env: { PATH }, platform: 'linux-x64' });
+    assert.throws(() => find(join(root, 'nowhere')), /npm install @oauth-sidecar\/linux-x64/);
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'oauth-sidecar'), '');
+    chmodSync(join(bin, 'oauth-sidecar'), 0o755);
+    assert.equal(find(bin).kind, 'path');
+    const platformDir = join(root, 'project', 'node_modules', '@oauth-sidecar', 'linux-x64');
+    mkdirSync(join(platformDir, 'bin'), { recursive: true });
+    writeFileSync(join(platformDir, 'package.json'), '{"name": "@oauth-sidecar/linux-x64", "version": "0.0.0"}');
+    writeFileSync(join(platformDir, 'bin', `oauth-sidecar${EXE}`), '');
+    assert.deepEqual(find(bin), { command: join(platformDir, 'bin', `oauth-sidecar${EXE}`), args: [], path: join(platformDir, 'bin', `oauth-sidecar${EXE}`), kind: 'package' });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

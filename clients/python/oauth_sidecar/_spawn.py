@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence, Union
 
 from ._errors import SidecarNotFoundError
 
-__all__ = ["find_sidecar", "repository_root", "sidecar_arguments"]
+__all__ = ["bundled_sidecar", "find_sidecar", "repository_root", "sidecar_arguments"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 Executable = Union[PathLike, Sequence[str]]
@@ -57,15 +57,36 @@ def _command_for(executable: Executable, origin: str) -> List[str]:
     raise SidecarNotFoundError(f"{origin} names {path}, which is neither a file nor a command on PATH.")
 
 
+def bundled_sidecar() -> Path:
+    """Where a platform wheel puts the executable: ``oauth_sidecar/bin/oauth-sidecar`` inside this package."""
+    return Path(__file__).resolve().parent / "bin" / ("oauth-sidecar" + _EXE)
+
+
+def _bundled() -> Optional[str]:
+    path = bundled_sidecar()
+    if not path.is_file():
+        return None
+    if not os.access(path, os.X_OK) and sys.platform != "win32":
+        # An installer that dropped the executable bit: put it back when we may.
+        try:
+            path.chmod(path.stat().st_mode | 0o111)
+        except OSError:
+            pass
+    return str(path)
+
+
 def find_sidecar(executable: Optional[Executable] = None) -> List[str]:
     """The command that starts the sidecar, searched in this order:
 
     1. ``executable``: a path (a ``.dll`` runs with ``dotnet``), a command name on ``PATH``, or a full
        command as a sequence (``["dotnet", "oauth-sidecar.dll"]``);
     2. the environment variable ``OAUTH_SIDECAR_PATH`` (an executable, or a ``.dll`` run with ``dotnet``);
-    3. in the repository this package lives in: the NativeAOT executable ``artifacts/aot/oauth-sidecar``,
-       else ``dotnet`` with ``src/OAuthSidecar/bin/Release/net*/oauth-sidecar.dll``, else the Debug one;
-    4. ``oauth-sidecar`` on ``PATH``.
+    3. the executable inside this package (``oauth_sidecar/bin/oauth-sidecar``), which the platform wheels
+       (``oauth_sidecar-<version>-py3-none-manylinux_…_x86_64.whl``, …) carry;
+    4. only when this package lives in the oauth-sidecar repository: the NativeAOT executable
+       ``artifacts/aot/oauth-sidecar``, else ``dotnet`` with ``src/OAuthSidecar/bin/Release/net*/oauth-sidecar.dll``,
+       else the Debug one (a checkout uses its own build rather than an installed one);
+    5. ``oauth-sidecar`` on ``PATH`` (the pure wheel relies on it: the dotnet tool, or a release archive).
 
     Raises :class:`SidecarNotFoundError` (a ``FileNotFoundError``) listing what was tried.
     """
@@ -75,6 +96,10 @@ def find_sidecar(executable: Optional[Executable] = None) -> List[str]:
     if from_env:
         return _command_for(from_env, f"${ENV_VAR}")
     tried = [f"${ENV_VAR} (not set)"]
+    bundled = _bundled()
+    tried.append(str(bundled_sidecar()))
+    if bundled is not None:
+        return [bundled]
     root = repository_root()
     if root is not None:
         aot = root / "artifacts" / "aot" / ("oauth-sidecar" + _EXE)
@@ -92,8 +117,10 @@ def find_sidecar(executable: Optional[Executable] = None) -> List[str]:
     if found:
         return [found]
     raise SidecarNotFoundError(
-        "The oauth-sidecar executable was not found. Pass it to spawn(), or set OAUTH_SIDECAR_PATH, or build it "
-        "(dotnet build OAuthSidecar.sln -c Release). Tried: " + ", ".join(tried) + ".")
+        "The oauth-sidecar executable was not found. Install the platform wheel that carries it "
+        "(pip install oauth-sidecar, which picks the wheel for this platform; the pure py3-none-any wheel has no "
+        "executable), or put oauth-sidecar on PATH (dotnet tool install --global oauth-sidecar, or a release "
+        "archive), or set OAUTH_SIDECAR_PATH, or pass it to spawn(). Tried: " + ", ".join(tried) + ".")
 
 
 def sidecar_arguments(

@@ -143,7 +143,7 @@ public static class SchemaGenerator
                 ["info"] = new JsonObject
                 {
                     ["title"] = "OAuth Sidecar",
-                    ["version"] = SidecarRpcTarget.ProtocolVersion + ".0.0",
+                    ["version"] = ProductVersion.Current,
                     ["description"] = "An OAuth 2.0 / OpenID Connect helper process driven over JSON-RPC 2.0 on stdio (LSP framing by default). Generated from the contract types; do not edit by hand.",
                     ["license"] = new JsonObject { ["name"] = "MIT" },
                 },

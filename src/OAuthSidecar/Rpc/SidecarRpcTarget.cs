@@ -31,7 +31,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         this.DefaultStorage = defaultStorage;
     }
 
-    public static string Version { get; } = typeof(SidecarRpcTarget).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    public static string Version => ProductVersion.Current;
 
     /// <summary>Gets the process's default credential store (from <c>--storage</c> or <c>initialize</c>).</summary>
     public StorageBackend DefaultStorage { get; private set; }

@@ -25,7 +25,8 @@ public enum Framing
 /// Reads and writes framed JSON-RPC messages on stdio. Unlike StreamJsonRpc's own handlers, which drop the
 /// connection on a message they cannot parse (vs-streamjsonrpc #133), this one answers a bad frame with -32700
 /// (not JSON) or -32600 (JSON but not a request, or larger than the limit) and goes on reading: the frame
-/// boundary is known from <c>Content-Length</c> or the newline.
+/// boundary is known from <c>Content-Length</c> or the newline. At the end of input it keeps the connection open until
+/// every request it read has its answer (<see cref="InboundRequests"/>).
 /// </summary>
 internal sealed class StdioMessageHandler : MessageHandlerBase
 {
@@ -42,10 +43,12 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
     // The method of every request read and not yet answered, by id: StreamJsonRpc's own -32601 answer does not
     // carry the method, and the answer is rewritten to name it (ErrorMapping.RewriteTransportError).
     private readonly ConcurrentDictionary<RequestId, string> unanswered = new();
+    private readonly InboundRequests inbound;
+    private bool endOfInput;
     private long bytesToSkip;
     private bool discardingLine;
 
-    public StdioMessageHandler(PipeReader reader, PipeWriter writer, IJsonRpcMessageFormatter formatter, Framing framing, long maxMessageBytes, JsonRpcSessionGuard? guard = null)
+    public StdioMessageHandler(PipeReader reader, PipeWriter writer, IJsonRpcMessageFormatter formatter, Framing framing, long maxMessageBytes, JsonRpcSessionGuard? guard = null, TimeProvider? timeProvider = null, TimeSpan? endOfInputGrace = null)
         : base(formatter)
     {
         this.guard = guard ?? new JsonRpcSessionGuard(static _ => { });
@@ -53,6 +56,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         this.writer = writer;
         this.framing = framing;
         this.maxMessageBytes = maxMessageBytes;
+        this.inbound = new InboundRequests(formatter, timeProvider ?? TimeProvider.System, endOfInputGrace ?? InboundRequests.DefaultGrace);
     }
 
     /// <summary>Gets the session rules applied to every message (stray responses, duplicate ids, after shutdown).</summary>
@@ -67,7 +71,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
 
     protected override async ValueTask<JsonRpcMessage?> ReadCoreAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        while (!this.endOfInput)
         {
             ReadResult read = await this.reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = read.Buffer;
@@ -79,7 +83,8 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                 this.reader.AdvanceTo(buffer.GetPosition(skip));
                 if (read.IsCompleted && this.bytesToSkip > 0)
                 {
-                    return null;
+                    this.endOfInput = true;
+                    break;
                 }
 
                 continue;
@@ -96,7 +101,8 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                     continue;
                 case FrameStatus.EndOfStream:
                     this.reader.AdvanceTo(buffer.End);
-                    return null;
+                    this.endOfInput = true;
+                    continue;
             }
 
             this.reader.AdvanceTo(consumed);
@@ -122,10 +128,13 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                         this.unanswered[request.RequestId] = method;
                     }
 
+                    this.inbound.Received(message);
                     return message;
                 }
             }
         }
+
+        return await this.inbound.NextAfterEndOfInputAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
@@ -144,6 +153,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                 break;
         }
 
+        this.inbound.Writing(content);
         this.body.ResetWrittenCount();
         this.Formatter.Serialize(this.body, content);
         if (this.framing == Framing.Lsp)
@@ -166,8 +176,11 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         return default;
     }
 
-    protected override async ValueTask FlushAsync(CancellationToken cancellationToken) =>
+    protected override async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
         await this.writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        this.inbound.Flushed();
+    }
 
     protected override void DisposeReader()
     {
