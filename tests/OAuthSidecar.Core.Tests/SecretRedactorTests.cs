@@ -148,3 +148,23 @@ public class SecretRedactorTests
         Assert.Equal("[redacted]", redactor.Redact("secret-020004"));
     }
 }
+
+/// <summary>URL user information and control characters (issue 14, point 8).</summary>
+public sealed class RedactionEdgeTests
+{
+    [Theory]
+    [InlineData("http://user:pass@host/x", "http://[redacted]@host/x")]
+    [InlineData("discovery at https://token-as-user@idp.example failed", "discovery at https://[redacted]@idp.example failed")]
+    [InlineData("mail me at alice@example.test", "mail me at alice@example.test")]
+    [InlineData("https://idp.example/a@b", "https://idp.example/a@b")]
+    public void User_information_in_urls_is_masked(string text, string expected) =>
+        Assert.Equal(expected, new OAuthSidecar.Core.Diagnostics.SecretRedactor().Redact(text));
+
+    [Fact]
+    public void Control_characters_are_escaped_and_plain_text_is_kept()
+    {
+        Assert.Equal("AB\\u000ainfo\\u001b]0;x\\u0007CD", OAuthSidecar.Core.Diagnostics.SecretRedactor.EscapeControl("AB\ninfo\u001b]0;x\u0007CD"));
+        const string Plain = "ABCD-EFGH é ✓";
+        Assert.Same(Plain, OAuthSidecar.Core.Diagnostics.SecretRedactor.EscapeControl(Plain));
+    }
+}

@@ -105,6 +105,79 @@ public sealed class ProviderFaultTests
     }
 
     /// <summary>A provider of its own behind a proxy of its own, and a sidecar that uses the proxy.</summary>
+    [Fact]
+    public async Task A_secret_the_server_echoes_is_redacted_in_the_error_data_and_notifications()
+    {
+        await using Faulty faulty = await Faulty.StartAsync();
+        string client = (await faulty.Sidecar.CallAsync("createClient", new { issuer = faulty.Idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret" }))!.Str("clientHandle");
+        const string RefreshToken = "rt-echoed-0123456789abcdef";
+        await faulty.Proxy.FaultAsync(new JsonObject { ["mode"] = "body", ["status"] = 400, ["contentType"] = "application/json", ["body"] = $$"""{"error":"invalid_grant","error_description":"refresh token {{RefreshToken}} is not valid"}""", ["path"] = "/token" });
+
+        RpcError refused = await faulty.Sidecar.CallExpectingErrorAsync("refresh", new { clientHandle = client, refreshToken = RefreshToken });
+        Assert.Equal(-32003, refused.Code);
+        Assert.Equal("invalid_grant", refused.DataString("error"));
+        Assert.DoesNotContain(RefreshToken, refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(RefreshToken, refused.DataString("errorDescription"), StringComparison.Ordinal);
+        Assert.Contains("[redacted]", refused.DataString("errorDescription"), StringComparison.Ordinal);
+        JsonObject removed = await faulty.Sidecar.WaitForNotificationAsync("refreshTokenRemoved");
+        Assert.DoesNotContain(RefreshToken, removed.Str("reason"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_password_in_a_url_is_redacted_in_messages_data_and_logs()
+    {
+        await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
+        int port = ClosedPort();
+        RpcError unreachable = await sidecar.CallExpectingErrorAsync("createClient", new { issuer = $"http://user:hunter2-pass@127.0.0.1:{port}", clientId = "native-app" });
+        Assert.Equal(-32006, unreachable.Code);
+        Assert.DoesNotContain("hunter2-pass", unreachable.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-pass", unreachable.DataString("url"), StringComparison.Ordinal);
+        Assert.Contains("http://[redacted]@127.0.0.1", unreachable.DataString("url"), StringComparison.Ordinal);
+        await sidecar.BarrierAsync();
+        Assert.DoesNotContain("hunter2-pass", sidecar.AllDiagnostics(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Control_characters_in_a_user_code_are_escaped_in_the_logs()
+    {
+        await using Faulty faulty = await Faulty.StartAsync();
+        string client = (await faulty.Sidecar.CallAsync("createClient", new { issuer = faulty.Idp.Issuer, clientId = "native-app", scopes = new[] { "openid" } }))!.Str("clientHandle");
+        string hostile = "AB\ninfo forged line\u001b]0;pwned\u0007CD";
+        await faulty.Proxy.FaultAsync(new JsonObject { ["mode"] = "body", ["status"] = 200, ["contentType"] = "application/json", ["body"] = new JsonObject { ["device_code"] = "dc-0123456789", ["user_code"] = hostile, ["verification_uri"] = faulty.Idp.Issuer + "/device", ["expires_in"] = 600, ["interval"] = 5 }.ToJsonString(), ["path"] = "/device/auth" });
+
+        JsonNode flow = (await faulty.Sidecar.CallAsync("initiateDeviceFlow", new { clientHandle = client }))!;
+        Assert.Equal(hostile, flow.Str("userCode")); // the result carries what the server sent
+        await faulty.Sidecar.WaitForStderrAsync("Device flow");
+        await faulty.Sidecar.BarrierAsync();
+        Assert.DoesNotContain('\u001b', faulty.Sidecar.Stderr);
+        Assert.DoesNotContain('\u0007', faulty.Sidecar.Stderr);
+        Assert.DoesNotContain(faulty.Sidecar.Stderr.Split('\n'), line => line.StartsWith("info forged line", StringComparison.Ordinal));
+        Assert.Contains("AB\\u000ainfo forged line\\u001b]0;pwned\\u0007CD", faulty.Sidecar.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("javascript:alert(1)", "scheme 'javascript'")]
+    [InlineData("file:///etc/passwd", "absolute https URL")]
+    [InlineData("http://evil.example/device", "plain http")]
+    public async Task A_verification_uri_that_is_not_https_is_refused(string uri, string reason)
+    {
+        await using Faulty faulty = await Faulty.StartAsync();
+        string client = (await faulty.Sidecar.CallAsync("createClient", new { issuer = faulty.Idp.Issuer, clientId = "native-app", scopes = new[] { "openid" } }))!.Str("clientHandle");
+        await faulty.Proxy.FaultAsync(new JsonObject { ["mode"] = "body", ["status"] = 200, ["contentType"] = "application/json", ["body"] = $$"""{"device_code":"dc-0123456789","user_code":"ABCD-EFGH","verification_uri":"{{uri}}","expires_in":600,"interval":5}""", ["path"] = "/device/auth" });
+
+        RpcError refused = await faulty.Sidecar.CallExpectingErrorAsync("initiateDeviceFlow", new { clientHandle = client });
+        Assert.Equal(-32006, refused.Code);
+        Assert.Contains("verification_uri", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
+    }
+
+    private static int ClosedPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     private sealed class Faulty : IAsyncDisposable
     {
         private Faulty(IdpServer idp, ProxyServer proxy, SidecarProcess sidecar)

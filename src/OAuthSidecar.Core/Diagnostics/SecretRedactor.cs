@@ -65,7 +65,43 @@ public sealed partial class SecretRedactor
 
         result = QueryParameterPattern().Replace(result, m => m.Groups[1].Value + "=" + Mask);
         result = JsonPropertyPattern().Replace(result, m => m.Groups[1].Value + "\"" + Mask + "\"");
+        result = UserInfoPattern().Replace(result, m => m.Groups[1].Value + Mask + "@");
         return result;
+    }
+
+    /// <summary>Returns <paramref name="text"/> redacted, or <see langword="null"/> for <see langword="null"/>.</summary>
+    /// <param name="text">Text about to leave the process, or <see langword="null"/>.</param>
+    /// <returns>The masked text.</returns>
+    public string? RedactOrNull(string? text) => text is null ? null : this.Redact(text);
+
+    /// <summary>
+    /// Escapes control characters (C0, DEL and C1: newlines, ANSI/OSC escape sequences) as <c>\uXXXX</c>, so that a
+    /// string a server chose (a user code, an error description) cannot forge log lines or drive a terminal.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The text with every control character escaped; the same instance when there is none.</returns>
+    public static string EscapeControl(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var escaped = new System.Text.StringBuilder(text.Length + 16);
+        foreach (char c in text)
+        {
+            if (char.IsControl(c))
+            {
+                escaped.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                escaped.Append(c);
+            }
+        }
+
+        return escaped.ToString();
     }
 
     // Few secrets: look for each one anywhere, even inside longer words.
@@ -102,6 +138,10 @@ public sealed partial class SecretRedactor
     // code=..., access_token=..., etc. in URLs, form bodies and free text.
     [GeneratedRegex(@"\b(code|access_token|refresh_token|id_token|code_verifier|client_secret|password|assertion|client_assertion|device_code|token|subject_token)=([^&\s""'<>]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex QueryParameterPattern();
+
+    // The user information of a URL (scheme://user:password@host): a password, or a token used as a user name.
+    [GeneratedRegex(@"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/@\s""'<>?#]+@", RegexOptions.CultureInvariant)]
+    private static partial Regex UserInfoPattern();
 
     // "access_token": "..." in JSON text.
     [GeneratedRegex(@"(""(?:code|access_token|accessToken|refresh_token|refreshToken|id_token|idToken|code_verifier|codeVerifier|client_secret|clientSecret|password|assertion|client_assertion|device_code|deviceCode)""\s*:\s*)""(?:[^""\\]|\\.)*""", RegexOptions.CultureInvariant)]

@@ -148,6 +148,12 @@ public sealed class OAuthClient : IDisposable
             throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, "The device authorization response lacks device_code, user_code or verification_uri (RFC 8628 §3.2).");
         }
 
+        // The user is sent to these: a server must not point them at javascript:, file: or a lookalike http page.
+        if (EndpointRules.Problem(response.VerificationUri) is { } bad || (response.VerificationUriComplete is { } complete && EndpointRules.Problem(complete) is { } bad2 && (bad = bad2) is not null))
+        {
+            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, $"The device authorization response's verification_uri {bad}, so it is not shown to the user (RFC 8628 §3.2).");
+        }
+
         this.redactor.Register(response.DeviceCode);
         return new DeviceAuthorizationOutcome(
             new DeviceAuthorization(response.DeviceCode, response.UserCode, response.VerificationUri, response.VerificationUriComplete, response.ExpiresIn, response.Interval),

@@ -61,8 +61,26 @@ internal static class ErrorMapping
     public static JsonRpcError.ErrorDetail ToErrorDetail(Exception exception, SecretRedactor redactor, string? method = null)
     {
         (int code, string message, object? data) = Map(exception, method);
-        return new MappedErrorDetail { Code = (JsonRpcErrorCode)code, Message = redactor.Redact(message), Data = data };
+        return new MappedErrorDetail { Code = (JsonRpcErrorCode)code, Message = redactor.Redact(message), Data = RedactData(data, redactor) };
     }
+
+    /// <summary>
+    /// Masks secrets in every string member of an error's <c>data</c> (a server may echo a secret in its
+    /// <c>error_description</c>; a URL may carry a password in its user information).
+    /// </summary>
+    /// <param name="data">The data object, or <see langword="null"/>.</param>
+    /// <param name="redactor">The redactor.</param>
+    /// <returns>A redacted copy (or the same object when it holds no free text).</returns>
+    internal static object? RedactData(object? data, SecretRedactor redactor) => data switch
+    {
+        OAuthErrorData d => new OAuthErrorData { Error = redactor.Redact(d.Error), ErrorDescription = redactor.RedactOrNull(d.ErrorDescription), ErrorUri = redactor.RedactOrNull(d.ErrorUri), Status = d.Status },
+        ServerUnreachableData d => new ServerUnreachableData { Url = redactor.Redact(d.Url), Status = d.Status, Reason = redactor.Redact(d.Reason) },
+        StateMismatchData d => new StateMismatchData { FlowId = d.FlowId, Reason = redactor.Redact(d.Reason) },
+        ListenFailedData d => new ListenFailedData { Host = d.Host, Port = d.Port, Reason = redactor.Redact(d.Reason) },
+        InvalidIdTokenData d => new InvalidIdTokenData { Reason = redactor.Redact(d.Reason) },
+        StorageUnavailableData d => new StorageUnavailableData { Backend = d.Backend, Reason = redactor.Redact(d.Reason) },
+        _ => data, // ids, field names, numbers: nothing a server or a caller wrote freely
+    };
 
     /// <summary>Gets a value indicating whether the exception is a bug (logged with its stack) rather than an expected failure.</summary>
     /// <param name="exception">What was thrown.</param>

@@ -94,7 +94,9 @@ internal sealed class RpcLoggerProvider : ILoggerProvider
             return;
         }
 
-        string safe = this.redactor.Redact(message);
+        // Redacted, and with control characters escaped: a server-chosen string (a user code with a newline or an
+        // ANSI/OSC sequence) must not forge log lines or drive the terminal that shows stderr.
+        string safe = SecretRedactor.EscapeControl(this.redactor.Redact(message));
         if (earlier > 0)
         {
             safe += $" ({earlier} more like this were not logged in the last {RepeatWindow.TotalSeconds:0} s)";

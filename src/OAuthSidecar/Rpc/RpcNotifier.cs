@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OAuthSidecar.Core.Diagnostics;
 using OAuthSidecar.Core.Loopback;
 using OAuthSidecar.Core.OAuth;
 using OAuthSidecar.Rpc.Contracts;
@@ -6,16 +7,22 @@ using StreamJsonRpc;
 
 namespace OAuthSidecar.Rpc;
 
-/// <summary>Sends the engine's events to the caller as JSON-RPC notifications (PROTOCOL.md "Notifications").</summary>
+/// <summary>
+/// Sends the engine's events to the caller as JSON-RPC notifications (PROTOCOL.md "Notifications"). Only
+/// <c>callbackReceived</c> and <c>refreshTokenUpdated</c> carry secrets (that is their purpose); every string of the
+/// others passes through the <see cref="SecretRedactor"/>.
+/// </summary>
 internal sealed class RpcNotifier : ISidecarEvents
 {
     private readonly JsonRpc rpc;
     private readonly ILogger logger;
+    private readonly SecretRedactor redactor;
 
-    public RpcNotifier(JsonRpc rpc, ILogger logger)
+    public RpcNotifier(JsonRpc rpc, ILogger logger, SecretRedactor redactor)
     {
         this.rpc = rpc;
         this.logger = logger;
+        this.redactor = redactor;
     }
 
     public void CallbackReceived(string flowId, CallbackResult result) =>
@@ -29,16 +36,16 @@ internal sealed class RpcNotifier : ISidecarEvents
         });
 
     public void DeviceFlowPending(string flowId, int attempt, string errorCode, int nextPollSeconds) =>
-        this.Notify(ServerMessages.DeviceFlowPending.Name, new DeviceFlowPendingNotification { FlowId = flowId, Attempt = attempt, Error = errorCode, NextPollSeconds = nextPollSeconds });
+        this.Notify(ServerMessages.DeviceFlowPending.Name, new DeviceFlowPendingNotification { FlowId = flowId, Attempt = attempt, Error = this.redactor.Redact(errorCode), NextPollSeconds = nextPollSeconds });
 
     public void DeviceCode(DeviceFlow flow) =>
         this.Notify(ServerMessages.DeviceCode.Name, new DeviceCodeNotification
         {
             FlowId = flow.FlowId,
-            UserCode = flow.Authorization.UserCode,
-            VerificationUri = flow.Authorization.VerificationUri,
-            VerificationUriComplete = flow.Authorization.VerificationUriComplete,
-            Message = flow.Message,
+            UserCode = this.redactor.Redact(flow.Authorization.UserCode),
+            VerificationUri = this.redactor.Redact(flow.Authorization.VerificationUri),
+            VerificationUriComplete = this.redactor.RedactOrNull(flow.Authorization.VerificationUriComplete),
+            Message = this.redactor.Redact(flow.Message),
             ExpiresAt = flow.ExpiresAt.ToUnixTimeSeconds(),
         });
 
@@ -49,7 +56,7 @@ internal sealed class RpcNotifier : ISidecarEvents
         this.Notify(ServerMessages.RefreshTokenUpdated.Name, new RefreshTokenUpdatedNotification { ClientHandle = clientHandle, Account = account, RefreshToken = refreshToken });
 
     public void RefreshTokenRemoved(string clientHandle, string? account, string reason) =>
-        this.Notify(ServerMessages.RefreshTokenRemoved.Name, new RefreshTokenRemovedNotification { ClientHandle = clientHandle, Account = account, Reason = reason });
+        this.Notify(ServerMessages.RefreshTokenRemoved.Name, new RefreshTokenRemovedNotification { ClientHandle = clientHandle, Account = account, Reason = this.redactor.Redact(reason) });
 
     private void Notify<T>(string method, T argument)
     {

@@ -66,7 +66,7 @@ internal sealed class SidecarServer : IAsyncDisposable
         {
             LoggerFactory = loggerFactory,
             Redactor = redactor,
-            Events = new RpcNotifier(rpc, logger),
+            Events = new RpcNotifier(rpc, logger, redactor),
             TimeProvider = engine.TimeProvider,
             InteractiveTimeout = engine.InteractiveTimeout,
             HttpHandlerFactory = engine.HttpHandlerFactory,
