@@ -150,6 +150,18 @@ public static class CoreOption
     /// <summary>An assertion grant type.</summary>
     public const string GrantType = "Grant.GrantType";
 
+    /// <summary>The <c>claims</c> request of a step-up (OpenID Connect Core §5.5), as JSON.</summary>
+    public const string Claims = "Credentials.Claims";
+
+    /// <summary>The <c>acr_values</c> of a step-up (RFC 9470 §4).</summary>
+    public const string AcrValues = "Credentials.AcrValues";
+
+    /// <summary>The <c>max_age</c> of a step-up, in seconds (RFC 9470 §4).</summary>
+    public const string MaxAge = "Credentials.MaxAge";
+
+    /// <summary>A <c>WWW-Authenticate</c> header value to parse (RFC 7235 §4.1, RFC 6750 §3).</summary>
+    public const string WwwAuthenticate = "Challenge.WwwAuthenticate";
+
     /// <summary>Gets every name above.</summary>
     public static FrozenSet<string> All { get; } = new[]
     {
@@ -158,7 +170,7 @@ public static class CoreOption
         ExtraTokenParams, ExtraRefreshParams, Audience, Storage, FlowId, RedirectUri, State, ExtraParams, ResponseMode,
         FlowTimeout, FlowTls, FlowCertFile, FlowKeyFile, AuthResponse, AuthResponseCode, WaitTimeout, ServerHost, ServerPort,
         ServerPath, ServerScheme, ServerTimeout, ServerTls, ServerCertFile, ServerKeyFile, Code, RefreshToken, Username,
-        Password, Assertion, GrantType,
+        Password, Assertion, GrantType, Claims, AcrValues, MaxAge, WwwAuthenticate,
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Returns whether <paramref name="name"/> is one of the names above (ignoring a trailing <c>[key]</c>).</summary>

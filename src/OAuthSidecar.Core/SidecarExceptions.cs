@@ -260,15 +260,40 @@ public sealed class FlowCancelledException : SidecarException
     public string FlowId { get; }
 }
 
-/// <summary><c>getCredentials</c> with <c>interactive: "none"</c> and nothing usable stored. Protocol code -32008.</summary>
+/// <summary>Why a credential request needs an interaction it could not have.</summary>
+public enum InteractionRequiredKind
+{
+    /// <summary>Nothing usable is stored and no interaction was allowed (<c>interactive: "none"</c>).</summary>
+    NotAllowed,
+
+    /// <summary>The automatic chain found no way to reach the user (no browser, no device flow, no way to paste).</summary>
+    NoWayLeft,
+
+    /// <summary>Pasting the redirect address was asked for, but the user cannot be asked.</summary>
+    PasteUnavailable,
+
+    /// <summary>The user (or the caller) declined to paste the redirect address.</summary>
+    Declined,
+}
+
+/// <summary>
+/// A credential request needs an interaction with the user that it could not have: <c>interactive: "none"</c> with
+/// nothing usable stored, or no way left to reach the user. Protocol code -32008; the host adds what its user can do
+/// (<see cref="Kind"/>).
+/// </summary>
 public sealed class InteractionRequiredException : SidecarException
 {
     /// <summary>Initializes a new instance of the <see cref="InteractionRequiredException"/> class.</summary>
     /// <param name="message">A sentence a person can act on.</param>
-    public InteractionRequiredException(string message)
+    /// <param name="kind">Why.</param>
+    public InteractionRequiredException(string message, InteractionRequiredKind kind = InteractionRequiredKind.NotAllowed)
         : base(message)
     {
+        this.Kind = kind;
     }
+
+    /// <summary>Gets why the interaction was not possible.</summary>
+    public InteractionRequiredKind Kind { get; }
 }
 
 /// <summary>The credential store cannot be used: no keyring, a locked one, an unwritable file. Protocol code -32009.</summary>

@@ -24,7 +24,8 @@ internal static class Program
                 await writer.WriteAsync(SchemaGenerator.Generate()).ConfigureAwait(false);
                 return 0;
             },
-            version: SidecarRpcTarget.Version);
+            version: SidecarRpcTarget.Version,
+            token: (arguments, _) => TokenCommand.RunAsync(arguments, new TokenConsole(stdout, Console.Error, Console.In, !Console.IsInputRedirected, Core.Browser.HostEnvironment.Current)));
         return await commandLine.RunAsync(args, output, Console.Error, CancellationToken.None).ConfigureAwait(false);
     }
 }

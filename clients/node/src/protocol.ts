@@ -75,6 +75,7 @@ export interface CallbackTls {
 /** `ClientCapabilities`: `initialize`'s `capabilities`. */
 export interface ClientCapabilities {
   showDocument?: boolean | null;
+  promptRedirect?: boolean | null;
 }
 
 /** `ClientInfo`: `initialize`'s `clientInfo`. */
@@ -87,6 +88,15 @@ export interface ClientInfo {
 export interface CreateClientResult {
   clientHandle: string;
   serverConfiguration: ServerConfiguration;
+}
+
+/** `EnvironmentInfo`: `ServerCapabilities.environment`. */
+export interface EnvironmentInfo {
+  remote: boolean;
+  wsl: boolean;
+  container: boolean;
+  canOpenBrowser: boolean;
+  reason?: string | null;
 }
 
 /** `InitializeResult`: the result of `initialize`. */
@@ -119,7 +129,7 @@ export interface InitiateDeviceFlowResult {
 }
 
 /** `InteractionMode`: `getCredentials`'s `interactive`. */
-export type InteractionMode = 'browser' | 'device' | 'none';
+export type InteractionMode = 'auto' | 'browser' | 'device' | 'paste' | 'none';
 
 /** `InvalidIdTokenData`: `data` of -32007 (InvalidIdToken). */
 export interface InvalidIdTokenData {
@@ -162,12 +172,37 @@ export interface ParseAuthResponseResult {
   params: StringMap;
 }
 
+/** `ParseChallengeResult`: the result of `parseChallenge`. */
+export interface ParseChallengeResult {
+  scheme: string;
+  params: StringMap;
+  error?: string | null;
+  errorDescription?: string | null;
+  scope?: string[] | null;
+  acrValues?: string[] | null;
+  maxAge?: number | null;
+  claims?: string | null;
+  resourceMetadata?: string | null;
+  realm?: string | null;
+}
+
 /** `PrivateKey`: `createClient`'s `privateKey`. */
 export interface PrivateKey {
   pemFile?: string | null;
   pem?: string | null;
   keyId?: string | null;
   algorithm?: string | null;
+}
+
+/** `PromptRedirectProblem`: `auth/promptRedirect`'s `error`. */
+export interface PromptRedirectProblem {
+  code: number;
+  message: string;
+}
+
+/** `PromptRedirectResult`: the result of `auth/promptRedirect`. */
+export interface PromptRedirectResult {
+  url: string;
 }
 
 /** `RequestId`: `$/cancelRequest`'s `id`. */
@@ -181,6 +216,7 @@ export interface ServerCapabilities {
   grantTypes: string[];
   callbackSchemes: string[];
   storage: string[];
+  environment: EnvironmentInfo;
 }
 
 /** `ServerConfiguration`: `createClient`'s `serverConfiguration`, `CreateClientResult.serverConfiguration`. */
@@ -213,6 +249,9 @@ export interface ShowDocumentResult {
   success?: boolean;
 }
 
+/** `SignInMethod`: `TokenResult.method`. */
+export type SignInMethod = 'stored' | 'refresh' | 'browser' | 'device' | 'paste';
+
 /** `StartCallbackServerResult`: the result of `startCallbackServer`. */
 export interface StartCallbackServerResult {
   flowId: string;
@@ -235,7 +274,7 @@ export interface StorageUnavailableData {
   reason: string;
 }
 
-/** `StringMap`: `buildAuthRequestUri`'s `extraParams`, `createClient`'s `extraAuthParams`, `createClient`'s `extraTokenParams` and 9 more. */
+/** `StringMap`: `buildAuthRequestUri`'s `extraParams`, `createClient`'s `extraAuthParams`, `createClient`'s `extraTokenParams` and 10 more. */
 export interface StringMap {
   [name: string]: string;
 }
@@ -267,6 +306,7 @@ export interface TokenResult {
   scopes: string[];
   raw: JsonObject;
   account?: string | null;
+  method?: SignInMethod | null;
 }
 
 /** `UnknownHandleData`: `data` of -32004 (UnknownHandle). */
@@ -359,9 +399,12 @@ export interface GetCredentialsParams {
   scopes?: readonly string[] | null;
   interactive?: InteractionMode | null;
   account?: string | null;
+  claims?: string | null;
+  acrValues?: readonly string[] | null;
+  maxAge?: number | null;
 }
 
-/** `getCredentials` (request, caller → sidecar): A stored token valid for 5 more minutes, else a silent refresh, else an interactive sign-in. */
+/** `getCredentials` (request, caller → sidecar): A stored token valid for 5 more minutes (and satisfying a step-up), else a silent refresh, else an interactive sign-in (auto: browser, device or paste). */
 export namespace GetCredentialsRequest {
   export const method = 'getCredentials';
   export const type = new RequestType<GetCredentialsParams, TokenResult, void>(method, ParameterStructures.byName);
@@ -544,6 +587,17 @@ export namespace ParseAuthResponseRequest {
   export const type = new RequestType<ParseAuthResponseParams, ParseAuthResponseResult, void>(method, ParameterStructures.byName);
 }
 
+/** Parameters of `parseChallenge`. */
+export interface ParseChallengeParams {
+  wwwAuthenticate: string;
+}
+
+/** `parseChallenge` (request, caller → sidecar): Reads a resource's WWW-Authenticate header (RFC 6750 §3, RFC 9470, Entra claims challenges, RFC 9728 resource_metadata). */
+export namespace ParseChallengeRequest {
+  export const method = 'parseChallenge';
+  export const type = new RequestType<ParseChallengeParams, ParseChallengeResult, void>(method, ParameterStructures.byName);
+}
+
 /** Parameters of `refresh`. */
 export interface RefreshParams {
   clientHandle: string;
@@ -672,6 +726,19 @@ export namespace DeviceCodeNotification {
   export const type = new NotificationType<DeviceCodeParams>(method, ParameterStructures.byName);
 }
 
+/** Parameters of `authorizationUrl`. */
+export interface AuthorizationUrlParams {
+  flowId: string;
+  authUri: string;
+  message: string;
+}
+
+/** `authorizationUrl` (notification, sidecar → caller): A sign-in waits on the user: the address to open and a sentence to show (every interactive flow). */
+export namespace AuthorizationUrlNotification {
+  export const method = 'authorizationUrl';
+  export const type = new NotificationType<AuthorizationUrlParams>(method, ParameterStructures.byName);
+}
+
 /** Parameters of `tokensObtained`. */
 export interface TokensObtainedParams {
   clientHandle: string;
@@ -737,6 +804,21 @@ export namespace ShowDocumentRequest {
   export const type = new RequestType<ShowDocumentParams, ShowDocumentResult, void>(method, ParameterStructures.byName);
 }
 
+/** Parameters of `auth/promptRedirect`. */
+export interface PromptRedirectParams {
+  flowId: string;
+  authUri: string;
+  redirectUri: string;
+  message: string;
+  error?: PromptRedirectProblem | null;
+}
+
+/** `auth/promptRedirect` (request, sidecar → caller): Asks a caller that declared capabilities.promptRedirect for the address the browser ended on after the user signed in on any machine; answer an error to decline. */
+export namespace PromptRedirectRequest {
+  export const method = 'auth/promptRedirect';
+  export const type = new RequestType<PromptRedirectParams, PromptRedirectResult, void>(method, ParameterStructures.byName);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Method names
 
@@ -759,6 +841,7 @@ export const ClientRequests = [
   ObtainTokenByUsernamePasswordRequest.method,
   ObtainTokenForClientRequest.method,
   ParseAuthResponseRequest.method,
+  ParseChallengeRequest.method,
   RefreshRequest.method,
   ShutdownRequest.method,
   SignOutRequest.method,
@@ -779,6 +862,7 @@ export const ServerNotifications = [
   CallbackReceivedNotification.method,
   DeviceFlowPendingNotification.method,
   DeviceCodeNotification.method,
+  AuthorizationUrlNotification.method,
   TokensObtainedNotification.method,
   RefreshTokenUpdatedNotification.method,
   RefreshTokenRemovedNotification.method,
@@ -788,6 +872,7 @@ export const ServerNotifications = [
 /** Requests the sidecar sends. */
 export const ServerRequests = [
   ShowDocumentRequest.method,
+  PromptRedirectRequest.method,
 ] as const;
 
 /** Every method of the protocol. */

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional, Type, TypeVar
 
 from ._params import protocol_method
 from ._types import (
+    AuthorizationUrl,
     CallbackReceived,
     DeviceCode,
     DeviceFlowPending,
@@ -43,6 +44,12 @@ class NotificationCallbacks:
     def on_device_code(self, handler: H) -> H:
         """``handler(DeviceCode)`` for each ``deviceCode``: getCredentials chose the device flow: show the user code."""
         self._subscribe("deviceCode", DeviceCode, handler)
+        return handler
+
+    @protocol_method("authorizationUrl")
+    def on_authorization_url(self, handler: H) -> H:
+        """``handler(AuthorizationUrl)`` for each ``authorizationUrl``: A sign-in waits on the user: the address to open and a sentence to show (every interactive flow)."""
+        self._subscribe("authorizationUrl", AuthorizationUrl, handler)
         return handler
 
     @protocol_method("tokensObtained")

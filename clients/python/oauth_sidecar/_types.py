@@ -27,6 +27,7 @@ __all__ = [
     "InteractionMode",
     "RequestId",
     "ResponseMode",
+    "SignInMethod",
     "StorageBackend",
     "TokenEndpointAuthMethod",
     "AccountInfo",
@@ -39,13 +40,17 @@ __all__ = [
     "ClientInfo",
     "ServerConfiguration",
     "CreateClientResult",
+    "EnvironmentInfo",
     "ServerCapabilities",
     "ServerInfo",
     "InitializeResult",
     "AuthCodeFlow",
     "DeviceFlow",
     "AuthResponse",
+    "ParseChallengeResult",
     "PrivateKey",
+    "PromptRedirectProblem",
+    "PromptRedirectResult",
     "ShowDocumentResult",
     "CallbackServer",
     "TlsOptions",
@@ -53,11 +58,13 @@ __all__ = [
     "CallbackReceived",
     "DeviceFlowPending",
     "DeviceCode",
+    "AuthorizationUrl",
     "TokensObtained",
     "RefreshTokenUpdated",
     "RefreshTokenRemoved",
     "LogMessage",
     "ShowDocumentRequest",
+    "PromptRedirect",
     "CLIENT_REQUESTS",
     "CLIENT_NOTIFICATIONS",
     "SERVER_NOTIFICATIONS",
@@ -73,13 +80,16 @@ AssertionGrantType = Literal["urn:ietf:params:oauth:grant-type:jwt-bearer", "urn
 CallbackScheme = Literal["https", "http"]
 
 #: getCredentials's interactive.
-InteractionMode = Literal["browser", "device", "none"]
+InteractionMode = Literal["auto", "browser", "device", "paste", "none"]
 
 #: $/cancelRequest's id.
 RequestId = Union[int, str]
 
 #: initiateAuthCodeFlow's responseMode, obtainTokenByBrowser's responseMode.
 ResponseMode = Literal["query", "form_post"]
+
+#: TokenResult.method.
+SignInMethod = Literal["stored", "refresh", "browser", "device", "paste"]
 
 #: createClient's storage, initialize's storage.
 StorageBackend = Literal["keyring", "file", "memory"]
@@ -156,6 +166,7 @@ class ClientCapabilities(Model):
     """The schema's ``ClientCapabilities``: ``initialize``'s ``capabilities``."""
 
     show_document: Optional[bool] = None
+    prompt_redirect: Optional[bool] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -193,12 +204,25 @@ class CreateClientResult(Model):
 
 
 @dataclass
+class EnvironmentInfo(Model):
+    """The schema's ``EnvironmentInfo``: ``ServerCapabilities.environment``."""
+
+    remote: Optional[bool] = None
+    wsl: Optional[bool] = None
+    container: Optional[bool] = None
+    can_open_browser: Optional[bool] = None
+    reason: Optional[str] = None
+    extra: Dict[str, Any] = extra_field()
+
+
+@dataclass
 class ServerCapabilities(Model):
     """The schema's ``ServerCapabilities``: ``InitializeResult.capabilities``."""
 
     grant_types: Optional[List[str]] = None
     callback_schemes: Optional[List[str]] = None
     storage: Optional[List[str]] = None
+    environment: Optional[EnvironmentInfo] = field(default=None, metadata=nested(EnvironmentInfo))
     extra: Dict[str, Any] = extra_field()
 
 
@@ -264,6 +288,23 @@ class AuthResponse(Model):
 
 
 @dataclass
+class ParseChallengeResult(Model):
+    """The schema's ``ParseChallengeResult``: the result of ``parseChallenge``."""
+
+    scheme: Optional[str] = None
+    params: Optional[Dict[str, str]] = field(default=None, repr=False)
+    error: Optional[str] = None
+    error_description: Optional[str] = None
+    scope: Optional[List[str]] = None
+    acr_values: Optional[List[str]] = None
+    max_age: Optional[int] = None
+    claims: Optional[str] = None
+    resource_metadata: Optional[str] = None
+    realm: Optional[str] = None
+    extra: Dict[str, Any] = extra_field()
+
+
+@dataclass
 class PrivateKey(Model):
     """The schema's ``PrivateKey``: ``createClient``'s ``privateKey``."""
 
@@ -271,6 +312,23 @@ class PrivateKey(Model):
     pem: Optional[str] = field(default=None, repr=False)
     key_id: Optional[str] = None
     algorithm: Optional[str] = None
+    extra: Dict[str, Any] = extra_field()
+
+
+@dataclass
+class PromptRedirectProblem(Model):
+    """The schema's ``PromptRedirectProblem``: ``auth/promptRedirect``'s ``error``."""
+
+    code: Optional[int] = field(default=None, repr=False)
+    message: Optional[str] = None
+    extra: Dict[str, Any] = extra_field()
+
+
+@dataclass
+class PromptRedirectResult(Model):
+    """The schema's ``PromptRedirectResult``: the result of ``auth/promptRedirect``."""
+
+    url: Optional[str] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -315,6 +373,7 @@ class TokenResult(Model):
     scopes: Optional[List[str]] = None
     raw: Optional[Dict[str, Any]] = field(default=None, repr=False)
     account: Optional[str] = None
+    method: Optional[SignInMethod] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -351,6 +410,16 @@ class DeviceCode(Model):
     message: Optional[str] = None
     expires_at: Optional[int] = None
     verification_uri_complete: Optional[str] = None
+    extra: Dict[str, Any] = extra_field()
+
+
+@dataclass
+class AuthorizationUrl(Model):
+    """``authorizationUrl``'s params: A sign-in waits on the user: the address to open and a sentence to show (every interactive flow)."""
+
+    flow_id: Optional[str] = None
+    auth_uri: Optional[str] = None
+    message: Optional[str] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -404,17 +473,29 @@ class ShowDocumentRequest(Model):
     extra: Dict[str, Any] = extra_field()
 
 
+@dataclass
+class PromptRedirect(Model):
+    """``auth/promptRedirect``'s params: Asks a caller that declared capabilities.promptRedirect for the address the browser ended on after the user signed in on any machine; answer an error to decline."""
+
+    flow_id: Optional[str] = None
+    auth_uri: Optional[str] = None
+    redirect_uri: Optional[str] = None
+    message: Optional[str] = None
+    error: Optional[PromptRedirectProblem] = field(default=None, metadata=nested(PromptRedirectProblem))
+    extra: Dict[str, Any] = extra_field()
+
+
 #: Requests the caller sends (wire names).
-CLIENT_REQUESTS: Tuple[str, ...] = ("buildAuthRequestUri", "cancelFlow", "createClient", "disposeClient", "getCredentials", "initialize", "initiateAuthCodeFlow", "initiateDeviceFlow", "listAccounts", "obtainTokenByAssertion", "obtainTokenByAuthCodeFlow", "obtainTokenByAuthorizationCode", "obtainTokenByBrowser", "obtainTokenByDeviceFlow", "obtainTokenByUsernamePassword", "obtainTokenForClient", "parseAuthResponse", "refresh", "shutdown", "signOut", "startCallbackServer", "stopCallbackServer", "waitForCallback")
+CLIENT_REQUESTS: Tuple[str, ...] = ("buildAuthRequestUri", "cancelFlow", "createClient", "disposeClient", "getCredentials", "initialize", "initiateAuthCodeFlow", "initiateDeviceFlow", "listAccounts", "obtainTokenByAssertion", "obtainTokenByAuthCodeFlow", "obtainTokenByAuthorizationCode", "obtainTokenByBrowser", "obtainTokenByDeviceFlow", "obtainTokenByUsernamePassword", "obtainTokenForClient", "parseAuthResponse", "parseChallenge", "refresh", "shutdown", "signOut", "startCallbackServer", "stopCallbackServer", "waitForCallback")
 
 #: Notifications the caller sends (wire names).
 CLIENT_NOTIFICATIONS: Tuple[str, ...] = ("exit", "initialized", "$/cancelRequest")
 
 #: Notifications the sidecar sends: wire name -> the dataclass of their params.
-SERVER_NOTIFICATIONS: Mapping[str, Type[Model]] = {"callbackReceived": CallbackReceived, "deviceFlowPending": DeviceFlowPending, "deviceCode": DeviceCode, "tokensObtained": TokensObtained, "refreshTokenUpdated": RefreshTokenUpdated, "refreshTokenRemoved": RefreshTokenRemoved, "window/logMessage": LogMessage}
+SERVER_NOTIFICATIONS: Mapping[str, Type[Model]] = {"callbackReceived": CallbackReceived, "deviceFlowPending": DeviceFlowPending, "deviceCode": DeviceCode, "authorizationUrl": AuthorizationUrl, "tokensObtained": TokensObtained, "refreshTokenUpdated": RefreshTokenUpdated, "refreshTokenRemoved": RefreshTokenRemoved, "window/logMessage": LogMessage}
 
 #: Requests the sidecar sends: wire name -> the dataclass of their params.
-SERVER_REQUESTS: Mapping[str, Type[Model]] = {"window/showDocument": ShowDocumentRequest}
+SERVER_REQUESTS: Mapping[str, Type[Model]] = {"window/showDocument": ShowDocumentRequest, "auth/promptRedirect": PromptRedirect}
 
 #: The parameters of each method the caller sends, in the schema's order: wire name -> ((param, required), ...).
 PARAMS: Mapping[str, Tuple[Tuple[str, bool], ...]] = {
@@ -423,7 +504,7 @@ PARAMS: Mapping[str, Tuple[Tuple[str, bool], ...]] = {
     "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("pages", False), ("storage", False)),
     "disposeClient": (("clientHandle", True),),
     "exit": (),
-    "getCredentials": (("clientHandle", True), ("scopes", False), ("interactive", False), ("account", False)),
+    "getCredentials": (("clientHandle", True), ("scopes", False), ("interactive", False), ("account", False), ("claims", False), ("acrValues", False), ("maxAge", False)),
     "initialize": (("clientInfo", False), ("capabilities", False), ("storage", False)),
     "initialized": (),
     "initiateAuthCodeFlow": (("clientHandle", True), ("scopes", False), ("redirectUri", False), ("state", False), ("loginHint", False), ("prompt", False), ("responseMode", False), ("extraParams", False), ("callback", False), ("openBrowser", False)),
@@ -437,6 +518,7 @@ PARAMS: Mapping[str, Tuple[Tuple[str, bool], ...]] = {
     "obtainTokenByUsernamePassword": (("clientHandle", True), ("username", True), ("password", True), ("scopes", False)),
     "obtainTokenForClient": (("clientHandle", True), ("scopes", False), ("resource", False)),
     "parseAuthResponse": (("params", False), ("query", False), ("url", False), ("state", False)),
+    "parseChallenge": (("wwwAuthenticate", True),),
     "refresh": (("clientHandle", True), ("refreshToken", True), ("scopes", False)),
     "shutdown": (),
     "signOut": (("clientHandle", True), ("account", False)),

@@ -22,13 +22,11 @@ public readonly record struct BrowserLaunch(bool Launched, string? Advice);
 public sealed class SystemBrowser : IDisposable
 {
     private readonly Func<string, string?> getEnvironment;
-    private readonly Func<string, bool> fileExists;
-    private readonly Func<string, string?> readFile;
     private readonly LaunchPages pages;
 
     /// <summary>Initializes a new instance of the <see cref="SystemBrowser"/> class that reads the real environment.</summary>
     public SystemBrowser()
-        : this(Environment.GetEnvironmentVariable, File.Exists, static p => File.Exists(p) ? File.ReadAllText(p) : null)
+        : this(HostEnvironment.Current, System.Environment.GetEnvironmentVariable)
     {
     }
 
@@ -38,59 +36,40 @@ public sealed class SystemBrowser : IDisposable
     /// <param name="readFile">Reads a small file, or <see langword="null"/>.</param>
     /// <param name="pages">Where the forwarding pages are written; a new <see cref="LaunchPages"/> when <see langword="null"/>.</param>
     public SystemBrowser(Func<string, string?> getEnvironment, Func<string, bool> fileExists, Func<string, string?> readFile, LaunchPages? pages = null)
+        : this(new HostEnvironment(EnvironmentProbe.Real with { GetVariable = getEnvironment, FileExists = fileExists, ReadFile = readFile }), getEnvironment, pages)
     {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="SystemBrowser"/> class for a detected environment.</summary>
+    /// <param name="environment">Where this runs.</param>
+    /// <param name="getEnvironment">Reads an environment variable (<c>BROWSER</c>).</param>
+    /// <param name="pages">Where the forwarding pages are written; a new <see cref="LaunchPages"/> when <see langword="null"/>.</param>
+    public SystemBrowser(HostEnvironment environment, Func<string, string?> getEnvironment, LaunchPages? pages = null)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(getEnvironment);
+        this.Environment = environment;
         this.getEnvironment = getEnvironment;
-        this.fileExists = fileExists;
-        this.readFile = readFile;
         this.pages = pages ?? new LaunchPages();
     }
+
+    /// <summary>Gets where this runs (remote, WSL, container, display).</summary>
+    public HostEnvironment Environment { get; }
 
     /// <summary>Gets where the forwarding pages are written.</summary>
     public LaunchPages Pages => this.pages;
 
     /// <summary>Gets a value indicating whether this runs inside a container (<c>/.dockerenv</c> or <c>/proc/1/cgroup</c>), where 127.0.0.1 is not the host's.</summary>
-    public bool InContainer =>
-        this.fileExists("/.dockerenv")
-        || (this.readFile("/proc/1/cgroup") is { } cgroup && (cgroup.Contains("docker", StringComparison.Ordinal) || cgroup.Contains("kubepods", StringComparison.Ordinal) || cgroup.Contains("containerd", StringComparison.Ordinal)));
+    public bool InContainer => this.Environment.Container;
 
     /// <summary>Gets a value indicating whether this runs under WSL.</summary>
-    public bool InWsl =>
-        this.getEnvironment("WSL_DISTRO_NAME") is { Length: > 0 }
-        || (this.readFile("/proc/version") is { } version && version.Contains("microsoft", StringComparison.OrdinalIgnoreCase));
+    public bool InWsl => this.Environment.Wsl;
 
     /// <summary>
     /// Gets the reason no browser can be shown, or <see langword="null"/> when a desktop session is available:
     /// on Linux neither <c>DISPLAY</c> nor <c>WAYLAND_DISPLAY</c> (an SSH session without X forwarding has neither).
     /// </summary>
-    public string? NoDisplayReason
-    {
-        get
-        {
-            if (this.getEnvironment("BROWSER") is { Length: > 0 })
-            {
-                return null;
-            }
-
-            if (!OperatingSystem.IsLinux() && !OperatingSystem.IsFreeBSD())
-            {
-                return null;
-            }
-
-            if (this.InWsl)
-            {
-                return null;
-            }
-
-            if (this.getEnvironment("DISPLAY") is { Length: > 0 } || this.getEnvironment("WAYLAND_DISPLAY") is { Length: > 0 })
-            {
-                return null;
-            }
-
-            return this.getEnvironment("SSH_CONNECTION") is { Length: > 0 }
-                ? "this is an SSH session without a forwarded display"
-                : "there is no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set)";
-        }
-    }
+    public string? NoDisplayReason => this.Environment.NoDisplayReason;
 
     /// <summary>Tries to open <paramref name="url"/>.</summary>
     /// <param name="url">The authorization request URI.</param>

@@ -5,35 +5,6 @@ using OAuthSidecar.Core.OAuth;
 
 namespace OAuthSidecar.Core.Credentials;
 
-/// <summary>How <c>getCredentials</c> may interact with the user when nothing usable is stored.</summary>
-public enum InteractionMode
-{
-    /// <summary>The authorization code flow in the browser (default).</summary>
-    Browser,
-
-    /// <summary>The device authorization grant: a <c>deviceCode</c> notification, then polling.</summary>
-    Device,
-
-    /// <summary>Never: fail with -32008.</summary>
-    None,
-}
-
-/// <summary>What <see cref="CredentialBroker.GetCredentialsAsync"/> is asked for.</summary>
-public sealed class CredentialRequest
-{
-    /// <summary>Gets the scopes; the client's defaults when empty.</summary>
-    public IReadOnlyList<string>? Scopes { get; init; }
-
-    /// <summary>Gets how to interact when needed.</summary>
-    public InteractionMode Interactive { get; init; } = InteractionMode.Browser;
-
-    /// <summary>Gets the account; by default the most recently used one of the client.</summary>
-    public string? Account { get; init; }
-
-    /// <summary>Gets what opens the browser for an interactive sign-in.</summary>
-    public Func<AuthCodeFlow, Task>? OpenBrowser { get; init; }
-}
-
 /// <summary>
 /// flytekit's <c>get_creds_from_remote</c>, done across threads, callers and processes: a stored access token
 /// valid for at least 5 more minutes; else a silent refresh; else an interactive sign-in. Concurrent calls for
@@ -49,9 +20,7 @@ public sealed class CredentialBroker
     public static readonly TimeSpan ReuseWindow = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, Shared> shared = new(StringComparer.Ordinal);
-    private readonly AuthCodeFlowService authCode;
-    private readonly DeviceFlowService device;
-    private readonly ISidecarEvents events;
+    private readonly InteractiveSignIn interactive;
     private readonly ILogger logger;
     private readonly TimeProvider time;
 
@@ -64,9 +33,7 @@ public sealed class CredentialBroker
         ArgumentNullException.ThrowIfNull(authCode);
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(options);
-        this.authCode = authCode;
-        this.device = device;
-        this.events = options.Events;
+        this.interactive = new InteractiveSignIn(authCode, device, options);
         this.logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
         this.time = options.TimeProvider;
     }
@@ -87,7 +54,8 @@ public sealed class CredentialBroker
         List<string> scopes = client.EffectiveScopes(request.Scopes).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         store.EnsureUsable();
         string issuer = IssuerOf(client);
-        string key = string.Join('\n', store.Backend, issuer, client.Registration.ClientId, request.Account ?? "*", string.Join(' ', scopes), request.Interactive);
+        StepUpRequirement? stepUp = StepUpRequirement.Create(request.Claims, request.AcrValues, request.MaxAge);
+        string key = string.Join('\n', store.Backend, issuer, client.Registration.ClientId, request.Account ?? "*", string.Join(' ', scopes), request.Interactive, stepUp?.Key);
 
         while (true)
         {
@@ -95,7 +63,7 @@ public sealed class CredentialBroker
             Shared entry = this.shared.GetOrAdd(key, candidate);
             if (ReferenceEquals(entry, candidate))
             {
-                entry.Task = this.AcquireAsync(client, store, request, scopes, issuer);
+                entry.Task = this.AcquireAsync(client, store, request, scopes, issuer, stepUp);
                 _ = this.ForgetWhenDoneAsync(key, entry);
             }
             else if (entry.CompletedAt is { } done && this.time.GetElapsedTime(done) > ReuseWindow)
@@ -191,10 +159,11 @@ public sealed class CredentialBroker
         }
     }
 
-    private async Task<TokenOutcome> AcquireAsync(OAuthClient client, CredentialStore store, CredentialRequest request, List<string> scopes, string issuer)
+    private async Task<TokenOutcome> AcquireAsync(OAuthClient client, CredentialStore store, CredentialRequest request, List<string> scopes, string issuer, StepUpRequirement? stepUp)
     {
         await Task.Yield();
         string? refusal = null;
+        string? stepUpRefusal = null;
         List<string> interactiveScopes = scopes;
         await using (await store.LockAsync(CancellationToken.None).ConfigureAwait(false))
         {
@@ -204,22 +173,34 @@ public sealed class CredentialBroker
             {
                 long now = this.time.GetUtcNow().ToUnixTimeSeconds();
                 StoredToken? token = stored.Tokens.FirstOrDefault(t => t.Scopes.SequenceEqual(scopes));
-                if (token is not null && (token.ExpiresAt is null || token.ExpiresAt - now >= (long)MinimumValidity.TotalSeconds))
+                string? unsatisfied = token is null ? null : StepUpCheck.OfToken(stepUp, token, now);
+                if (token is not null && unsatisfied is null && (token.ExpiresAt is null || token.ExpiresAt - now >= (long)MinimumValidity.TotalSeconds))
                 {
                     this.logger.LogDebug("Credentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
-                    return TokenOutcome.Success(FromStore(stored, token));
+                    return TokenOutcome.Success(FromStore(stored, token)) with { Method = SignInMethod.Stored };
+                }
+
+                if (unsatisfied is not null)
+                {
+                    this.logger.LogInformation("Credentials: the stored access token of {Account} does not satisfy the step-up: {Reason}.", account, unsatisfied);
                 }
 
                 // An interactive sign-in asks for every scope this account already has too (incremental consent), so the
                 // new refresh token keeps serving the other scope sets.
                 interactiveScopes = scopes.Union(stored.Tokens.SelectMany(t => t.Scopes), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-                if (stored.RefreshToken is { } refreshToken)
+                if (StepUpCheck.OfGrant(stepUp, stored, now) is { } grantUnsatisfied)
+                {
+                    // A refresh keeps the grant's authentication: only a new sign-in can satisfy the step-up.
+                    stepUpRefusal = grantUnsatisfied;
+                    this.logger.LogInformation("Credentials: no refresh for {Account}, because the sign-in behind its refresh token does not satisfy the step-up ({Reason}).", account, grantUnsatisfied);
+                }
+                else if (stored.RefreshToken is { } refreshToken)
                 {
                     TokenOutcome refreshed = await client.RefreshAsync(refreshToken, scopes, account, CancellationToken.None).ConfigureAwait(false);
                     if (refreshed.Tokens is { } tokens)
                     {
                         this.logger.LogInformation("Credentials: refreshed the access token of {Account} silently.", account);
-                        return TokenOutcome.Success(this.Save(store, stored, scopes, tokens, account));
+                        return TokenOutcome.Success(this.Save(store, stored, scopes, tokens, account, StepUpCheck.AfterRefresh(stored, tokens))) with { Method = SignInMethod.Refresh };
                     }
 
                     refusal = refreshed.Error!.Describe();
@@ -240,17 +221,24 @@ public sealed class CredentialBroker
 
         if (request.Interactive == InteractionMode.None)
         {
-            throw new InteractionRequiredException(refusal is null
-                ? "No usable credentials are stored for this client and scopes, and no interaction with the user was allowed."
+            throw new InteractionRequiredException(stepUpRefusal is not null
+                ? $"The stored credentials do not satisfy the step-up ({stepUpRefusal}): the user must sign in again, and no interaction with the user was allowed."
+                : refusal is null
+                ? $"No usable credentials are stored for this client and scopes, and no interaction with the user was allowed."
                 : $"The stored credentials can no longer be refreshed ({refusal}), and no interaction with the user was allowed.");
         }
 
-        TokenOutcome outcome = request.Interactive == InteractionMode.Device
-            ? await this.DeviceSignInAsync(client, interactiveScopes).ConfigureAwait(false)
-            : await this.authCode.ObtainTokenByBrowserAsync(client, new AuthCodeFlowOptions { Scopes = interactiveScopes }, request.OpenBrowser, CancellationToken.None).ConfigureAwait(false);
+        ISignInHost host = request.Host ?? new DelegateSignInHost(request.OpenBrowser ?? (_ => Task.CompletedTask));
+        TokenOutcome outcome = await this.interactive.SignInAsync(client, new SignInRequest(interactiveScopes, request.Interactive, host, stepUp), CancellationToken.None).ConfigureAwait(false);
         if (outcome.Tokens is not { } signedIn)
         {
             return outcome;
+        }
+
+        AuthenticationContext? signedInWith = AuthenticationContext.FromIdToken(signedIn, stepUp?.Claims);
+        if (StepUpCheck.OfContext(stepUp, signedInWith, this.time.GetUtcNow().ToUnixTimeSeconds()) is { } stillUnsatisfied)
+        {
+            this.logger.LogWarning("Credentials: the new sign-in does not satisfy the step-up either ({Reason}); the authorization server did not honour it. The tokens are returned; the resource may refuse them again.", stillUnsatisfied);
         }
 
         string who = signedIn.Account ?? request.Account ?? "default";
@@ -258,23 +246,12 @@ public sealed class CredentialBroker
         {
             StoredAccount existing = store.Read(new AccountKey(issuer, client.Registration.ClientId, who))
                 ?? new StoredAccount { Issuer = issuer, ClientId = client.Registration.ClientId, Account = who };
-            return TokenOutcome.Success(this.Save(store, existing, scopes, signedIn, who));
+            StepUpCheck.RecordGrant(existing, signedIn, signedInWith);
+            return TokenOutcome.Success(this.Save(store, existing, scopes, signedIn, who, signedInWith)) with { Method = outcome.Method };
         }
     }
 
-    private async Task<TokenOutcome> DeviceSignInAsync(OAuthClient client, List<string> scopes)
-    {
-        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, scopes, CancellationToken.None).ConfigureAwait(false);
-        if (flow is null)
-        {
-            return TokenOutcome.Failure(error!);
-        }
-
-        this.events.DeviceCode(flow);
-        return await this.device.ObtainTokenAsync(flow.FlowId, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    private TokenSet Save(CredentialStore store, StoredAccount stored, List<string> scopes, TokenSet tokens, string account)
+    private TokenSet Save(CredentialStore store, StoredAccount stored, List<string> scopes, TokenSet tokens, string account, AuthenticationContext? authentication)
     {
         stored.RefreshToken = tokens.RefreshToken ?? stored.RefreshToken;
         stored.Username = Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
@@ -287,6 +264,9 @@ public sealed class CredentialBroker
             TokenType = tokens.TokenType,
             ExpiresAt = tokens.ExpiresAt,
             IdToken = tokens.IdToken,
+            Acr = authentication?.Acr,
+            AuthTime = authentication?.AuthTime,
+            Claims = authentication?.Claims,
         });
         stored.UpdatedAt = this.time.GetUtcNow().ToUnixTimeSeconds();
         store.Write(stored);

@@ -41,6 +41,15 @@ public sealed class StoredAccount
     /// <summary>Gets the key.</summary>
     [JsonIgnore]
     public AccountKey Key => new(this.Issuer, this.ClientId, this.Account);
+
+    /// <summary>Gets or sets the <c>acr</c> of the sign-in behind the refresh token (its id_token's), for step-up checks (RFC 9470).</summary>
+    public string? GrantAcr { get; set; }
+
+    /// <summary>Gets or sets the <c>auth_time</c> of the sign-in behind the refresh token, in Unix seconds.</summary>
+    public long? GrantAuthTime { get; set; }
+
+    /// <summary>Gets or sets the claims request (JSON) the sign-in behind the refresh token was made with.</summary>
+    public string? GrantClaims { get; set; }
 }
 
 /// <summary>An access token for one scope set.</summary>
@@ -63,6 +72,15 @@ public sealed class StoredToken
 
     /// <summary>Gets or sets the id_token.</summary>
     public string? IdToken { get; set; }
+
+    /// <summary>Gets or sets the <c>acr</c> of the user authentication this token was issued under (RFC 9470 §4).</summary>
+    public string? Acr { get; set; }
+
+    /// <summary>Gets or sets the <c>auth_time</c> of that authentication, in Unix seconds.</summary>
+    public long? AuthTime { get; set; }
+
+    /// <summary>Gets or sets the claims request (JSON) that authentication was made with (OpenID Connect Core §5.5).</summary>
+    public string? Claims { get; set; }
 }
 
 /// <summary>What <c>listAccounts</c> shows: no secrets.</summary>

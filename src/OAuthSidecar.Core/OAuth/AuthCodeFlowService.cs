@@ -294,6 +294,12 @@ public sealed class AuthCodeFlowService
         }
     }
 
+    /// <summary>Ends an authorization code flow that has not ended yet (as cancelled); its listener stays a few seconds for the browser's last page.</summary>
+    /// <param name="flow">The flow.</param>
+    /// <returns>A task that completes when the flow has ended.</returns>
+    public Task EndAsync(AuthCodeFlow flow) =>
+        this.flows.EndAsync(flow, FlowState.Cancelled, new FlowCancelledException(flow.FlowId), lingerListener: true);
+
     private async Task<CallbackResult> WaitUntilExpiryAsync(AuthCodeFlow flow, CancellationToken cancellationToken)
     {
         TimeSpan remaining = flow.ExpiresAt - this.options.TimeProvider.GetUtcNow();

@@ -24,6 +24,17 @@ public interface ISidecarEvents
     /// <param name="flow">The device flow.</param>
     void DeviceCode(DeviceFlow flow);
 
+    /// <summary>
+    /// A sign-in waits on the user: the address to open (the authorization request, or a device flow's verification
+    /// URI) and a sentence to show, so that a terminal can always print it. Carries no secret.
+    /// </summary>
+    /// <param name="flowId">The flow.</param>
+    /// <param name="authUri">The address to open.</param>
+    /// <param name="message">What to tell the user.</param>
+    void AuthorizationUrl(string flowId, string authUri, string message)
+    {
+    }
+
     /// <summary>Tokens were obtained. Carries no token values.</summary>
     /// <param name="clientHandle">The client.</param>
     /// <param name="flowId">The flow, if the grant had one.</param>

@@ -187,6 +187,9 @@ public readonly record struct TokenOutcome
     /// <summary>Gets the server's error, when it refused.</summary>
     public OAuthError? Error { get; }
 
+    /// <summary>Gets how the user signed in, for a credential request (<c>getCredentials</c>); <see langword="null"/> for a single grant.</summary>
+    public Credentials.SignInMethod? Method { get; init; }
+
     /// <summary>Creates a successful outcome.</summary>
     /// <param name="tokens">The tokens.</param>
     /// <returns>The outcome.</returns>

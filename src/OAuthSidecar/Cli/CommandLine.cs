@@ -23,7 +23,7 @@ internal sealed record CallbackArguments(string? Host, int Port, string? Path, d
 
 /// <summary>
 /// The command line of <c>oauth-sidecar</c>: one System.CommandLine tree for the host (<c>[stdio]</c>, the default),
-/// <c>callback</c> and <c>schema</c>, with one help style. Help, the version and the schema go to the output
+/// <c>callback</c>, <c>token</c> and <c>schema</c>, with one help style. Help, the version and the schema go to the output
 /// writer (stdout); a usage error is a sentence on the error writer (stderr) and exit code <see cref="UsageError"/>.
 /// </summary>
 internal sealed class CommandLine
@@ -103,7 +103,8 @@ internal sealed class CommandLine
     /// <param name="callback">Runs the <c>callback</c> command; returns the exit code.</param>
     /// <param name="schema">Writes the OpenRPC document to the writer; returns the exit code.</param>
     /// <param name="version">The version <c>--version</c> prints.</param>
-    public CommandLine(Func<HostOptions, CancellationToken, Task<int>> serve, Func<CallbackArguments, CancellationToken, Task<int>> callback, Func<TextWriter, CancellationToken, Task<int>> schema, string version)
+    /// <param name="token">Runs the <c>token</c> command; returns the exit code (<see cref="TokenCommand"/>).</param>
+    public CommandLine(Func<HostOptions, CancellationToken, Task<int>> serve, Func<CallbackArguments, CancellationToken, Task<int>> callback, Func<TextWriter, CancellationToken, Task<int>> schema, string version, Func<TokenArguments, CancellationToken, Task<int>>? token = null)
     {
         // A Command, not a RootCommand: its name is "oauth-sidecar" however the program was started (dotnet
         // oauth-sidecar.dll, the NativeAOT binary, a test host), and it has no directives ([suggest], [diagram]), so
@@ -146,10 +147,15 @@ internal sealed class CommandLine
         this.Root.Subcommands.Add(stdio);
         this.Root.Subcommands.Add(callbackCommand);
         this.Root.Subcommands.Add(schemaCommand);
+        this.TokenCommandOptions = new TokenOptions(token ?? ((_, _) => Task.FromResult(TokenCommand.Failed)));
+        this.Root.Subcommands.Add(this.TokenCommandOptions.Command);
     }
 
     /// <summary>Gets the command tree.</summary>
     public Command Root { get; }
+
+    /// <summary>Gets the <c>token</c> command's options.</summary>
+    public TokenOptions TokenCommandOptions { get; }
 
     /// <summary>Parses a command line (no response files: an argument starting with <c>@</c> is a value).</summary>
     /// <param name="args">The arguments.</param>
@@ -175,7 +181,9 @@ internal sealed class CommandLine
 
             string command = result.CommandResult.Command == this.Root ? "oauth-sidecar" : "oauth-sidecar " + result.CommandResult.Command.Name;
             await error.WriteLineAsync($"Run '{command} --help' for the options.").ConfigureAwait(false);
-            return UsageError;
+
+            // token's exit code 2 means "timed out": a usage error there is an error like any other (1).
+            return result.CommandResult.Command == this.TokenCommandOptions.Command ? TokenCommand.Failed : UsageError;
         }
 
         // No SIGINT/SIGTERM handling of System.CommandLine's: the host ends as it always did.
@@ -227,7 +235,12 @@ internal sealed class CommandLine
 
     private static string? Token(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
 
-    private static string? OneOf(ArgumentResult result, string option, string[] values)
+    /// <summary>Reads an option that takes one of a few words, with a sentence listing them otherwise.</summary>
+    /// <param name="result">The option's argument.</param>
+    /// <param name="option">The option's name.</param>
+    /// <param name="values">The words.</param>
+    /// <returns>The word, or <see langword="null"/> when absent.</returns>
+    internal static string? OneOf(ArgumentResult result, string option, string[] values)
     {
         string? value = Token(result);
         if (value is not null && !values.Contains(value, StringComparer.Ordinal))

@@ -40,6 +40,7 @@ internal static class ErrorMapping
             Scopes = t.Scopes,
             Raw = t.Raw,
             Account = t.Account,
+            Method = ProtocolMapping.ToDto(outcome.Method),
         };
     }
 
@@ -144,7 +145,7 @@ internal static class ErrorMapping
             case InvalidIdTokenException idToken:
                 return (ErrorCodes.InvalidIdToken, idToken.Message, new InvalidIdTokenData { Reason = idToken.Reason });
             case InteractionRequiredException interaction:
-                return (ErrorCodes.InteractionRequired, $"{interaction.Message} Call getCredentials with interactive 'browser' or 'device' to sign in.", null);
+                return (ErrorCodes.InteractionRequired, $"{interaction.Message}{InteractionAdvice(interaction.Kind)}", null);
             case StorageUnavailableException storage:
                 return (ErrorCodes.StorageUnavailable, storage.Message, new StorageUnavailableData { Backend = Core.Credentials.StorageFactory.NameOf(storage.Backend), Reason = storage.Reason });
             case FlowCancelledException cancelled:
@@ -159,6 +160,15 @@ internal static class ErrorMapping
                 return (ErrorCodes.InternalError, $"Internal error ({exception.GetType().Name}): {exception.Message}. This is a bug in the sidecar; the process keeps serving.", null);
         }
     }
+
+    // What a JSON-RPC caller can do about -32008.
+    private static string InteractionAdvice(InteractionRequiredKind kind) => kind switch
+    {
+        InteractionRequiredKind.NotAllowed => " Call getCredentials with interactive 'auto', 'browser', 'device' or 'paste' to sign in.",
+        InteractionRequiredKind.NoWayLeft => " Declare capabilities.promptRedirect (initialize) and answer auth/promptRedirect so that the user can paste the address the browser ends on, or declare capabilities.showDocument and open the browser yourself.",
+        InteractionRequiredKind.PasteUnavailable => " Declare capabilities.promptRedirect (initialize) and answer auth/promptRedirect, or use interactive 'auto', 'browser' or 'device'.",
+        _ => string.Empty,
+    };
 
     /// <summary>An error made by <see cref="ToErrorDetail"/>: already in the protocol's words.</summary>
     internal sealed class MappedErrorDetail : JsonRpcError.ErrorDetail

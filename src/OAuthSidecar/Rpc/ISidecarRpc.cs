@@ -178,9 +178,17 @@ public partial interface ISidecarRpc
     /// <param name="parameters">The client, scopes, interaction and account.</param>
     /// <param name="cancellationToken">Cancels this call's wait.</param>
     /// <returns>The tokens, with <c>account</c>.</returns>
-    [ProtocolMethod("A stored token valid for 5 more minutes, else a silent refresh, else an interactive sign-in.", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle, ErrorCodes.InteractionRequired, ErrorCodes.StorageUnavailable, ErrorCodes.ListenFailed, ErrorCodes.Timeout, ErrorCodes.RequestCancelled, ErrorCodes.OAuthError, ErrorCodes.ServerUnreachable, ErrorCodes.InvalidIdToken)]
+    [ProtocolMethod("A stored token valid for 5 more minutes (and satisfying a step-up), else a silent refresh, else an interactive sign-in (auto: browser, device or paste).", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle, ErrorCodes.InteractionRequired, ErrorCodes.StorageUnavailable, ErrorCodes.ListenFailed, ErrorCodes.Timeout, ErrorCodes.RequestCancelled, ErrorCodes.StateMismatch, ErrorCodes.OAuthError, ErrorCodes.ServerUnreachable, ErrorCodes.InvalidIdToken)]
     [JsonRpcMethod("getCredentials", UseSingleObjectParameterDeserialization = true)]
     Task<TokenResult> GetCredentialsAsync(GetCredentialsParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>parseChallenge</c>: reads a resource's <c>WWW-Authenticate</c> header (RFC 6750 §3, RFC 9470, Entra claims challenges, RFC 9728).</summary>
+    /// <param name="parameters">The header value.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What the resource asks for, ready for <c>getCredentials</c>.</returns>
+    [ProtocolMethod("Reads a resource's WWW-Authenticate header (RFC 6750 §3, RFC 9470, Entra claims challenges, RFC 9728 resource_metadata).", ErrorCodes.InvalidParams)]
+    [JsonRpcMethod("parseChallenge", UseSingleObjectParameterDeserialization = true)]
+    Task<ParseChallengeResult> ParseChallengeAsync(ParseChallengeParams parameters, CancellationToken cancellationToken);
 
     /// <summary><c>listAccounts</c>: the signed-in accounts (no secrets).</summary>
     /// <param name="parameters">The client, or none for every account of the default store.</param>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OAuthSidecar.Core;
+using OAuthSidecar.Core.Browser;
 using OAuthSidecar.Core.Credentials;
 using OAuthSidecar.Core.Loopback;
 using OAuthSidecar.Core.OAuth;
@@ -134,10 +135,65 @@ internal static class ProtocolMapping
     /// <returns>The mode.</returns>
     public static InteractionMode ToInteraction(InteractionModeDto? value) => value switch
     {
-        null or InteractionModeDto.Browser => InteractionMode.Browser,
+        null or InteractionModeDto.Auto => InteractionMode.Auto,
+        InteractionModeDto.Browser => InteractionMode.Browser,
         InteractionModeDto.Device => InteractionMode.Device,
         InteractionModeDto.None => InteractionMode.None,
+        InteractionModeDto.Paste => InteractionMode.Paste,
         { } other => throw Unmapped(other),
+    };
+
+    /// <summary>Writes how the user signed in.</summary>
+    /// <param name="method">The engine's value, or <see langword="null"/>.</param>
+    /// <returns>The wire value.</returns>
+    public static SignInMethodDto? ToDto(SignInMethod? method) => method switch
+    {
+        null => null,
+        SignInMethod.Stored => SignInMethodDto.Stored,
+        SignInMethod.Refresh => SignInMethodDto.Refresh,
+        SignInMethod.Browser => SignInMethodDto.Browser,
+        SignInMethod.Device => SignInMethodDto.Device,
+        SignInMethod.Paste => SignInMethodDto.Paste,
+        { } other => throw Unmapped(other),
+    };
+
+    /// <summary>The error code that tells a caller what was wrong with a pasted address.</summary>
+    /// <param name="kind">The problem.</param>
+    /// <returns>-32002 (state or iss) or -32602 (not a redirect address).</returns>
+    public static int ToErrorCode(RedirectProblemKind kind) => kind switch
+    {
+        RedirectProblemKind.StateMismatch => ErrorCodes.StateMismatch,
+        RedirectProblemKind.NotARedirect => ErrorCodes.InvalidParams,
+        _ => throw Unmapped(kind),
+    };
+
+    /// <summary>Writes where the sidecar runs.</summary>
+    /// <param name="environment">The detected environment.</param>
+    /// <returns>The wire shape.</returns>
+    public static EnvironmentInfo ToDto(HostEnvironment environment) => new()
+    {
+        Remote = environment.Remote,
+        Wsl = environment.Wsl,
+        Container = environment.Container,
+        CanOpenBrowser = environment.CanOpenBrowser,
+        Reason = environment.BrowserUnavailableReason,
+    };
+
+    /// <summary>Writes a parsed challenge.</summary>
+    /// <param name="c">The challenge.</param>
+    /// <returns>The wire result.</returns>
+    public static ParseChallengeResult ToDto(ResourceChallenge c) => new()
+    {
+        Scheme = c.Scheme,
+        Params = c.Parameters,
+        Error = c.Error,
+        ErrorDescription = c.ErrorDescription,
+        Scope = c.Scope,
+        AcrValues = c.AcrValues,
+        MaxAge = c.MaxAge,
+        Claims = c.Claims,
+        ResourceMetadata = c.ResourceMetadata,
+        Realm = c.Realm,
     };
 
     /// <summary>Reads <c>obtainTokenByAssertion</c>'s <c>grantType</c>.</summary>

@@ -49,6 +49,9 @@ internal sealed class RpcNotifier : ISidecarEvents
             ExpiresAt = flow.ExpiresAt.ToUnixTimeSeconds(),
         });
 
+    public void AuthorizationUrl(string flowId, string authUri, string message) =>
+        this.Notify(ServerMessages.AuthorizationUrl.Name, new AuthorizationUrlNotification { FlowId = flowId, AuthUri = this.redactor.Redact(authUri), Message = this.redactor.Redact(message) });
+
     public void TokensObtained(string clientHandle, string? flowId, string grantType, IReadOnlyList<string> scopes, long? expiresAt) =>
         this.Notify(ServerMessages.TokensObtained.Name, new TokensObtainedNotification { ClientHandle = clientHandle, FlowId = flowId, GrantType = grantType, Scopes = scopes, ExpiresAt = expiresAt });
 

@@ -40,9 +40,15 @@ public static class ServerMessages
     /// <summary><c>window/showDocument</c> (LSP 3.16), a request.</summary>
     public static readonly ServerMessage ShowDocument = new("window/showDocument", typeof(ShowDocumentParams), typeof(ShowDocumentResult), "Asks a caller that declared capabilities.showDocument to open the authorization URI in the system browser.");
 
+    /// <summary><c>authorizationUrl</c>.</summary>
+    public static readonly ServerMessage AuthorizationUrl = new("authorizationUrl", typeof(AuthorizationUrlNotification), null, "A sign-in waits on the user: the address to open and a sentence to show (every interactive flow).");
+
+    /// <summary><c>auth/promptRedirect</c>, a request.</summary>
+    public static readonly ServerMessage PromptRedirect = new("auth/promptRedirect", typeof(PromptRedirectParams), typeof(PromptRedirectResult), "Asks a caller that declared capabilities.promptRedirect for the address the browser ended on after the user signed in on any machine; answer an error to decline.");
+
     /// <summary>Gets every message, in the schema's order.</summary>
     public static IReadOnlyList<ServerMessage> All { get; } =
-        [CallbackReceived, DeviceFlowPending, DeviceCode, TokensObtained, RefreshTokenUpdated, RefreshTokenRemoved, LogMessage, ShowDocument];
+        [CallbackReceived, DeviceFlowPending, DeviceCode, AuthorizationUrl, TokensObtained, RefreshTokenUpdated, RefreshTokenRemoved, LogMessage, ShowDocument, PromptRedirect];
 }
 
 /// <summary>What the schema says of a method: a summary and the protocol errors it can answer besides the JSON-RPC standard ones.</summary>

@@ -41,6 +41,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     public Task<InitializeResult> InitializeAsync(InitializeParams? parameters = null, CancellationToken cancellationToken = default)
     {
         this.browser.CallerShowsDocuments = parameters?.Capabilities?.ShowDocument == true;
+        this.browser.CallerPromptsRedirects = parameters?.Capabilities?.PromptRedirect == true;
         if (parameters?.Storage is { } storage)
         {
             this.DefaultStorage = ProtocolMapping.ToStorage(storage);
@@ -60,6 +61,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
                 GrantTypes = ["authorization_code", "refresh_token", OAuthClient.DeviceCodeGrantType, "client_credentials", "password", OAuthClient.JwtBearerGrantType, OAuthClient.Saml2BearerGrantType],
                 CallbackSchemes = ["http", "https"],
                 Storage = StorageFactory.Available.Select(StorageFactory.NameOf).ToList(),
+                Environment = ProtocolMapping.ToDto(this.browser.Environment),
             },
         });
     }
@@ -105,6 +107,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             this.browser.OpenSoon(flow.AuthUri);
         }
 
+        this.AnnounceAuthorizationUrl(flow);
         return ProtocolMapping.ToResult(flow);
     }
 
@@ -195,8 +198,19 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     {
         ArgumentNullException.ThrowIfNull(parameters);
         OAuthClient client = this.session.Clients.Get(parameters.ClientHandle);
-        Func<AuthCodeFlow, Task>? open = parameters.OpenBrowser ?? true ? this.OpenFlowAsync : null;
-        return ErrorMapping.Unwrap(await this.session.AuthCode.ObtainTokenByBrowserAsync(client, ProtocolMapping.ToFlowOptions(parameters), open, cancellationToken).ConfigureAwait(false));
+        bool openBrowser = parameters.OpenBrowser ?? true;
+        Task OpenAsync(AuthCodeFlow flow)
+        {
+            if (openBrowser)
+            {
+                this.browser.OpenSoon(flow.AuthUri);
+            }
+
+            this.AnnounceAuthorizationUrl(flow);
+            return Task.CompletedTask;
+        }
+
+        return ErrorMapping.Unwrap(await this.session.AuthCode.ObtainTokenByBrowserAsync(client, ProtocolMapping.ToFlowOptions(parameters), OpenAsync, cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<TokenResult> ObtainTokenForClientAsync(ObtainTokenForClientParams parameters, CancellationToken cancellationToken)
@@ -242,10 +256,19 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             Scopes = parameters.Scopes,
             Interactive = ProtocolMapping.ToInteraction(parameters.Interactive),
             Account = parameters.Account,
-            OpenBrowser = this.OpenFlowAsync,
+            Host = this.browser,
+            Claims = parameters.Claims,
+            AcrValues = parameters.AcrValues,
+            MaxAge = parameters.MaxAge,
         };
         TokenOutcome outcome = await this.session.Credentials.GetCredentialsAsync(client, this.StoreOf(client), request, cancellationToken).ConfigureAwait(false);
         return ErrorMapping.Unwrap(outcome);
+    }
+
+    public Task<ParseChallengeResult> ParseChallengeAsync(ParseChallengeParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return Task.FromResult(ProtocolMapping.ToDto(WwwAuthenticateChallenge.Parse(parameters.WwwAuthenticate)));
     }
 
     public Task<IReadOnlyList<AccountInfo>> ListAccountsAsync(ListAccountsParams? parameters = null, CancellationToken cancellationToken = default)
@@ -273,9 +296,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
 
     private CredentialStore StoreOf(OAuthClient client) => this.session.Storage.Get(client.Registration.Storage ?? this.DefaultStorage);
 
-    private Task OpenFlowAsync(AuthCodeFlow flow)
-    {
-        this.browser.OpenSoon(flow.AuthUri);
-        return Task.CompletedTask;
-    }
+    // authorizationUrl: every browser sign-in the caller starts, so a terminal caller can always print the address.
+    private void AnnounceAuthorizationUrl(AuthCodeFlow flow) =>
+        this.session.Options.Events.AuthorizationUrl(flow.FlowId, flow.AuthUri, $"Sign in at this address: {flow.AuthUri}");
 }

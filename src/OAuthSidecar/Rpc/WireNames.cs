@@ -59,6 +59,10 @@ internal static class WireNames
         [CoreOption.Password] = "password",
         [CoreOption.Assertion] = "assertion",
         [CoreOption.GrantType] = "grantType",
+        [CoreOption.Claims] = "claims",
+        [CoreOption.AcrValues] = "acrValues",
+        [CoreOption.MaxAge] = "maxAge",
+        [CoreOption.WwwAuthenticate] = "wwwAuthenticate",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Returns the wire field path of a Core option (with <c>.key</c> for a dictionary member).</summary>

@@ -16,7 +16,7 @@ public sealed class ContractEnumTests
 
     public static TheoryData<string, string, string> UnknownValues => new()
     {
-        { "getCredentials", "interactive", "'browser', 'device' or 'none'" },
+        { "getCredentials", "interactive", "'auto', 'browser', 'device', 'paste' or 'none'" },
         { "createClient", "storage", "'keyring', 'file' or 'memory'" },
         { "createClient", "tokenEndpointAuthMethod", "'client_secret_basic', 'client_secret_post', 'none' or 'private_key_jwt'" },
         { "initiateAuthCodeFlow", "responseMode", "'query' or 'form_post'" },
@@ -70,7 +70,8 @@ public sealed class ContractEnumTests
     public void Every_member_is_written_as_its_wire_string_and_read_back()
     {
         AssertRoundTrip(new[] { "keyring", "file", "memory" }, Enum.GetValues<StorageBackendDto>());
-        AssertRoundTrip(new[] { "browser", "device", "none" }, Enum.GetValues<InteractionModeDto>());
+        AssertRoundTrip(new[] { "auto", "browser", "device", "paste", "none" }, Enum.GetValues<InteractionModeDto>());
+        AssertRoundTrip(new[] { "stored", "refresh", "browser", "device", "paste" }, Enum.GetValues<SignInMethodDto>());
         AssertRoundTrip(new[] { "client_secret_basic", "client_secret_post", "none", "private_key_jwt" }, Enum.GetValues<TokenEndpointAuthMethodDto>());
         AssertRoundTrip(new[] { "query", "form_post" }, Enum.GetValues<ResponseModeDto>());
         AssertRoundTrip(new[] { "https", "http" }, Enum.GetValues<CallbackSchemeDto>());
@@ -82,10 +83,11 @@ public sealed class ContractEnumTests
     {
         JsonObject schemas = JsonNode.Parse(SchemaGenerator.Generate())!["components"]!["schemas"]!.AsObject();
 
-        Assert.Equal(["browser", "device", "none"], schemas["InteractionMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["auto", "browser", "device", "paste", "none"], schemas["InteractionMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["keyring", "file", "memory"], schemas["StorageBackend"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["client_secret_basic", "client_secret_post", "none", "private_key_jwt"], schemas["TokenEndpointAuthMethod"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["query", "form_post"], schemas["ResponseMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["stored", "refresh", "browser", "device", "paste"], schemas["SignInMethod"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal("InteractionMode", schemas["InteractionMode"]!["title"]!.GetValue<string>());
     }
 

@@ -9,11 +9,24 @@ public sealed class GetCredentialsParams
     /// <summary>Gets the scopes; the client's default scopes when absent. The scope set is part of the key.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }
 
-    /// <summary>Gets how to sign in when nothing usable is stored: <c>browser</c> (default), <c>device</c> (sends <c>deviceCode</c>) or <c>none</c> (-32008).</summary>
+    /// <summary>
+    /// Gets how to sign in when nothing usable is stored: <c>auto</c> (the default: the browser, else the device flow,
+    /// else pasting), <c>browser</c>, <c>device</c> (sends <c>deviceCode</c>), <c>paste</c> (<c>auth/promptRedirect</c>)
+    /// or <c>none</c> (-32008).
+    /// </summary>
     public InteractionModeDto? Interactive { get; init; }
 
     /// <summary>Gets the account; by default the client's most recently used one.</summary>
     public string? Account { get; init; }
+
+    /// <summary>Gets a step-up's claims request (OpenID Connect Core §5.5): JSON, or base64 of JSON as <c>parseChallenge</c> reads it from an Entra challenge.</summary>
+    public string? Claims { get; init; }
+
+    /// <summary>Gets a step-up's acceptable authentication context classes (RFC 9470 <c>acr_values</c>): a stored token whose id_token's <c>acr</c> is not one of them is not handed out.</summary>
+    public IReadOnlyList<string>? AcrValues { get; init; }
+
+    /// <summary>Gets a step-up's most seconds since the user's last active authentication (RFC 9470 <c>max_age</c>), checked against the id_token's <c>auth_time</c>.</summary>
+    public long? MaxAge { get; init; }
 }
 
 /// <summary>Parameters of <c>listAccounts</c>.</summary>

@@ -27,13 +27,21 @@ public enum StorageBackendDto
 [JsonConverter(typeof(WireEnumConverter<InteractionModeDto>))]
 public enum InteractionModeDto
 {
-    /// <summary>An authorization code flow in the browser (the default).</summary>
+    /// <summary>The default: the browser, else the device flow, else pasting the redirect address, as the environment allows.</summary>
+    [JsonStringEnumMemberName("auto")]
+    Auto,
+
+    /// <summary>An authorization code flow in the browser.</summary>
     [JsonStringEnumMemberName("browser")]
     Browser,
 
     /// <summary>The device authorization grant (RFC 8628); the code is shown through <c>deviceCode</c>.</summary>
     [JsonStringEnumMemberName("device")]
     Device,
+
+    /// <summary>The authorization code flow whose response the user pastes (<c>auth/promptRedirect</c>).</summary>
+    [JsonStringEnumMemberName("paste")]
+    Paste,
 
     /// <summary>No sign-in: -32008 when nothing usable is stored.</summary>
     [JsonStringEnumMemberName("none")]

@@ -222,4 +222,7 @@ public sealed class TokenResult
 
     /// <summary>Gets the account (the id_token's <c>sub</c>), when known.</summary>
     public string? Account { get; init; }
+
+    /// <summary>Gets how the user signed in (<c>getCredentials</c> only): <c>stored</c>, <c>refresh</c>, <c>browser</c>, <c>device</c> or <c>paste</c>.</summary>
+    public SignInMethodDto? Method { get; init; }
 }

@@ -32,6 +32,9 @@ public sealed class ClientCapabilities
 {
     /// <summary>Gets a value indicating whether the caller answers <c>window/showDocument</c> (LSP 3.16) to open the browser itself.</summary>
     public bool? ShowDocument { get; init; }
+
+    /// <summary>Gets a value indicating whether the caller answers <c>auth/promptRedirect</c>: asks the user to paste the address the browser ended on.</summary>
+    public bool? PromptRedirect { get; init; }
 }
 
 /// <summary>Result of <c>initialize</c>.</summary>
@@ -68,6 +71,9 @@ public sealed class ServerCapabilities
 
     /// <summary>Gets the credential stores available on this machine.</summary>
     public required IReadOnlyList<string> Storage { get; init; }
+
+    /// <summary>Gets where the sidecar runs: remote, WSL, container, and whether it can open a browser that reaches its loopback server.</summary>
+    public required EnvironmentInfo Environment { get; init; }
 }
 
 /// <summary>Parameters of <c>window/logMessage</c> (LSP), sent by the sidecar. Secrets are redacted.</summary>
