@@ -23,7 +23,8 @@ const USERS = {
 
 /** Which claims each scope releases (oidc-provider's `claims` configuration). */
 export const scopeClaims = {
-  openid: ['sub'],
+  // acr and auth_time with every openid sign-in, as Entra and Okta send them (step-up.mjs).
+  openid: ['sub', 'acr', 'auth_time'],
   profile: ['name', 'preferred_username'],
   email: ['email', 'email_verified'],
 };

@@ -17,6 +17,7 @@ export const ID_TOKEN_MUTATIONS = [
   'azp-mismatch', // aud = [client_id, "other-party"], azp = "other-party", re-signed
   'alg-none', // header alg "none" (no kid), empty signature
   'unknown-key', // signed with a fresh key whose kid is not in the JWKS
+  'stale-auth-time', // auth_time = now - 3600 (a valid token of a sign-in an hour ago), re-signed
 ];
 
 const json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -57,6 +58,7 @@ export async function mutateIdToken(jwt, mode, keys) {
     case 'wrong-nonce': return resign({ nonce: 'not-the-nonce' });
     case 'expired': return resign({ exp: now() - 3600, iat: now() - 7200 });
     case 'wrong-issuer': return resign({ iss: 'https://evil.example' });
+    case 'stale-auth-time': return resign({ auth_time: now() - 3600 });
     case 'azp-mismatch': {
       const clientId = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
       return resign({ aud: [clientId, 'other-party'], azp: 'other-party' });

@@ -18,6 +18,7 @@ import { fixture, fixturePath } from './fixtures.mjs';
 import { initialKeys, signingKeys } from './signing-keys.mjs';
 import { idTokenMutation } from './id-token-mutation.mjs';
 import { registerGrants } from './grants.mjs';
+import { ACR, recordLoginAcr } from './step-up.mjs';
 
 /** oidc-provider's default endpoint paths, spelled out because the middleware needs them. */
 export const ROUTES = {
@@ -53,6 +54,8 @@ function configuration(settings) {
     findAccount,
     claims: scopeClaims,
     scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read', 'api:write'],
+    // RFC 9470 step-up: ID tokens carry the login's acr (step-up.mjs).
+    acrValues: Object.values(ACR),
     conformIdTokenClaims: false, // profile and email claims go into the ID token too
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     routes: ROUTES,
@@ -147,6 +150,7 @@ export async function startProvider({
   try {
     const provider = new Provider(issuer, configuration(settings));
     const keys = signingKeys(provider);
+    recordLoginAcr(provider);
     // Before installLoopbackRule(), which builds the clients: their grant_types must be known by then.
     registerGrants(provider, {
       issuer,

@@ -165,12 +165,14 @@ public sealed class CredentialBroker
         string? refusal = null;
         string? stepUpRefusal = null;
         List<string> interactiveScopes = scopes;
+        string? signingInFor = null;
         await using (await store.LockAsync(CancellationToken.None).ConfigureAwait(false))
         {
             IReadOnlyList<AccountSummary> known = store.List(issuer, client.Registration.ClientId);
             string? account = request.Account ?? (known.Count > 0 ? known[0].Account : null);
             if (account is not null && store.Read(new AccountKey(issuer, client.Registration.ClientId, account)) is { } stored)
             {
+                signingInFor = account;
                 long now = this.time.GetUtcNow().ToUnixTimeSeconds();
                 StoredToken? token = stored.Tokens.FirstOrDefault(t => t.Scopes.SequenceEqual(scopes));
                 string? unsatisfied = token is null ? null : StepUpCheck.OfToken(stepUp, token, now);
@@ -241,7 +243,8 @@ public sealed class CredentialBroker
             this.logger.LogWarning("Credentials: the new sign-in does not satisfy the step-up either ({Reason}); the authorization server did not honour it. The tokens are returned; the resource may refuse them again.", stillUnsatisfied);
         }
 
-        string who = signedIn.Account ?? request.Account ?? "default";
+        // A sign-in that names nobody (no id_token) renews the account it was made for.
+        string who = signedIn.Account ?? request.Account ?? signingInFor ?? "default";
         await using (await store.LockAsync(CancellationToken.None).ConfigureAwait(false))
         {
             StoredAccount existing = store.Read(new AccountKey(issuer, client.Registration.ClientId, who))

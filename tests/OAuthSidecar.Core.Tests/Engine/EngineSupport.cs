@@ -107,6 +107,14 @@ internal sealed class RecordingEvents : ISidecarEvents
 
     public void DeviceCode(DeviceFlow flow) => this.All.Enqueue($"deviceCode {flow.FlowId}");
 
+    public ConcurrentQueue<(string FlowId, string AuthUri, string Message)> AuthorizationUrls { get; } = new();
+
+    public void AuthorizationUrl(string flowId, string authUri, string message)
+    {
+        this.AuthorizationUrls.Enqueue((flowId, authUri, message));
+        this.All.Enqueue($"authorizationUrl {flowId}");
+    }
+
     public void TokensObtained(string clientHandle, string? flowId, string grantType, IReadOnlyList<string> scopes, long? expiresAt)
     {
         this.Tokens.Enqueue((clientHandle, flowId, grantType));

@@ -216,3 +216,23 @@ test('pushed authorization request (PAR) with offline_access still yields a refr
   assert.ok(tokens.json.refresh_token);
   assert.equal(jwtPayload(tokens.json.id_token).sub, 'bob');
 });
+
+test('step-up: acr_values asking for mfa gets an mfa acr, otherwise password; max_age puts auth_time in the ID token', async () => {
+  const meta = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  assert.deepEqual(meta.acr_values_supported, ['urn:sidecar:acr:password', 'urn:sidecar:acr:mfa']);
+  const acrOf = async (extra) => {
+    const { params, pkce, url } = nativeRequest(extra);
+    const { status, json } = await control(idp, 'POST', '/authorize', { url });
+    assert.equal(status, 200, JSON.stringify(json));
+    const code = new URL(json.callbackUrl).searchParams.get('code');
+    const tokens = await postForm(idp, '/token', {
+      grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri, client_id: 'native-app', code_verifier: pkce.verifier,
+    });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.json));
+    return jwtPayload(tokens.json.id_token);
+  };
+  assert.equal((await acrOf({})).acr, 'urn:sidecar:acr:password');
+  const stepped = await acrOf({ acr_values: 'urn:sidecar:acr:mfa', max_age: '600' });
+  assert.equal(stepped.acr, 'urn:sidecar:acr:mfa');
+  assert.ok(Math.abs(stepped.auth_time - Date.now() / 1000) < 60, `auth_time ${stepped.auth_time} is not now`);
+});
