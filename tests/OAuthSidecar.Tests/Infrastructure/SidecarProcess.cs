@@ -90,6 +90,22 @@ public sealed class SidecarProcess : IAsyncDisposable
     /// <summary>Answers requests the sidecar sends to the caller (e.g. <c>window/showDocument</c>).</summary>
     public Func<string, JsonNode?, JsonNode?>? RequestHandler { get; set; }
 
+    /// <summary>
+    /// Answers requests the sidecar sends to the caller asynchronously (e.g. <c>auth/promptRedirect</c>, answered after
+    /// the test provider played the user); wins over <see cref="RequestHandler"/>. A task that never ends leaves the
+    /// request unanswered; one that throws answers an error. What the answer carries counts as secret (a pasted code).
+    /// </summary>
+    public Func<string, JsonNode?, Task<JsonNode?>>? AsyncRequestHandler { get; set; }
+
+    /// <summary>Adds a secret the leak check looks for (one the test handed the sidecar itself).</summary>
+    public void RememberSecret(string secret)
+    {
+        lock (this.secrets)
+        {
+            this.secrets.Add(secret);
+        }
+    }
+
     public int ProcessId => this.process.Id;
 
     public bool HasExited => this.process.HasExited;
@@ -422,6 +438,21 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
+    private async Task AnswerAsync(Func<string, JsonNode?, Task<JsonNode?>> handler, string method, JsonNode? parameters, JsonNode id)
+    {
+        var response = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id };
+        try
+        {
+            response["result"] = await handler(method, parameters);
+        }
+        catch (Exception ex)
+        {
+            response["error"] = new JsonObject { ["code"] = -32603, ["message"] = "the test declined: " + ex.Message };
+        }
+
+        await this.WriteMessageAsync(response.ToJsonString());
+    }
+
     private void RememberSecrets(JsonNode? node)
     {
         switch (node)
@@ -583,7 +614,13 @@ public sealed class SidecarProcess : IAsyncDisposable
                 return;
             }
 
-            // A request from the sidecar (window/showDocument).
+            // A request from the sidecar (window/showDocument, auth/promptRedirect).
+            if (this.AsyncRequestHandler is { } answer)
+            {
+                _ = this.AnswerAsync(answer, method, message["params"]?.DeepClone(), idNode!.DeepClone());
+                return;
+            }
+
             JsonNode? result = this.RequestHandler?.Invoke(method, message["params"]?.DeepClone());
             var response = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = idNode!.DeepClone() };
             if (result is null && this.RequestHandler is null)
