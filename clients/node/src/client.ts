@@ -2,6 +2,7 @@ import {
   CancellationTokenSource,
   Emitter,
   ParameterStructures,
+  ResponseError,
   type CancellationToken,
   type Disposable,
   type Event,
@@ -25,6 +26,19 @@ export type ShowDocumentHandler = (
   params: P.ShowDocumentParams,
   token: CancellationToken,
 ) => P.ShowDocumentResult | Promise<P.ShowDocumentResult>;
+
+/**
+ * Answers `auth/promptRedirect`: show `params.message` (with `params.authUri` to open on any machine)
+ * and ask the user for the address the browser ended on; resolve `{ url }`, or `undefined` to
+ * decline. When `params.error` is set, the previous answer was refused (wrong `state`/`iss`: -32002;
+ * not a redirect address: -32602) and the same sign-in is still open: show it and ask again. The
+ * token is cancelled when the sign-in completed another way (the loopback server received the
+ * redirect first) or ended.
+ */
+export type PromptRedirectHandler = (
+  params: P.PromptRedirectParams,
+  token: CancellationToken,
+) => P.PromptRedirectResult | undefined | Promise<P.PromptRedirectResult | undefined>;
 
 /** The process behind a client made by spawnSidecar(). */
 export interface SidecarProcess {
@@ -55,6 +69,7 @@ export interface SidecarClientOptions {
 export class SidecarClient {
   private readonly emitters: Emitter<any>[] = [];
   private showDocumentHandler: ShowDocumentHandler | undefined;
+  private promptRedirectHandler: PromptRedirectHandler | undefined;
   private closedFlag = false;
   private readonly closeEmitter = new Emitter<void>();
   private disposing: Promise<void> | undefined;
@@ -65,6 +80,8 @@ export class SidecarClient {
   readonly onDeviceFlowPending: Event<P.DeviceFlowPendingParams>;
   /** `getCredentials` chose the device flow: show the user code. */
   readonly onDeviceCode: Event<P.DeviceCodeParams>;
+  /** An interactive sign-in waits on the user: the address to open and a sentence to show (every interactive flow). */
+  readonly onAuthorizationUrl: Event<P.AuthorizationUrlParams>;
   /** Tokens were obtained (no token values). */
   readonly onTokensObtained: Event<P.TokensObtainedParams>;
   /** The server rotated a refresh token; carries the new one. */
@@ -90,6 +107,7 @@ export class SidecarClient {
     this.onCallbackReceived = relay(P.CallbackReceivedNotification);
     this.onDeviceFlowPending = relay(P.DeviceFlowPendingNotification);
     this.onDeviceCode = relay(P.DeviceCodeNotification);
+    this.onAuthorizationUrl = relay(P.AuthorizationUrlNotification);
     this.onTokensObtained = relay(P.TokensObtainedNotification);
     this.onRefreshTokenUpdated = relay(P.RefreshTokenUpdatedNotification);
     this.onRefreshTokenRemoved = relay(P.RefreshTokenRemovedNotification);
@@ -105,6 +123,18 @@ export class SidecarClient {
         return await this.showDocumentHandler(params, token);
       } catch {
         return { success: false };
+      }
+    });
+
+    // auth/promptRedirect: the registered handler, else an error (the sidecar then says the user cannot paste).
+    connection.onRequest(P.PromptRedirectRequest.type, async (params, token) => {
+      const declined = (why: string) => new ResponseError(-32800, why);
+      if (!this.promptRedirectHandler) return declined('No auth/promptRedirect handler is registered.');
+      try {
+        const answer = await this.promptRedirectHandler(params, token);
+        return answer?.url ? answer : declined('The user did not paste an address.');
+      } catch (err) {
+        return declined(`The auth/promptRedirect handler failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     });
 
@@ -140,12 +170,34 @@ export class SidecarClient {
     };
   }
 
+  /**
+   * Answers `auth/promptRedirect` with `handler` (replacing any previous one) until the returned
+   * Disposable is disposed: the paste path of `getCredentials` (`interactive: "paste"`, and the last
+   * step of `"auto"`) for users whose browser cannot reach this machine (SSH, containers, Codespaces).
+   * Register it before `initialize`, which then declares `capabilities.promptRedirect`.
+   */
+  onPromptRedirect(handler: PromptRedirectHandler): Disposable {
+    this.promptRedirectHandler = handler;
+    return {
+      dispose: () => {
+        if (this.promptRedirectHandler === handler) this.promptRedirectHandler = undefined;
+      },
+    };
+  }
+
   // -------------------------------------------------------------------------------------------
   // Lifecycle
 
-  /** `initialize`. `capabilities.showDocument` defaults to whether an onShowDocument handler is registered. */
+  /**
+   * `initialize`. `capabilities.showDocument` and `capabilities.promptRedirect` default to whether an
+   * onShowDocument / onPromptRedirect handler is registered.
+   */
   initialize(params: P.InitializeParams = {}, options?: CallOptions): Promise<P.InitializeResult> {
-    const capabilities = { showDocument: this.showDocumentHandler !== undefined, ...params.capabilities };
+    const capabilities = {
+      showDocument: this.showDocumentHandler !== undefined,
+      promptRedirect: this.promptRedirectHandler !== undefined,
+      ...params.capabilities,
+    };
     return this.request(P.InitializeRequest, { ...params, capabilities }, options);
   }
 
@@ -232,6 +284,15 @@ export class SidecarClient {
 
   getCredentials(params: P.GetCredentialsParams, options?: CallOptions): Promise<P.TokenResult> {
     return this.request(P.GetCredentialsRequest, params, options);
+  }
+
+  /**
+   * `parseChallenge`: reads a resource's `WWW-Authenticate` header (RFC 6750 §3, RFC 9470 step-up,
+   * Entra claims challenges, RFC 9728 `resource_metadata`); pass its `acrValues`, `maxAge` and
+   * `claims` to getCredentials to get a token that satisfies the challenge.
+   */
+  parseChallenge(params: P.ParseChallengeParams, options?: CallOptions): Promise<P.ParseChallengeResult> {
+    return this.request(P.ParseChallengeRequest, params, options);
   }
 
   listAccounts(params: P.ListAccountsParams = {}, options?: CallOptions): Promise<P.AccountInfo[]> {

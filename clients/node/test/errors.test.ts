@@ -44,7 +44,7 @@ test('bad params are -32602 with data.field', async (t) => {
     ErrorCodes.InvalidParams,
   );
   assert.deepEqual(interactive.data, { field: 'interactive' });
-  assert.match(interactive.message, /'browser', 'device' or 'none'/);
+  assert.match(interactive.message, /'auto', 'browser', 'device', 'paste' or 'none'/);
 
   // The tap saw the three invalid requests for what they are (and the errors matched the schema).
   assert.deepEqual(tap.expectedProblems, [

@@ -26,19 +26,19 @@ test('the generated types follow the schema (a changed schema changes them)', as
   const { generate, staleFiles } = await generator();
   const doc: any = structuredClone(loadOpenRpc());
   doc.components.schemas.TokenResult.properties.dpopNonce = { oneOf: [{ type: 'string' }, { type: 'null' }] };
-  doc.components.schemas.InteractionMode.enum.push('auto');
+  doc.components.schemas.InteractionMode.enum.push('kiosk');
   doc.methods.find((m: any) => m.name === 'signOut').params.push({ name: 'everywhere', required: false, schema: { type: 'boolean' } });
   doc.components.errors.RateLimited = { code: -32010, message: 'Slow down.' };
 
   const files = new Map(generate(doc).map((f) => [f.path, f.text]));
   const ts = files.get('clients/node/src/protocol.ts')!;
   assert.match(ts, /export interface TokenResult \{[^}]*\n {2}dpopNonce\?: string \| null;\n\}/);
-  assert.match(ts, /export type InteractionMode = 'browser' \| 'device' \| 'none' \| 'auto';/);
+  assert.match(ts, /export type InteractionMode = 'auto' \| 'browser' \| 'device' \| 'paste' \| 'none' \| 'kiosk';/);
   assert.match(ts, /export interface SignOutParams \{[^}]*\n {2}everywhere\?: boolean;\n\}/);
   assert.match(ts, /RateLimited: -32010,/);
   const py = files.get('clients/python/oauth_sidecar/_types.py')!;
   assert.match(py, /\n {4}dpop_nonce: Optional\[str\] = None\n/);
-  assert.match(py, /InteractionMode = Literal\["browser", "device", "none", "auto"\]/);
+  assert.match(py, /InteractionMode = Literal\["auto", "browser", "device", "paste", "none", "kiosk"\]/);
   assert.match(files.get('clients/python/oauth_sidecar/_error_codes.py')!, /class RateLimitedError\(_ProtocolError\):/);
   assert.match(files.get('docs/PROTOCOL.md')!, /\| -32010 \| RateLimited \| Slow down\. \|/);
   assert.deepEqual(staleFiles(doc).sort(), [

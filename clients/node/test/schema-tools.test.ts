@@ -69,7 +69,7 @@ test('the TypeScript that @open-rpc/typings generates from the schema compiles (
     const file = join(out, 'index.ts');
     const source = readFileSync(file, 'utf8');
     for (const name of ['TokenResult', 'ServerConfiguration', 'CreateClientResult']) assert.match(source, new RegExp(`export interface ${name} \\{`));
-    assert.match(source, /export type InteractionMode = "browser" \| "device" \| "none";/);
+    assert.match(source, /export type InteractionMode = "auto" \| "browser" \| "device" \| "paste" \| "none";/);
 
     const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, types: [] });
     const diagnostics = ts.getPreEmitDiagnostics(program);
