@@ -35,7 +35,9 @@ from ._types import (
     InteractionMode,
     Model,
     Pages,
+    ParseChallengeResult,
     PrivateKey,
+    PromptRedirect,
     ResponseMode,
     ServerConfiguration,
     ShowDocumentRequest,
@@ -112,6 +114,7 @@ class AsyncSidecar(NotificationCallbacks):
         self._stderr_task: Optional[asyncio.Task] = None
         self._wrappers: Dict[Tuple[str, Any], Handler] = {}
         self._show_document_handler: Optional[Handler] = None
+        self._prompt_redirect_handler: Optional[Handler] = None
         self._closed = False
         #: The result of the last ``initialize``.
         self.initialize_result: Optional[InitializeResult] = None
@@ -340,6 +343,39 @@ class AsyncSidecar(NotificationCallbacks):
         self._connection.on_request("window/showDocument", answer)
         return handler
 
+    @protocol_method("auth/promptRedirect")
+    def on_prompt_redirect(self, handler: Optional[H]) -> Optional[H]:
+        """Answers ``auth/promptRedirect``, the paste path of :meth:`get_credentials` (``interactive="paste"``,
+        and the last step of ``"auto"``) for a user whose browser cannot reach this machine (SSH, containers).
+
+        ``handler(PromptRedirect)`` shows ``.message`` (``.auth_uri`` is the address to open on any machine) and
+        returns the address the browser ended on (a ``str``, or anything with ``url``), or ``None`` to decline;
+        it may be a coroutine function. When ``.error`` is set, the previous answer was refused (``.error.code``
+        -32002: another sign-in's ``state``/``iss``; -32602: not a redirect address) and the same sign-in is
+        still open: show it and ask again. The call is cancelled when the sign-in completed another way (the
+        loopback server received the redirect first). :meth:`initialize` declares
+        ``capabilities.promptRedirect`` when a handler is set. ``None`` removes the handler.
+        """
+        self._prompt_redirect_handler = handler
+        if handler is None:
+            self._connection.on_request("auth/promptRedirect", None)
+            return None
+
+        async def answer(params: Any) -> Dict[str, Any]:
+            outcome = handler(PromptRedirect.from_json(params or {}))
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+            if isinstance(outcome, Mapping):
+                outcome = outcome.get("url")
+            elif outcome is not None and not isinstance(outcome, str):
+                outcome = getattr(outcome, "url", None)
+            if not outcome:
+                raise SidecarError(-32800, "The user did not paste an address.")
+            return {"url": str(outcome).strip()}
+
+        self._connection.on_request("auth/promptRedirect", answer)
+        return handler
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     @protocol_method("initialize")
@@ -353,13 +389,17 @@ class AsyncSidecar(NotificationCallbacks):
         """Declares who we are and what we can do; returns the sidecar's version and capabilities.
 
         ``client_info`` defaults to this library's name and version. ``capabilities`` defaults to
-        ``{"showDocument": True}`` when :meth:`on_show_document` has a handler. ``storage``:
+        ``{"showDocument": True}`` when :meth:`on_show_document` has a handler, and ``{"promptRedirect": True}``
+        when :meth:`on_prompt_redirect` has one. ``storage``:
         ``"keyring"``, ``"file"`` or ``"memory"`` (the process default). Optional: the sidecar works without it.
         """
         if client_info is None:
             client_info = ClientInfo(name=CLIENT_NAME, version=__version__)
-        if capabilities is None and self._show_document_handler is not None:
-            capabilities = ClientCapabilities(show_document=True)
+        if capabilities is None and (self._show_document_handler is not None or self._prompt_redirect_handler is not None):
+            capabilities = ClientCapabilities(
+                show_document=True if self._show_document_handler is not None else None,
+                prompt_redirect=True if self._prompt_redirect_handler is not None else None,
+            )
         result = InitializeResult.from_json(await self.request("initialize", wire_params("initialize", locals())))
         self.initialize_result = result
         return result
@@ -564,10 +604,21 @@ class AsyncSidecar(NotificationCallbacks):
 
     @protocol_method("getCredentials")
     async def get_credentials(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
-                              interactive: Optional[InteractionMode] = None, account: Optional[str] = None) -> TokenResult:
-        """A stored token valid for 5 more minutes, else a silent refresh, else a sign-in
-        (``interactive``: ``"browser"`` (default), ``"device"`` or ``"none"``)."""
+                              interactive: Optional[InteractionMode] = None, account: Optional[str] = None,
+                              claims: Optional[str] = None, acr_values: Optional[Sequence[str]] = None,
+                              max_age: Optional[int] = None) -> TokenResult:
+        """A stored token valid for 5 more minutes, else a silent refresh, else a sign-in (``interactive``:
+        ``"auto"`` (default: the browser, else the device flow, else pasting), ``"browser"``, ``"device"``,
+        ``"paste"`` or ``"none"``); ``.method`` says which. A step-up (``claims``, ``acr_values``, ``max_age``,
+        as :meth:`parse_challenge` reads them from a ``WWW-Authenticate`` header) is not served by a stored token
+        whose sign-in does not satisfy it."""
         return TokenResult.from_json(await self.request("getCredentials", wire_params("getCredentials", locals())))
+
+    @protocol_method("parseChallenge")
+    async def parse_challenge(self, www_authenticate: str) -> ParseChallengeResult:
+        """Reads a resource's ``WWW-Authenticate`` header (RFC 6750 §3, RFC 9470 step-up, Entra claims challenges,
+        RFC 9728 ``resource_metadata``); pass its ``acr_values``, ``max_age`` and ``claims`` to :meth:`get_credentials`."""
+        return ParseChallengeResult.from_json(await self.request("parseChallenge", wire_params("parseChallenge", locals())))
 
     @protocol_method("listAccounts")
     async def list_accounts(self, client_handle: Optional[Handle] = None) -> List[AccountInfo]:

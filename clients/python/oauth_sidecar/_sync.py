@@ -19,7 +19,7 @@ from ._errors import ConnectionClosedError, RequestCancelledError, SidecarError
 from ._params import PROTOCOL_ATTRIBUTE, protocol_method
 from ._rpc import LSP, JsonRpcConnection, MessageHook, RequestId, Response
 from ._spawn import Executable
-from ._types import CLIENT_NOTIFICATIONS, InitializeResult, Model, ShowDocumentRequest
+from ._types import CLIENT_NOTIFICATIONS, InitializeResult, Model, PromptRedirect, ShowDocumentRequest
 
 __all__ = ["Sidecar", "CancelToken"]
 
@@ -527,6 +527,25 @@ class Sidecar(NotificationCallbacks):
         self._on_loop(lambda: self._async.on_show_document(answer))
         return handler
 
+    @protocol_method("auth/promptRedirect")
+    def on_prompt_redirect(self, handler: Optional[H]) -> Optional[H]:
+        """Answers ``auth/promptRedirect`` with ``handler(PromptRedirect)`` -> the pasted address (or ``None`` to
+        decline), run on the callback thread (e.g. ``lambda req: input(req.message + "\\n> ")``). See
+        :meth:`AsyncSidecar.on_prompt_redirect`."""
+        if handler is None:
+            self._on_loop(lambda: self._async.on_prompt_redirect(None))
+            return None
+        connection = self._async.connection
+        dispatcher = self._dispatcher
+
+        async def answer(request: PromptRedirect) -> Any:
+            future = dispatcher.submit(connection.received, handler, request, want_result=True)
+            assert future is not None
+            return await asyncio.wrap_future(future)
+
+        self._on_loop(lambda: self._async.on_prompt_redirect(answer))
+        return handler
+
     # -- the protocol: every method of AsyncSidecar, blocking (see _blocking) --------------------
 
     initialize = _blocking(AsyncSidecar.initialize)
@@ -551,6 +570,7 @@ class Sidecar(NotificationCallbacks):
     obtain_token_by_username_password = _blocking(AsyncSidecar.obtain_token_by_username_password)
     obtain_token_by_assertion = _blocking(AsyncSidecar.obtain_token_by_assertion)
     get_credentials = _blocking(AsyncSidecar.get_credentials)
+    parse_challenge = _blocking(AsyncSidecar.parse_challenge)
     list_accounts = _blocking(AsyncSidecar.list_accounts)
     sign_out = _blocking(AsyncSidecar.sign_out)
     start_callback_server = _blocking(AsyncSidecar.start_callback_server)

@@ -114,6 +114,12 @@ public static class SchemaGenerator
                 else
                 {
                     entry["result"] = new JsonObject { ["name"] = message.Name + "Result", ["schema"] = this.Schema(message.ResultType!) };
+
+                    // The caller may answer a request of the sidecar with an error: -32800 when it was cancelled
+                    // ($/cancelRequest: the sign-in ended another way) or the user declined, -32603 when it failed.
+                    entry["errors"] = new JsonArray([.. errorCodes
+                        .Where(e => e.Code is ErrorCodes.RequestCancelled or ErrorCodes.InternalError)
+                        .Select(e => (JsonNode)new JsonObject { ["$ref"] = "#/components/errors/" + e.Name })]);
                 }
 
                 methods.Add(entry);
