@@ -3,7 +3,10 @@
 // Other extensions ask for a token with
 //   vscode.authentication.getSession('oauth-sidecar', ['openid', 'profile'], { createIfNone: true })
 // and this provider answers from the sidecar: stored or refreshed credentials silently, else a
-// browser sign-in (the sidecar asks us to open the browser with window/showDocument).
+// sign-in by the sidecar's `auto` chain: the browser (the sidecar asks us to open it with
+// window/showDocument; on a remote window only when VS Code forwards the loopback port, found with
+// vscode.env.asExternalUri), else the device flow (a notification with the code), else the user
+// pastes the address the browser ended on into an input box (auth/promptRedirect).
 import * as vscode from 'vscode';
 import {
   ErrorCodes,
@@ -64,7 +67,31 @@ class SidecarAuthenticationProvider implements vscode.AuthenticationProvider, vs
       else this.log.trace(message);
     });
     // The sidecar asks us to open the authorization URL: VS Code knows how (also in remote windows).
-    client.onShowDocument(async ({ uri }) => ({ success: await vscode.env.openExternal(vscode.Uri.parse(uri)) }));
+    client.onShowDocument(async ({ uri }) => {
+      if (!(await loopbackReachable(uri, this.log))) return { success: false }; // the sidecar goes on: device flow, else paste
+      return { success: await vscode.env.openExternal(vscode.Uri.parse(uri)) };
+    });
+    // No browser can reach the loopback server (and no device flow): the user signs in on any machine and
+    // pastes the address the browser ended on. Cancelled when the redirect reached the loopback server first.
+    client.onPromptRedirect(async ({ authUri, redirectUri, message, error }, token) => {
+      const open = 'Open sign-in page';
+      if (!error && (await vscode.window.showInformationMessage(message, open)) === open) {
+        await vscode.env.openExternal(vscode.Uri.parse(authUri));
+      }
+      const url = await vscode.window.showInputBox(
+        {
+          title: 'Sign in with OAuth Sidecar',
+          prompt: error ? error.message : `Paste the address the browser ended on (it starts with ${redirectUri}).`,
+          placeHolder: `${redirectUri}?code=…&state=…`,
+          ignoreFocusOut: true,
+          validateInput: (value) => (value.trim().startsWith(redirectUri) ? undefined : `The address starts with ${redirectUri}.`),
+        },
+        token,
+      );
+      return url ? { url } : undefined; // undefined: the user cancelled (the sign-in fails with -32008)
+    });
+    // Every interactive sign-in: the address to open, in the log (the device code has its own notification).
+    client.onAuthorizationUrl(({ message }) => this.log.info(message));
     // getCredentials chose the device flow: show the code.
     client.onDeviceCode(({ message, userCode }) => {
       void vscode.window.showInformationMessage(message, 'Copy code').then((choice) => {
@@ -82,7 +109,8 @@ class SidecarAuthenticationProvider implements vscode.AuthenticationProvider, vs
     });
 
     try {
-      // onShowDocument is registered, so initialize declares capabilities.showDocument.
+      // onShowDocument and onPromptRedirect are registered, so initialize declares capabilities.showDocument
+      // and capabilities.promptRedirect.
       await client.initialize({ clientInfo: { name: 'vscode-oauth-sidecar-example', version: vscode.version }, storage });
       const scopes = config.get<string[]>('scopes', ['openid', 'offline_access', 'profile']);
       const { clientHandle } = await client.createClient({ issuer, clientId, scopes, storage });
@@ -133,7 +161,7 @@ class SidecarAuthenticationProvider implements vscode.AuthenticationProvider, vs
         const controller = new AbortController();
         const subscription = token.onCancellationRequested(() => controller.abort());
         return client
-          .getCredentials({ clientHandle, scopes: scopes.length ? scopes : undefined, interactive: 'browser' }, { signal: controller.signal })
+          .getCredentials({ clientHandle, scopes: scopes.length ? scopes : undefined, interactive: 'auto' }, { signal: controller.signal })
           .finally(() => subscription.dispose());
       },
     );
@@ -174,6 +202,23 @@ class SidecarAuthenticationProvider implements vscode.AuthenticationProvider, vs
     this.changed.dispose();
     await connection?.then((c) => c.client.dispose(), () => undefined);
   }
+}
+
+/**
+ * Whether a browser opened by VS Code reaches the sidecar's loopback server (the authorization
+ * request's redirect_uri). Locally it does. In a remote window (SSH, WSL, containers) VS Code
+ * forwards the port when asked with asExternalUri; the redirect lands only if the forwarded address
+ * is the same loopback address (in a Codespace in the browser it is another host: it cannot).
+ */
+async function loopbackReachable(authUri: string, log: vscode.LogOutputChannel): Promise<boolean> {
+  if (!vscode.env.remoteName) return true;
+  const redirect = new URL(authUri).searchParams.get('redirect_uri');
+  if (!redirect) return true;
+  const local = vscode.Uri.parse(redirect);
+  const external = await vscode.env.asExternalUri(local);
+  const same = external.scheme === local.scheme && external.authority === local.authority;
+  if (!same) log.info(`The loopback redirect ${redirect} is forwarded as ${external.toString()}: the browser cannot land on it, so the sidecar falls back.`);
+  return same;
 }
 
 let provider: SidecarAuthenticationProvider | undefined;
