@@ -110,6 +110,57 @@ public sealed partial class TokenCommandTests
         Assert.Equal("alice", JsonNode.Parse(userinfo)!.Str("sub"));
     }
 
+    [Fact]
+    public async Task A_confidential_clients_secret_comes_from_the_environment_or_a_file_never_from_argv()
+    {
+        // 1 s access tokens: the token command must refresh, which the provider allows only with the secret.
+        await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "1"]);
+        string data = Directory.CreateTempSubdirectory("token-cli").FullName;
+        Dictionary<string, string?> environment = Headless(data);
+        await using (SidecarProcess editor = await SidecarProcess.StartAsync(["--storage", "file"], environment))
+        {
+            editor.RequestHandler = (method, parameters) =>
+            {
+                _ = idp.AuthorizeAsync(parameters.Str("uri"));
+                return new JsonObject { ["success"] = true };
+            };
+            await editor.CallAsync("initialize", new { capabilities = new { showDocument = true } });
+            string client = (await editor.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret", scopes = new[] { "openid", "offline_access" } }))!.Str("clientHandle");
+            await editor.CallAsync("getCredentials", new { clientHandle = client, interactive = "browser" });
+        }
+
+        string[] common = ["--issuer", idp.Issuer, "--client-id", "confidential-app", "--storage", "file", "--interactive", "none"];
+        await using (TokenRun without = TokenRun.Start(common, environment))
+        {
+            (int code, string stdout, string stderr) = await without.FinishAsync();
+            Assert.NotEqual(0, code); // the refresh is refused without client authentication
+            Assert.Empty(stdout);
+        }
+
+        string secretFile = Path.Combine(data, "secret");
+        await File.WriteAllTextAsync(secretFile, "confidential-secret\n");
+        await using (TokenRun fromFile = TokenRun.Start([.. common, "--client-secret-file", secretFile], environment))
+        {
+            (int code, string stdout, string stderr) = await fromFile.FinishAsync();
+            Assert.True(code == 0, stderr);
+            Assert.NotEmpty(stdout.Trim());
+            Assert.DoesNotContain("confidential-secret", stderr, StringComparison.Ordinal);
+        }
+
+        environment["OAUTH_SIDECAR_CLIENT_SECRET"] = "confidential-secret";
+        await using (TokenRun fromEnvironment = TokenRun.Start(common, environment))
+        {
+            (int code, string stdout, string stderr) = await fromEnvironment.FinishAsync();
+            Assert.True(code == 0, stderr);
+            Assert.NotEmpty(stdout.Trim());
+        }
+
+        await using TokenRun missing = TokenRun.Start([.. common, "--client-secret-file", Path.Combine(data, "nope")], environment);
+        (int failed, _, string why) = await missing.FinishAsync();
+        Assert.Equal(1, failed);
+        Assert.Contains("cannot be read", why, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex("[A-Z]{4}-[A-Z]{4}")]
     private static partial Regex UserCode();
 

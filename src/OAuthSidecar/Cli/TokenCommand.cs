@@ -21,7 +21,8 @@ namespace OAuthSidecar.Cli;
 /// <param name="Account">The account, or <see langword="null"/> for the most recently used one.</param>
 /// <param name="TimeoutSeconds">How long a sign-in may take, in seconds.</param>
 /// <param name="Json">Whether to print the whole result as JSON instead of the access token alone.</param>
-internal sealed record TokenArguments(string Issuer, string ClientId, IReadOnlyList<string> Scopes, InteractionMode Interactive, StorageBackend? Storage, string? Account, double TimeoutSeconds, bool Json);
+/// <param name="ClientSecretFile">A file whose first line is the client secret (<c>-</c>: stdin), or <see langword="null"/>: <see cref="TokenCommand.ClientSecretVariable"/>, else a public client.</param>
+internal sealed record TokenArguments(string Issuer, string ClientId, IReadOnlyList<string> Scopes, InteractionMode Interactive, StorageBackend? Storage, string? Account, double TimeoutSeconds, bool Json, string? ClientSecretFile = null);
 
 /// <summary>Where <c>oauth-sidecar token</c> reads, writes and looks.</summary>
 /// <param name="Stdout">Where the token (or the JSON result) goes: nothing else is written there.</param>
@@ -44,6 +45,9 @@ internal static class TokenCommand
 {
     /// <summary>The scopes asked for when <c>--scope</c> is not given: an OpenID Connect sign-in with a refresh token.</summary>
     public static readonly IReadOnlyList<string> DefaultScopes = ["openid", "offline_access"];
+
+    /// <summary>The environment variable that carries a confidential client's secret (never argv, which every user can read).</summary>
+    public const string ClientSecretVariable = "OAUTH_SIDECAR_CLIENT_SECRET";
 
     /// <summary>Exit code: the token was printed.</summary>
     public const int Ok = 0;
@@ -86,7 +90,9 @@ internal static class TokenCommand
         try
         {
             StorageBackend backend = arguments.Storage ?? DefaultStorage(stderr);
-            OAuthClient client = await session.Clients.CreateAsync(arguments.Issuer, null, new ClientRegistration { ClientId = arguments.ClientId, Storage = backend }, CancellationToken.None).ConfigureAwait(false);
+            string? secret = await ClientSecretAsync(arguments, console).ConfigureAwait(false);
+            redactor.Register(secret);
+            OAuthClient client = await session.Clients.CreateAsync(arguments.Issuer, null, new ClientRegistration { ClientId = arguments.ClientId, ClientSecret = secret, Storage = backend }, CancellationToken.None).ConfigureAwait(false);
             var request = new CredentialRequest
             {
                 Scopes = arguments.Scopes.Count > 0 ? arguments.Scopes : DefaultScopes,
@@ -126,6 +132,37 @@ internal static class TokenCommand
             await stderr.WriteLineAsync(redactor.Redact(ex is InvalidOptionException invalid ? WireNames.Message(invalid) : ex.Message)).ConfigureAwait(false);
             return Failed;
         }
+    }
+
+    // The client secret: the first line of --client-secret-file ("-": stdin), else $OAUTH_SIDECAR_CLIENT_SECRET, else none.
+    private static async Task<string?> ClientSecretAsync(TokenArguments arguments, TokenConsole console)
+    {
+        if (arguments.ClientSecretFile is { } path)
+        {
+            string? line;
+            try
+            {
+                if (path == "-")
+                {
+                    line = await console.Stdin.ReadLineAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    using var reader = new StreamReader(path);
+                    line = await reader.ReadLineAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOptionException(CoreOption.ClientSecret, $"The client secret file '{path}' cannot be read ({ex.GetType().Name}): pass --client-secret-file a readable file, or set {ClientSecretVariable}.");
+            }
+
+            return string.IsNullOrWhiteSpace(line)
+                ? throw new InvalidOptionException(CoreOption.ClientSecret, $"The client secret file '{path}' is empty: its first line must be the secret.")
+                : line.Trim();
+        }
+
+        return Environment.GetEnvironmentVariable(ClientSecretVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
     }
 
     // The keyring where it can be reached; else (a headless machine, an SSH session) the file store, said on stderr.

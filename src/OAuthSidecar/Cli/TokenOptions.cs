@@ -8,7 +8,7 @@ namespace OAuthSidecar.Cli;
 /// <summary>
 /// The options of <c>oauth-sidecar token</c> and the command that carries them, in the style of the other commands
 /// of <see cref="CommandLine"/>: <c>--issuer URL --client-id ID [--scope S]… [--interactive auto|browser|device|paste|none]
-/// [--storage keyring|file|memory] [--account A] [--timeout SECONDS] [--json]</c>.
+/// [--storage keyring|file|memory] [--account A] [--timeout SECONDS] [--client-secret-file PATH] [--json]</c>.
 /// </summary>
 internal sealed class TokenOptions
 {
@@ -50,6 +50,12 @@ internal sealed class TokenOptions
         CustomParser = ParseTimeout,
     };
 
+    private readonly Option<string?> clientSecretFile = new("--client-secret-file")
+    {
+        Description = $"A file whose first line is the client secret of a confidential client ('-': read it from stdin). Or set {TokenCommand.ClientSecretVariable}. Never on the command line: argv is visible to every user of the machine.",
+        HelpName = "PATH",
+    };
+
     private readonly Option<bool> json = new("--json") { Description = "Print the whole result as one JSON line (getCredentials' result, with method) instead of the access token alone." };
 
     /// <summary>Initializes a new instance of the <see cref="TokenOptions"/> class.</summary>
@@ -59,7 +65,7 @@ internal sealed class TokenOptions
         this.Command = new Command(
             "token",
             "Print an access token on stdout, for a shell: curl -H \"Authorization: Bearer $(oauth-sidecar token --issuer URL --client-id ID)\". From the store, by a silent refresh, or by a sign-in (the address and the user code on stderr). Exit code 0 with the token, 1 on an error, 2 when no sign-in completed in time, 3 when a sign-in was needed but not possible.");
-        foreach (Option option in new Option[] { this.issuer, this.clientId, this.scope, this.interactive, this.storage, this.account, this.timeout, this.json })
+        foreach (Option option in new Option[] { this.issuer, this.clientId, this.scope, this.interactive, this.storage, this.account, this.timeout, this.clientSecretFile, this.json })
         {
             this.Command.Options.Add(option);
         }
@@ -109,7 +115,8 @@ internal sealed class TokenOptions
             },
             result.GetValue(this.account),
             result.GetValue(this.timeout),
-            result.GetValue(this.json));
+            result.GetValue(this.json),
+            result.GetValue(this.clientSecretFile));
     }
 
     private static double ParseTimeout(ArgumentResult result)
