@@ -3,6 +3,7 @@ using OAuthSidecar.Core;
 using OAuthSidecar.Core.Credentials;
 using OAuthSidecar.Core.Loopback;
 using OAuthSidecar.Core.OAuth;
+using OAuthSidecar.Core.OAuth.Providers;
 using OAuthSidecar.Rpc.Contracts;
 
 namespace OAuthSidecar.Rpc;
@@ -77,7 +78,14 @@ internal static class ProtocolMapping
         InsecureSkipVerify = p.Tls?.InsecureSkipVerify ?? false,
         Pages = ToPages(p.Pages, logger),
         Storage = p.Storage is null ? null : ParseStorage(p.Storage),
+        Resources = p.Resource?.Values ?? [],
+        RedirectUri = p.RedirectUri,
     };
+
+    /// <summary>Reads what <c>createClient</c> names as the server: issuer, endpoints, or a provider preset and its authority.</summary>
+    /// <param name="p">The parameters.</param>
+    /// <returns>The target.</returns>
+    public static ClientTarget ToTarget(CreateClientParams p) => new(p.Issuer, ToServerConfiguration(p.ServerConfiguration), p.Provider, p.Authority);
 
     /// <summary>Reads the options of <c>initiateAuthCodeFlow</c> / <c>obtainTokenByBrowser</c>.</summary>
     /// <param name="p">The parameters.</param>
@@ -104,6 +112,7 @@ internal static class ProtocolMapping
             KeyFile = tls?.Adhoc == true ? null : tls?.KeyFile,
             TimeoutSeconds = p.Callback?.TimeoutSeconds,
             AllowNonLoopback = p.Callback?.AllowNonLoopback ?? false,
+            Resources = p.Resource?.Values,
         };
     }
 

@@ -17,7 +17,14 @@ namespace OAuthSidecar.Rpc;
 /// </summary>
 public static class SchemaGenerator
 {
-    private static readonly JsonSchemaExporterOptions ExporterOptions = new() { TreatNullObliviousAsNonNullable = true };
+    private static readonly JsonSchemaExporterOptions ExporterOptions = new()
+    {
+        TreatNullObliviousAsNonNullable = true,
+        // Types with a custom converter export as "anything": say what the converter reads.
+        TransformSchemaNode = static (context, node) => context.TypeInfo.Type == typeof(ResourceIndicators)
+            ? new JsonObject { ["oneOf"] = new JsonArray(new JsonObject { ["type"] = "string" }, new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }) }
+            : node,
+    };
 
     private static readonly (int Code, string Name, string Message, Type? Data)[] Errors =
     [
