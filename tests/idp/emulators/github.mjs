@@ -139,7 +139,8 @@ export function startGitHub({ deviceInterval = 5 } = {}) {
             const code = codes.get(param(req, 'code'));
             codes.delete(param(req, 'code'));
             if (!code || code.clientId !== clientId || !(await pkceMatches(code.challenge, param(req, 'code_verifier')))) return error(req, 'bad_verification_code');
-            if (code.redirectUri && param(req, 'redirect_uri') !== code.redirectUri) return error(req, 'redirect_uri_mismatch');
+            // redirect_uri is optional here; when given it must be the one the code was issued for.
+            if (code.redirectUri && param(req, 'redirect_uri') !== undefined && param(req, 'redirect_uri') !== code.redirectUri) return error(req, 'redirect_uri_mismatch');
             return issue(req, clientId, code.scope);
           },
 
