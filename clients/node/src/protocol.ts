@@ -158,10 +158,24 @@ export namespace CancelRequestNotification {
 // ---------------------------------------------------------------------------------------------
 // Clients
 
+/** Provider presets of `createClient` (protocol 1.1). */
+export type ProviderName = 'github' | 'gitlab' | 'google' | 'entra' | 'okta' | 'auth0' | 'keycloak';
+
+/** RFC 8707 resource indicators: one absolute URI, or several (protocol 1.1). */
+export type ResourceIndicators = string | readonly string[];
+
 export interface CreateClientParams {
-  /** Discovery; or give `serverConfiguration`. */
+  /** Discovery; or give `serverConfiguration`, or `provider`. */
   issuer?: string | null;
   serverConfiguration?: ServerConfiguration | null;
+  /** A provider preset (1.1): endpoints, client authentication, refresh tokens, loopback host, issuer rule. Explicit members win. */
+  provider?: ProviderName | null;
+  /** The preset's base URL (1.1): GitHub/GitLab host, `https://login.microsoftonline.com/<tenant>`, the Okta/Auth0 issuer, `https://host/realms/<realm>`. */
+  authority?: string | null;
+  /** Default RFC 8707 resource indicators (1.1), sent in authorization, redemption and every refresh. */
+  resource?: ResourceIndicators | null;
+  /** Default redirect URI of browser sign-ins (1.1): the exact URI registered at a provider that pins ports. */
+  redirectUri?: string | null;
   clientId: string;
   clientSecret?: string | null;
   clientAssertion?: string | null;
@@ -184,6 +198,10 @@ export interface CreateClientParams {
 export interface CreateClientResult {
   clientHandle: string;
   serverConfiguration: ServerConfiguration;
+  /** The preset in force (1.1). */
+  provider?: ProviderName | null;
+  /** What the preset set, in words (1.1); empty without a preset. */
+  quirks: string[];
 }
 
 export namespace CreateClientRequest {
@@ -235,6 +253,8 @@ export interface InitiateAuthCodeFlowParams {
   callback?: CallbackOptions | null;
   /** Default true: `window/showDocument` to a caller that declared it, else the system browser. */
   openBrowser?: boolean | null;
+  /** RFC 8707 resource indicators (1.1); the client's by default. */
+  resource?: ResourceIndicators | null;
 }
 
 export interface InitiateAuthCodeFlowResult {
@@ -368,6 +388,8 @@ export interface RefreshParams {
   clientHandle: string;
   refreshToken: string;
   scopes?: readonly string[] | null;
+  /** RFC 8707 resource indicators (1.1); the client's by default. */
+  resource?: ResourceIndicators | null;
 }
 
 export namespace RefreshRequest {
@@ -420,6 +442,8 @@ export interface GetCredentialsParams {
   /** Default `browser`; `none` fails with -32008 when nothing usable is stored. */
   interactive?: Interactive | null;
   account?: string | null;
+  /** RFC 8707 resource indicators (1.1); the client's by default. Tokens are stored per resource set. */
+  resource?: ResourceIndicators | null;
 }
 
 export namespace GetCredentialsRequest {

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
-from ._async import CLIENT_NAME, AsyncSidecar, Handle, Scopes, __version__, _key  # noqa: F401
+from ._async import CLIENT_NAME, AsyncSidecar, Handle, Resources, Scopes, __version__, _key  # noqa: F401
 from ._callbacks import NotificationCallbacks
 from ._errors import ConnectionClosedError, RequestCancelledError, SidecarError
 from ._params import protocol_method, wire_params
@@ -538,6 +538,10 @@ class Sidecar(NotificationCallbacks):
         tls: Optional[Union[TlsOptions, Mapping[str, Any]]] = None,
         pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
         storage: Optional[str] = None,
+        provider: Optional[str] = None,
+        authority: Optional[str] = None,
+        resource: Optional[Resources] = None,
+        redirect_uri: Optional[str] = None,
         timeout: Optional[float] = None,
         cancel: Optional[Cancel] = None,
     ) -> CreateClientResult:
@@ -566,6 +570,7 @@ class Sidecar(NotificationCallbacks):
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
+        resource: Optional[Resources] = None,
         timeout: Optional[float] = None,
         cancel: Optional[Cancel] = None,
     ) -> AuthCodeFlow:
@@ -611,6 +616,7 @@ class Sidecar(NotificationCallbacks):
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
+        resource: Optional[Resources] = None,
         timeout: Optional[float] = None,
         cancel: Optional[Cancel] = None,
     ) -> TokenResult:
@@ -679,7 +685,7 @@ class Sidecar(NotificationCallbacks):
 
     @protocol_method("refresh")
     def refresh(self, client_handle: Handle, refresh_token: Union[str, TokenResult], *,
-                scopes: Optional[Scopes] = None, timeout: Optional[float] = None,
+                scopes: Optional[Scopes] = None, resource: Optional[Resources] = None, timeout: Optional[float] = None,
                 cancel: Optional[Cancel] = None) -> TokenResult:
         """Redeems a refresh token; a rotated one is announced by ``refreshTokenUpdated``."""
         if isinstance(refresh_token, TokenResult):
@@ -712,8 +718,9 @@ class Sidecar(NotificationCallbacks):
     @protocol_method("getCredentials")
     def get_credentials(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
                         interactive: Optional[str] = None, account: Optional[str] = None,
+                        resource: Optional[Resources] = None,
                         timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> TokenResult:
-        """A stored token valid for 5 more minutes, else a silent refresh, else a sign-in."""
+        """A stored token with min(5 minutes, half its lifetime) left, else a silent refresh, else a sign-in."""
         return TokenResult.from_json(self._call("getCredentials", wire_params(locals()), timeout, cancel))
 
     @protocol_method("listAccounts")

@@ -328,6 +328,10 @@ class CreateClientResult(Model):
 
     client_handle: Optional[str] = None
     server_configuration: Optional[ServerConfiguration] = field(default=None, metadata=_model("ServerConfiguration"))
+    #: The provider preset in force (protocol 1.1), or ``None``.
+    provider: Optional[str] = None
+    #: What the preset set, in words (protocol 1.1); empty without a preset.
+    quirks: List[str] = field(default_factory=list)
     extra: Dict[str, Any] = _extra()
 
 

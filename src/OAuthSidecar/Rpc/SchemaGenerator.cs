@@ -22,7 +22,7 @@ public static class SchemaGenerator
         TreatNullObliviousAsNonNullable = true,
         // Types with a custom converter export as "anything": say what the converter reads.
         TransformSchemaNode = static (context, node) => context.TypeInfo.Type == typeof(ResourceIndicators)
-            ? new JsonObject { ["oneOf"] = new JsonArray(new JsonObject { ["type"] = "string" }, new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }) }
+            ? new JsonObject { ["oneOf"] = new JsonArray(new JsonObject { ["type"] = "string" }, new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }, new JsonObject { ["type"] = "null" }) }
             : node,
     };
 

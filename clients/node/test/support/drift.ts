@@ -91,6 +91,7 @@ export function checkProtocol(document: OpenRpcDocument): DriftReport {
       return;
     }
     if (schema === false) return problem(`${path}: the schema allows nothing`);
+    if (Array.isArray(schema.oneOf)) return compareOneOf(type, schema.oneOf, path);
     const schemaTypes: string[] = Array.isArray(schema.type) ? schema.type : [schema.type];
     const parts = (type.isUnion() ? type.types : [type]).filter((t) => !(t.flags & ts.TypeFlags.Undefined));
     const typeNull = parts.some((t) => t.flags & ts.TypeFlags.Null);
@@ -128,6 +129,29 @@ export function checkProtocol(document: OpenRpcDocument): DriftReport {
         return compareObject(rest[0], schema, path);
       default:
         return problem(`${path}: schema type ${kinds[0]} is not supported by this check`);
+    }
+  };
+
+  // oneOf (e.g. resource: string | string[] | null): null on both sides or neither, and every other member of the
+  // type's union matches some branch.
+  const compareOneOf = (type: ts.Type, branches: JsonSchema[], path: string): void => {
+    const isNullBranch = (b: JsonSchema) => typeof b === 'object' && b.type === 'null';
+    const parts = (type.isUnion() ? type.types : [type]).filter((t) => !(t.flags & ts.TypeFlags.Undefined));
+    const typeNull = parts.some((t) => t.flags & ts.TypeFlags.Null);
+    if (typeNull !== branches.some(isNullBranch)) problem(`${path}: null is allowed by ${typeNull ? 'the type only' : 'the schema only'} (${show(type)})`);
+    const matches = (part: ts.Type, branch: JsonSchema): boolean => {
+      const saved = report.problems;
+      report.problems = [];
+      compare(part, branch, path);
+      const ok = report.problems.length === 0;
+      report.problems = saved;
+      return ok;
+    };
+    for (const part of parts.filter((t) => !(t.flags & ts.TypeFlags.Null))) {
+      if (!branches.some((b) => !isNullBranch(b) && matches(part, b))) problem(`${path}: ${show(part)} matches no branch of the schema's oneOf`);
+    }
+    for (const branch of branches.filter((b) => !isNullBranch(b))) {
+      if (!parts.some((p) => !(p.flags & ts.TypeFlags.Null) && matches(p, branch))) problem(`${path}: the schema's branch ${JSON.stringify(branch)} matches no member of ${show(type)}`);
     }
   };
 
