@@ -47,8 +47,8 @@ public sealed class EntraPreset : ProviderPreset
         "Refresh tokens are asked for with the offline_access scope; they rotate on use.",
         "Refreshes name the scopes they ask for (Entra recommends it), offline_access aside.",
         "expires_in and other numbers may come as strings (v1 and B2C endpoints).",
-        "Redirect URIs use localhost on any port (register http://localhost).",
-        "Granted scopes come without the resource prefix and without openid/offline_access (User.Read for https://graph.microsoft.com/User.Read).",
+        "Redirect URIs use localhost on any port (register http://localhost/callback under Mobile and desktop applications).",
+        "Granted scopes may be spelt otherwise than asked (User.Read for https://graph.microsoft.com/User.Read) and never list offline_access: stored tokens are matched by the scopes asked for.",
     ];
 
     private static string DiscoveryIssuer(Uri authority)
