@@ -266,7 +266,7 @@ public sealed class CredentialBroker
         }
 
         TokenOutcome outcome = request.Interactive == InteractionMode.Device
-            ? await this.DeviceSignInAsync(client, interactiveScopes).ConfigureAwait(false)
+            ? await this.DeviceSignInAsync(client, interactiveScopes, wanted.Resources).ConfigureAwait(false)
             : await this.authCode.ObtainTokenByBrowserAsync(client, new AuthCodeFlowOptions { Scopes = interactiveScopes, Resources = wanted.Resources }, request.OpenBrowser, CancellationToken.None).ConfigureAwait(false);
         if (outcome.Tokens is not { } signedIn)
         {
@@ -289,9 +289,9 @@ public sealed class CredentialBroker
         }
     }
 
-    private async Task<TokenOutcome> DeviceSignInAsync(OAuthClient client, List<string> scopes)
+    private async Task<TokenOutcome> DeviceSignInAsync(OAuthClient client, List<string> scopes, List<string> resources)
     {
-        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, scopes, CancellationToken.None).ConfigureAwait(false);
+        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, scopes, resources, CancellationToken.None).ConfigureAwait(false);
         if (flow is null)
         {
             return TokenOutcome.Failure(error!);

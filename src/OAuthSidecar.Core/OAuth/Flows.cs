@@ -193,6 +193,9 @@ public sealed class DeviceFlow : IFlow
     /// <summary>Gets the requested scopes.</summary>
     public IReadOnlyList<string> Scopes { get; }
 
+    /// <summary>Gets the resource indicators (RFC 8707) of the device authorization request, sent with every poll.</summary>
+    public IReadOnlyList<string> Resources { get; internal init; } = [];
+
     /// <summary>Gets the polling interval in seconds (5 when the server gave none).</summary>
     public int IntervalSeconds { get; }
 

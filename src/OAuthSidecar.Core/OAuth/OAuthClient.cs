@@ -134,13 +134,14 @@ public sealed class OAuthClient : IDisposable
         return this.SendTokenRequestAsync(request, "authorization_code", scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), nonce, flowId, cancellationToken);
     }
 
-    /// <summary>Asks for a device code (RFC 8628 §3.1–3.2).</summary>
+    /// <summary>Asks for a device code (RFC 8628 §3.1–3.2), with resource indicators (RFC 8707).</summary>
     /// <param name="scopes">The scopes.</param>
+    /// <param name="resources">The resource indicators; <see langword="null"/>: the client's defaults.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The device authorization, or the server's error.</returns>
     /// <exception cref="InvalidOptionException">The server has no device authorization endpoint.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<DeviceAuthorizationOutcome> RequestDeviceAuthorizationAsync(IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    public async Task<DeviceAuthorizationOutcome> RequestDeviceAuthorizationAsync(IReadOnlyList<string> scopes, IReadOnlyList<string>? resources, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scopes);
         string endpoint = this.Server.DeviceAuthorizationEndpoint
@@ -148,7 +149,7 @@ public sealed class OAuthClient : IDisposable
         IReadOnlyList<string> sent = this.Registration.AuthorizationScopes(scopes);
         var request = new DeviceAuthorizationRequest { Scope = sent.Count > 0 ? string.Join(' ', sent) : null };
         this.authentication.Prepare(request, this.Registration.ExtraAuthParams, includeAuthParams: false);
-        AddResources(request, this.Registration.Resources);
+        AddResources(request, resources ?? this.Registration.Resources);
         request.Address = endpoint;
         using DeviceAuthorizationResponse response = await this.channel.SendAsync(endpoint, request, (h, r, c) => h.RequestDeviceAuthorizationAsync(r, c), cancellationToken).ConfigureAwait(false);
         if (response.IsError)
@@ -168,17 +169,18 @@ public sealed class OAuthClient : IDisposable
     /// <summary>Polls the token endpoint once with a device code (RFC 8628 §3.4), retrying transient failures.</summary>
     /// <param name="deviceCode">The device code.</param>
     /// <param name="scopes">The scopes that were requested.</param>
+    /// <param name="resources">The resource indicators of the device authorization request (RFC 8707).</param>
     /// <param name="flowId">The device flow, for the <c>tokensObtained</c> event.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens, or the server's error (<c>authorization_pending</c>, <c>slow_down</c>, <c>access_denied</c>, <c>expired_token</c>, …).</returns>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, string? flowId, CancellationToken cancellationToken) =>
+    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? flowId, CancellationToken cancellationToken) =>
         await this.channel.PollingRetry.ExecuteAsync(
             async ct =>
             {
                 var request = new DeviceTokenRequest { DeviceCode = deviceCode };
                 this.authentication.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
-                AddResources(request, this.Registration.Resources);
+                AddResources(request, resources);
                 return await this.SendTokenRequestAsync(request, DeviceCodeGrantType, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, flowId, ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
