@@ -194,6 +194,22 @@ public sealed class CredentialScopeTests
         Assert.Equal(CoreOption.RequestResource, bad.Option);
     }
 
+    [Fact]
+    public async Task A_device_sign_in_carries_the_requests_resource_to_the_device_endpoint_and_every_poll()
+    {
+        await using TestEngine engine = await TestEngine.CreateAsync(new ClientRegistration { ClientId = "native-app", Resources = ["https://api.one.example"] });
+        using var store = new CredentialStore(new MemoryItemStorage(), null);
+        Task<TokenOutcome> call = engine.Session.Credentials.GetCredentialsAsync(engine.Client, store, new CredentialRequest { Scopes = ["api"], Interactive = InteractionMode.Device, Resources = ["urn:two"] }, CancellationToken.None);
+        await engine.Clock.WaitForTimerAsync(TimeSpan.FromSeconds(5));
+        engine.Clock.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Equal("at-1", (await call.WaitAsync(TimeSpan.FromSeconds(10))).Tokens?.AccessToken);
+        Assert.Equal("urn:two", engine.Server.Requests.Single(r => r.Path == "/device").Form["resource"]);
+        Assert.Equal("urn:two", engine.Server.Requests.Single(r => r.Path == "/token").Form["resource"]);
+        engine.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal("at-1", (await engine.Session.Credentials.GetCredentialsAsync(engine.Client, store, new CredentialRequest { Scopes = ["api"], Interactive = InteractionMode.None, Resources = ["urn:two"] }, CancellationToken.None)).Tokens?.AccessToken);
+    }
+
     private static (HttpStatusCode Status, string Json) Answer(StubAuthorizationServer server, string? scope, int expiresIn = 3600)
     {
         int n = server.NextNumber();
