@@ -87,6 +87,8 @@ export interface ClientInfo {
 export interface CreateClientResult {
   clientHandle: string;
   serverConfiguration: ServerConfiguration;
+  provider?: Provider | null;
+  quirks: string[];
 }
 
 /** `InitializeResult`: the result of `initialize`. */
@@ -170,8 +172,14 @@ export interface PrivateKey {
   algorithm?: string | null;
 }
 
+/** `Provider`: `createClient`'s `provider`, `CreateClientResult.provider`. */
+export type Provider = 'github' | 'gitlab' | 'google' | 'entra' | 'okta' | 'auth0' | 'keycloak';
+
 /** `RequestId`: `$/cancelRequest`'s `id`. */
 export type RequestId = number | string;
+
+/** `ResourceIndicators`: `createClient`'s `resource`, `getCredentials`'s `resource`, `initiateAuthCodeFlow`'s `resource` and 2 more. */
+export type ResourceIndicators = string | string[];
 
 /** `ResponseMode`: `initiateAuthCodeFlow`'s `responseMode`, `obtainTokenByBrowser`'s `responseMode`. */
 export type ResponseMode = 'query' | 'form_post';
@@ -313,6 +321,10 @@ export interface CreateClientParams {
   clientId: string;
   issuer?: string | null;
   serverConfiguration?: ServerConfiguration | null;
+  provider?: Provider | null;
+  authority?: string | null;
+  resource?: ResourceIndicators;
+  redirectUri?: string | null;
   clientSecret?: string | null;
   clientAssertion?: string | null;
   privateKey?: PrivateKey | null;
@@ -359,6 +371,7 @@ export interface GetCredentialsParams {
   scopes?: readonly string[] | null;
   interactive?: InteractionMode | null;
   account?: string | null;
+  resource?: ResourceIndicators;
 }
 
 /** `getCredentials` (request, caller → sidecar): A stored token valid for 5 more minutes, else a silent refresh, else an interactive sign-in. */
@@ -397,6 +410,7 @@ export interface InitiateAuthCodeFlowParams {
   responseMode?: ResponseMode | null;
   extraParams?: StringMap | null;
   callback?: CallbackOptions | null;
+  resource?: ResourceIndicators;
   openBrowser?: boolean | null;
 }
 
@@ -483,6 +497,7 @@ export interface ObtainTokenByBrowserParams {
   responseMode?: ResponseMode | null;
   extraParams?: StringMap | null;
   callback?: CallbackOptions | null;
+  resource?: ResourceIndicators;
   openBrowser?: boolean | null;
 }
 
@@ -549,6 +564,7 @@ export interface RefreshParams {
   clientHandle: string;
   refreshToken: string;
   scopes?: readonly string[] | null;
+  resource?: ResourceIndicators;
 }
 
 /** `refresh` (request, caller → sidecar): Redeems a refresh token (RFC 6749 §6). */

@@ -36,6 +36,7 @@ from ._types import (
     Model,
     Pages,
     PrivateKey,
+    Provider,
     ResponseMode,
     ServerConfiguration,
     ShowDocumentRequest,
@@ -64,6 +65,8 @@ SERVER_MESSAGES: Mapping[str, Tuple[str, Type[Model]]] = {
 }
 
 Scopes = Union[str, Sequence[str]]
+#: RFC 8707 resource indicators: one absolute URI, or several (protocol 1.1).
+Resources = Union[str, Sequence[str]]
 Handle = Union[str, Any]  # a handle string, or a result object carrying it (CreateClientResult, AuthCodeFlow...)
 
 STDERR_LINES = 200
@@ -408,8 +411,15 @@ class AsyncSidecar(NotificationCallbacks):
         tls: Optional[Union[TlsOptions, Mapping[str, Any]]] = None,
         pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
         storage: Optional[StorageBackend] = None,
+        provider: Optional[Provider] = None,
+        authority: Optional[str] = None,
+        resource: Optional[Resources] = None,
+        redirect_uri: Optional[str] = None,
     ) -> CreateClientResult:
-        """Registers a client: ``issuer`` (discovery) or ``server_configuration`` (explicit endpoints).
+        """Registers a client: ``issuer`` (discovery), ``server_configuration`` (explicit endpoints), or
+        ``provider`` (``"github"``, ``"gitlab"``, ``"google"``, ``"entra"``, ``"okta"``, ``"auth0"``, ``"keycloak"``)
+        with its ``authority``; the result's ``quirks`` say what the preset set. ``resource`` (RFC 8707) is sent
+        with every authorization, redemption and refresh; ``redirect_uri`` is the default of browser sign-ins.
 
         ``pages`` accepts :class:`Pages`, a dict, or flytekit's ``EndpointMetadata`` (``bytes`` HTML is
         decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods.
@@ -437,6 +447,7 @@ class AsyncSidecar(NotificationCallbacks):
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
+        resource: Optional[Resources] = None,
     ) -> AuthCodeFlow:
         """Starts the flow (PKCE, state, nonce, the loopback listener) and, unless ``open_browser=False``,
         opens the browser (through :meth:`on_show_document` if declared)."""
@@ -477,6 +488,7 @@ class AsyncSidecar(NotificationCallbacks):
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
+        resource: Optional[Resources] = None,
     ) -> TokenResult:
         """Initiate, open the browser, wait, redeem: one call."""
         return TokenResult.from_json(await self.request("obtainTokenByBrowser", wire_params("obtainTokenByBrowser", locals())))
@@ -536,7 +548,7 @@ class AsyncSidecar(NotificationCallbacks):
 
     @protocol_method("refresh")
     async def refresh(self, client_handle: Handle, refresh_token: Union[str, TokenResult], *,
-                      scopes: Optional[Scopes] = None) -> TokenResult:
+                      scopes: Optional[Scopes] = None, resource: Optional[Resources] = None) -> TokenResult:
         """Redeems a refresh token; a rotated one is announced by ``refreshTokenUpdated``."""
         if isinstance(refresh_token, TokenResult):
             refresh_token = refresh_token.refresh_token  # type: ignore[assignment]
@@ -564,8 +576,9 @@ class AsyncSidecar(NotificationCallbacks):
 
     @protocol_method("getCredentials")
     async def get_credentials(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
-                              interactive: Optional[InteractionMode] = None, account: Optional[str] = None) -> TokenResult:
-        """A stored token valid for 5 more minutes, else a silent refresh, else a sign-in
+                              interactive: Optional[InteractionMode] = None, account: Optional[str] = None,
+                              resource: Optional[Resources] = None) -> TokenResult:
+        """A stored token with min(5 minutes, half its lifetime) left, else a silent refresh, else a sign-in
         (``interactive``: ``"browser"`` (default), ``"device"`` or ``"none"``)."""
         return TokenResult.from_json(await self.request("getCredentials", wire_params("getCredentials", locals())))
 

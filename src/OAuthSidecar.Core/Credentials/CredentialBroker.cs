@@ -32,18 +32,23 @@ public sealed class CredentialRequest
 
     /// <summary>Gets what opens the browser for an interactive sign-in.</summary>
     public Func<AuthCodeFlow, Task>? OpenBrowser { get; init; }
+
+    /// <summary>Gets the resource indicators (RFC 8707); <see langword="null"/>: the client's defaults. Tokens are stored per resource set.</summary>
+    public IReadOnlyList<string>? Resources { get; init; }
 }
 
 /// <summary>
-/// flytekit's <c>get_creds_from_remote</c>, done across threads, callers and processes: a stored access token
-/// valid for at least 5 more minutes; else a silent refresh; else an interactive sign-in. Concurrent calls for
-/// the same key (issuer, client id, account, scope set) share one flow or one refresh, and a result is reused for
-/// 60 s (monotonic clock). Refreshes happen under the store's cross-process lock.
+/// flytekit's <c>get_creds_from_remote</c>, done across threads, callers and processes: a stored access token with at
+/// least min(5 minutes, half its lifetime) left; else a silent refresh that asks only for what the grant holds; else
+/// an interactive sign-in. Stored tokens match by scopes without the reserved OpenID Connect ones and by resource
+/// indicators (<see cref="GrantRules"/>). Concurrent calls for the same key (issuer, client id, account, scope set,
+/// resources) share one flow or one refresh, and a result is reused for 60 s (monotonic clock). Refreshes happen under
+/// the store's cross-process lock.
 /// </summary>
 public sealed class CredentialBroker
 {
-    /// <summary>How long a stored access token must still be valid to be returned: 300 s.</summary>
-    public static readonly TimeSpan MinimumValidity = TimeSpan.FromMinutes(5);
+    /// <summary>How long a stored access token must still be valid to be returned, at most: 300 s (less for short-lived tokens: <see cref="GrantRules.IsFresh"/>).</summary>
+    public static readonly TimeSpan MinimumValidity = GrantRules.MaximumMargin;
 
     /// <summary>How long a result is reused for the same key: 60 s (flytekit's window).</summary>
     public static readonly TimeSpan ReuseWindow = TimeSpan.FromSeconds(60);
@@ -84,10 +89,16 @@ public sealed class CredentialBroker
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(request);
-        List<string> scopes = client.EffectiveScopes(request.Scopes).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        List<string> scopes = client.EffectiveScopes(request.Scopes).SelectMany(Scopes.Parse).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        List<string> resources = GrantRules.ResourceKey(request.Resources ?? client.Registration.Resources);
+        foreach (string resource in resources)
+        {
+            ClientRegistry.CheckResource(resource, CoreOption.RequestResource);
+        }
+
         store.EnsureUsable();
         string issuer = IssuerOf(client);
-        string key = string.Join('\n', store.Backend, issuer, client.Registration.ClientId, request.Account ?? "*", string.Join(' ', scopes), request.Interactive);
+        string key = string.Join('\n', store.Backend, issuer, client.Registration.ClientId, request.Account ?? "*", string.Join(' ', scopes), string.Join(' ', resources), request.Interactive);
 
         while (true)
         {
@@ -95,7 +106,7 @@ public sealed class CredentialBroker
             Shared entry = this.shared.GetOrAdd(key, candidate);
             if (ReferenceEquals(entry, candidate))
             {
-                entry.Task = this.AcquireAsync(client, store, request, scopes, issuer);
+                entry.Task = this.AcquireAsync(client, store, request, new Wanted(scopes, resources), issuer);
                 _ = this.ForgetWhenDoneAsync(key, entry);
             }
             else if (entry.CompletedAt is { } done && this.time.GetElapsedTime(done) > ReuseWindow)
@@ -191,11 +202,11 @@ public sealed class CredentialBroker
         }
     }
 
-    private async Task<TokenOutcome> AcquireAsync(OAuthClient client, CredentialStore store, CredentialRequest request, List<string> scopes, string issuer)
+    private async Task<TokenOutcome> AcquireAsync(OAuthClient client, CredentialStore store, CredentialRequest request, Wanted wanted, string issuer)
     {
         await Task.Yield();
         string? refusal = null;
-        List<string> interactiveScopes = scopes;
+        List<string> interactiveScopes = wanted.Scopes;
         await using (await store.LockAsync(CancellationToken.None).ConfigureAwait(false))
         {
             IReadOnlyList<AccountSummary> known = store.List(issuer, client.Registration.ClientId);
@@ -203,23 +214,31 @@ public sealed class CredentialBroker
             if (account is not null && store.Read(new AccountKey(issuer, client.Registration.ClientId, account)) is { } stored)
             {
                 long now = this.time.GetUtcNow().ToUnixTimeSeconds();
-                StoredToken? token = stored.Tokens.FirstOrDefault(t => t.Scopes.SequenceEqual(scopes));
-                if (token is not null && (token.ExpiresAt is null || token.ExpiresAt - now >= (long)MinimumValidity.TotalSeconds))
+                StoredToken? token = GrantRules.Find(stored, wanted.Scopes, wanted.Resources);
+                if (token is not null && GrantRules.IsFresh(token, this.time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0))
                 {
                     this.logger.LogDebug("Credentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
-                    return TokenOutcome.Success(FromStore(stored, token));
+                    return TokenOutcome.Success(FromStore(stored, token, now));
                 }
 
-                // An interactive sign-in asks for every scope this account already has too (incremental consent), so the
-                // new refresh token keeps serving the other scope sets.
-                interactiveScopes = scopes.Union(stored.Tokens.SelectMany(t => t.Scopes), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                // An interactive sign-in asks for every scope this account's grant already has too (incremental consent),
+                // so the new refresh token keeps serving the other scope sets.
+                interactiveScopes = Scopes.Union(wanted.Scopes, GrantRules.RequestedOf(stored));
                 if (stored.RefreshToken is { } refreshToken)
                 {
-                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, scopes, account, CancellationToken.None).ConfigureAwait(false);
+                    RefreshPlan plan = GrantRules.Plan(stored, wanted.Scopes);
+                    IReadOnlyList<string> send = plan.Send.Count == 0 && client.Registration.RefreshNamesScopes ? wanted.Scopes : plan.Send;
+                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, new RefreshOptions { Scopes = send, ReportScopes = plan.Report, Resources = wanted.Resources, Account = account }, CancellationToken.None).ConfigureAwait(false);
                     if (refreshed.Tokens is { } tokens)
                     {
                         this.logger.LogInformation("Credentials: refreshed the access token of {Account} silently.", account);
-                        return TokenOutcome.Success(this.Save(store, stored, scopes, tokens, account));
+                        if (plan.Extends)
+                        {
+                            stored.GrantRequestedScopes = Scopes.Union(GrantRules.RequestedOf(stored), wanted.Scopes);
+                            stored.GrantGrantedScopes = Scopes.Union(GrantRules.GrantedOf(stored), tokens.Scopes);
+                        }
+
+                        return TokenOutcome.Success(this.Save(store, stored, wanted, tokens, account));
                     }
 
                     refusal = refreshed.Error!.Describe();
@@ -227,12 +246,15 @@ public sealed class CredentialBroker
                     {
                         // The refresh token is dead (revoked, expired, reused): forget it and everything it covered.
                         stored.RefreshToken = null;
+                        stored.GrantRequestedScopes = null;
+                        stored.GrantGrantedScopes = null;
                         stored.Tokens.Clear();
                         stored.UpdatedAt = now;
                         store.Write(stored);
                     }
 
-                    // Otherwise (invalid_scope: a scope set the grant does not cover) the refresh token stays.
+                    // Otherwise (invalid_scope: scopes the grant does not cover) the refresh token stays, and an
+                    // interactive sign-in asks for the missing scopes.
                     this.logger.LogInformation("Credentials: the refresh for {Account} was refused ({Error}); a new sign-in is needed.", account, refreshed.Error.Error);
                 }
             }
@@ -246,8 +268,8 @@ public sealed class CredentialBroker
         }
 
         TokenOutcome outcome = request.Interactive == InteractionMode.Device
-            ? await this.DeviceSignInAsync(client, interactiveScopes).ConfigureAwait(false)
-            : await this.authCode.ObtainTokenByBrowserAsync(client, new AuthCodeFlowOptions { Scopes = interactiveScopes }, request.OpenBrowser, CancellationToken.None).ConfigureAwait(false);
+            ? await this.DeviceSignInAsync(client, interactiveScopes, wanted.Resources).ConfigureAwait(false)
+            : await this.authCode.ObtainTokenByBrowserAsync(client, new AuthCodeFlowOptions { Scopes = interactiveScopes, Resources = wanted.Resources }, request.OpenBrowser, CancellationToken.None).ConfigureAwait(false);
         if (outcome.Tokens is not { } signedIn)
         {
             return outcome;
@@ -258,13 +280,20 @@ public sealed class CredentialBroker
         {
             StoredAccount existing = store.Read(new AccountKey(issuer, client.Registration.ClientId, who))
                 ?? new StoredAccount { Issuer = issuer, ClientId = client.Registration.ClientId, Account = who };
-            return TokenOutcome.Success(this.Save(store, existing, scopes, signedIn, who));
+            if (signedIn.RefreshToken is not null)
+            {
+                // A new grant: what it was asked for and what the server granted.
+                existing.GrantRequestedScopes = client.Registration.AuthorizationScopes(interactiveScopes).ToList();
+                existing.GrantGrantedScopes = [.. signedIn.Scopes];
+            }
+
+            return TokenOutcome.Success(this.Save(store, existing, wanted, signedIn, who));
         }
     }
 
-    private async Task<TokenOutcome> DeviceSignInAsync(OAuthClient client, List<string> scopes)
+    private async Task<TokenOutcome> DeviceSignInAsync(OAuthClient client, List<string> scopes, List<string> resources)
     {
-        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, scopes, CancellationToken.None).ConfigureAwait(false);
+        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, scopes, resources, CancellationToken.None).ConfigureAwait(false);
         if (flow is null)
         {
             return TokenOutcome.Failure(error!);
@@ -274,18 +303,20 @@ public sealed class CredentialBroker
         return await this.device.ObtainTokenAsync(flow.FlowId, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private TokenSet Save(CredentialStore store, StoredAccount stored, List<string> scopes, TokenSet tokens, string account)
+    private TokenSet Save(CredentialStore store, StoredAccount stored, Wanted wanted, TokenSet tokens, string account)
     {
         stored.RefreshToken = tokens.RefreshToken ?? stored.RefreshToken;
-        stored.Username = Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
-        stored.Tokens.RemoveAll(t => t.Scopes.SequenceEqual(scopes));
+        stored.Username = tokens.Username ?? Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
+        GrantRules.Remove(stored, wanted.Scopes, wanted.Resources);
         stored.Tokens.Add(new StoredToken
         {
-            Scopes = scopes,
+            Scopes = wanted.Scopes,
+            Resources = wanted.Resources,
             GrantedScopes = [.. tokens.Scopes],
             AccessToken = tokens.AccessToken,
             TokenType = tokens.TokenType,
             ExpiresAt = tokens.ExpiresAt,
+            Lifetime = tokens.ExpiresIn,
             IdToken = tokens.IdToken,
         });
         stored.UpdatedAt = this.time.GetUtcNow().ToUnixTimeSeconds();
@@ -293,9 +324,8 @@ public sealed class CredentialBroker
         return tokens.WithAccount(account);
     }
 
-    private TokenSet FromStore(StoredAccount stored, StoredToken token)
+    private static TokenSet FromStore(StoredAccount stored, StoredToken token, long now)
     {
-        long now = this.time.GetUtcNow().ToUnixTimeSeconds();
         JsonElement? claims = token.IdToken is { } idToken ? TokenResponseProcessor.DecodePayload(idToken) : null;
         using JsonDocument raw = JsonDocument.Parse("{}");
         return new TokenSet
@@ -310,8 +340,12 @@ public sealed class CredentialBroker
             Scopes = token.GrantedScopes.Count > 0 ? token.GrantedScopes : token.Scopes,
             Raw = raw.RootElement.Clone(),
             Account = stored.Account,
+            Username = stored.Username,
         };
     }
+
+    /// <summary>What a request asks for: its scopes (sorted) and resource indicators (key form).</summary>
+    private sealed record Wanted(List<string> Scopes, List<string> Resources);
 
     private sealed class Shared
     {

@@ -6,7 +6,7 @@ public sealed class GetCredentialsParams
     /// <summary>Gets the client.</summary>
     public required string ClientHandle { get; init; }
 
-    /// <summary>Gets the scopes; the client's default scopes when absent. The scope set is part of the key.</summary>
+    /// <summary>Gets the scopes; the client's default scopes when absent. The scope set, without the reserved OpenID Connect scopes (openid, profile, email, offline_access), is part of the key.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }
 
     /// <summary>Gets how to sign in when nothing usable is stored: <c>browser</c> (default), <c>device</c> (sends <c>deviceCode</c>) or <c>none</c> (-32008).</summary>
@@ -14,6 +14,9 @@ public sealed class GetCredentialsParams
 
     /// <summary>Gets the account; by default the client's most recently used one.</summary>
     public string? Account { get; init; }
+
+    /// <summary>Gets the resource indicators (1.1, RFC 8707): one URI or an array; the client's by default. Tokens are stored per resource set.</summary>
+    public ResourceIndicators? Resource { get; init; }
 }
 
 /// <summary>Parameters of <c>listAccounts</c>.</summary>
