@@ -77,7 +77,7 @@ public sealed class RpcTargetInProcessTests
         JsonObject unknown = (await sidecar.CallAsync("createClient", new { provider = "myspace", clientId = "x" }))["error"]!.AsObject();
         Assert.Equal(-32602, unknown["code"]!.GetValue<int>());
         Assert.Equal("provider", unknown["data"]!["field"]!.GetValue<string>());
-        Assert.StartsWith("provider 'myspace' is not known", unknown["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("The parameter 'provider' must be 'github', 'gitlab', 'google', 'entra', 'okta', 'auth0' or 'keycloak'.", unknown["message"]!.GetValue<string>());
         JsonObject noAuthority = (await sidecar.CallAsync("createClient", new { provider = "okta", clientId = "x" }))["error"]!.AsObject();
         Assert.Equal("authority", noAuthority["data"]!["field"]!.GetValue<string>());
     }
