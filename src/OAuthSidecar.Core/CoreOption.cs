@@ -12,6 +12,21 @@ public static class CoreOption
     /// <summary>The issuer to discover (OpenID Connect Discovery, RFC 8414).</summary>
     public const string Issuer = "Client.Issuer";
 
+    /// <summary>A provider preset's name.</summary>
+    public const string Provider = "Client.Provider";
+
+    /// <summary>A provider preset's base URL.</summary>
+    public const string Authority = "Client.Authority";
+
+    /// <summary>The default resource indicators of a client (RFC 8707).</summary>
+    public const string Resource = "Client.Resource";
+
+    /// <summary>The default redirect URI of a client's browser sign-ins.</summary>
+    public const string ClientRedirectUri = "Client.RedirectUri";
+
+    /// <summary>The resource indicators of one request (RFC 8707).</summary>
+    public const string RequestResource = "Request.Resource";
+
     /// <summary>The explicit server configuration as a whole.</summary>
     public const string Server = "Client.Server";
 
@@ -165,7 +180,7 @@ public static class CoreOption
     /// <summary>Gets every name above.</summary>
     public static FrozenSet<string> All { get; } = new[]
     {
-        Issuer, Server, TokenEndpoint, AuthorizationEndpoint, DeviceAuthorizationEndpoint, RevocationEndpoint, JwksUri,
+        Issuer, Provider, Authority, Resource, ClientRedirectUri, RequestResource, Server, TokenEndpoint, AuthorizationEndpoint, DeviceAuthorizationEndpoint, RevocationEndpoint, JwksUri,
         IntrospectionEndpoint, ClientId, ClientSecret, PrivateKey, PrivateKeyFile, Interaction, AuthMethod, HttpTimeout, CaBundlePath, ExtraAuthParams,
         ExtraTokenParams, ExtraRefreshParams, Audience, Storage, FlowId, RedirectUri, State, ExtraParams, ResponseMode,
         FlowTimeout, FlowTls, FlowCertFile, FlowKeyFile, AuthResponse, AuthResponseCode, WaitTimeout, ServerHost, ServerPort,

@@ -113,6 +113,50 @@ public sealed class IdTokenValidatorTests : IDisposable
         Assert.Contains("jwksUri", ex.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Issuers_that_differ_only_by_a_trailing_slash_match_and_any_other_difference_is_refused()
+    {
+        await this.ValidateAsync(this.Sign(c => c["iss"] = Issuer + "/"), nonce: "n1"); // Auth0 writes its issuer with a slash
+        InvalidIdTokenException wrong = await Assert.ThrowsAsync<InvalidIdTokenException>(() => this.ValidateAsync(this.Sign(c => c["iss"] = Issuer + "/other"), nonce: "n1"));
+        Assert.Contains("issuer", wrong.Reason, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidIdTokenException>(() => this.ValidateAsync(this.Sign(c => c["iss"] = "https://IDP.example"), nonce: "n1"));
+    }
+
+    [Fact]
+    public async Task Entra_tenant_template_is_checked_against_the_tokens_tid()
+    {
+        ServerConfiguration entra = Server with { Issuer = "https://idp.example/{tenantid}/v2.0" };
+        const string Tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        JsonElement claims = await this.ValidateAsync(this.Sign(c => { c["iss"] = $"https://idp.example/{Tid}/v2.0"; c["tid"] = Tid; }), "n1", entra, IssuerRule.Default);
+        Assert.Equal(Tid, claims.GetProperty("tid").GetString());
+
+        // Another tenant's issuer than the token's own tid, no tid at all, or a tid that would forge a path: refused.
+        InvalidIdTokenException other = await Assert.ThrowsAsync<InvalidIdTokenException>(() => this.ValidateAsync(this.Sign(c => { c["iss"] = "https://idp.example/evil-tenant/v2.0"; c["tid"] = Tid; }), "n1", entra, IssuerRule.Default));
+        Assert.Contains("{tenantid}", other.Reason, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidIdTokenException>(() => this.ValidateAsync(this.Sign(c => c["iss"] = $"https://idp.example/{Tid}/v2.0"), "n1", entra, IssuerRule.Default));
+        await Assert.ThrowsAsync<InvalidIdTokenException>(() => this.ValidateAsync(this.Sign(c => { c["iss"] = "https://idp.example/a/b/v2.0"; c["tid"] = "a/b"; }), "n1", entra, IssuerRule.Default));
+    }
+
+    [Fact]
+    public async Task Googles_two_issuer_spellings_are_accepted_for_google_only()
+    {
+        ServerConfiguration google = Server with { Issuer = "https://accounts.google.com" };
+        await this.ValidateAsync(this.Sign(c => c["iss"] = "accounts.google.com"), "n1", google, IssuerRule.Default);
+        await this.ValidateAsync(this.Sign(c => c["iss"] = "https://accounts.google.com"), "n1", google, IssuerRule.Default);
+
+        // Elsewhere a scheme-less issuer is a mismatch, unless the Google preset's rule applies to that authority (its emulator).
+        await Assert.ThrowsAsync<InvalidIdTokenException>(() => this.ValidateAsync(this.Sign(c => c["iss"] = "idp.example"), "n1", Server, IssuerRule.Default));
+        await this.ValidateAsync(this.Sign(c => c["iss"] = "idp.example"), "n1", Server, new Core.OAuth.Providers.GoogleIssuerRule());
+        await Assert.ThrowsAsync<InvalidIdTokenException>(() => this.ValidateAsync(this.Sign(c => c["iss"] = "evil.example"), "n1", Server, new Core.OAuth.Providers.GoogleIssuerRule()));
+    }
+
+    private async Task<JsonElement> ValidateAsync(string token, string? nonce, ServerConfiguration server, IssuerRule rule)
+    {
+        var validator = this.validator ??= new IdTokenValidator(this.time);
+        using var http = new HttpClient(this.jwks, disposeHandler: false);
+        return await validator.ValidateAsync(token, server, "app", nonce, rule, http, CancellationToken.None);
+    }
+
     private async Task<JsonElement> ValidateAsync(string token, string? nonce)
     {
         var validator = this.validator ??= new IdTokenValidator(this.time);

@@ -62,7 +62,7 @@ public sealed class TokenRequestTests
             AddAuthParamsToTokenRequest = true,
             Headers = new Dictionary<string, string> { ["X-Tenant"] = "blue" },
         });
-        await client.RedeemCodeAsync("the-code", "http://127.0.0.1:1/cb", "v".PadRight(43, 'v'), [], null, null, CancellationToken.None);
+        await client.RedeemCodeAsync("the-code", "http://127.0.0.1:1/cb", "v".PadRight(43, 'v'), [], [], null, null, CancellationToken.None);
         await client.RefreshAsync("rt-123456", ["openid"], null, CancellationToken.None);
 
         Recorded code = recorder.Requests[0];

@@ -88,17 +88,22 @@ public sealed class CredentialsTests
     [Fact]
     public async Task An_expiring_access_token_is_refreshed_once_silently_and_a_revoked_grant_signs_in_again()
     {
-        await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "60"]);
+        await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "1"]);
         string data = Directory.CreateTempSubdirectory("creds").FullName;
         var environment = new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data };
         string refreshToken;
+        long expiresAt;
         await using (SidecarProcess first = await SidecarProcess.StartAsync(["--storage", "file"], environment))
         {
             (string client, _) = await PrepareAsync(first, idp);
-            refreshToken = (await first.CallAsync("getCredentials", new { clientHandle = client }))!.Str("refreshToken");
+            JsonNode signedIn = (await first.CallAsync("getCredentials", new { clientHandle = client }))!;
+            refreshToken = signedIn.Str("refreshToken");
+            expiresAt = signedIn["expiresAt"]!.GetValue<long>();
         }
 
-        // A 60 s token is not valid for 5 more minutes: the next process refreshes it, once.
+        // An expired token (a stored token is handed out while it has min(5 min, half its lifetime) left): the next
+        // process refreshes it, once.
+        await Sign.WaitUntilPastAsync(expiresAt);
         await using (SidecarProcess second = await SidecarProcess.StartAsync(["--storage", "file"], environment))
         {
             (string client, Counter shown) = await PrepareAsync(second, idp);
@@ -131,17 +136,19 @@ public sealed class CredentialsTests
     [Fact]
     public async Task Two_processes_sharing_a_store_never_redeem_a_rotated_refresh_token_twice()
     {
-        await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "60"]);
+        await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "1"]);
         string data = Directory.CreateTempSubdirectory("creds").FullName;
         var environment = new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data };
+        long expiresAt;
         await using (SidecarProcess signer = await SidecarProcess.StartAsync(["--storage", "file"], environment))
         {
             (string client, _) = await PrepareAsync(signer, idp);
-            await signer.CallAsync("getCredentials", new { clientHandle = client });
+            expiresAt = (await signer.CallAsync("getCredentials", new { clientHandle = client }))!["expiresAt"]!.GetValue<long>();
         }
 
-        // The stored token needs a refresh; the refreshed one will be long-lived.
+        // The stored token needs a refresh once it has expired; the refreshed one will be long-lived.
         await idp.ConfigAsync(new JsonObject { ["accessTokenTtl"] = 3600 });
+        await Sign.WaitUntilPastAsync(expiresAt);
         await using SidecarProcess a = await SidecarProcess.StartAsync(["--storage", "file"], environment);
         await using SidecarProcess b = await SidecarProcess.StartAsync(["--storage", "file"], environment);
         string clientA = await Sign.CreateNativeClientAsync(a, idp, Scopes);

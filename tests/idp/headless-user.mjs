@@ -161,7 +161,7 @@ class Browser {
 // ---- delivering the authorization response -------------------------------------------------
 
 /** GET (query) or POST (form_post) to the client's redirect URI; self-signed TLS is accepted on loopback. */
-function deliver({ url, method = 'GET', form }) {
+export function deliver({ url, method = 'GET', form }) {
   const target = new URL(url);
   const body = form && new URLSearchParams(form).toString();
   const options = {

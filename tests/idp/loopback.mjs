@@ -41,10 +41,14 @@ export function acceptableMetadata(client) {
   };
 }
 
-/** ...which this puts back, once oidc-provider has built (and cached) its static clients. */
-export async function installLoopbackRule(provider, clients) {
+/**
+ * ...which this puts back, once oidc-provider has built (and cached) its static clients. With `exact: true` (the
+ * flavors of providers that pin redirect ports: Okta, Auth0, Keycloak) a redirect URI must equal a registered one,
+ * port included.
+ */
+export async function installLoopbackRule(provider, clients, { exact = false } = {}) {
   provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(uri) {
-    return uriAllowed(this.redirectUris ?? [], uri);
+    return exact ? (this.redirectUris ?? []).includes(uri) : uriAllowed(this.redirectUris ?? [], uri);
   };
   provider.Client.prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(uri) {
     return uriAllowed(this.postLogoutRedirectUris ?? [], uri);

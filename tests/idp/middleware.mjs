@@ -1,4 +1,4 @@
-// Two small rules that run in front of oidc-provider's own routes.
+// Small rules that run in front of oidc-provider's own routes.
 import { checkPassword } from './accounts.mjs';
 
 /**
@@ -8,9 +8,13 @@ import { checkPassword } from './accounts.mjs';
  */
 async function withForm(ctx, edit) {
   if (!ctx.is('application/x-www-form-urlencoded')) return undefined;
-  const chunks = [];
-  for await (const chunk of ctx.req) chunks.push(chunk);
-  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  let text = ctx.req.body; // already read by another rule
+  if (typeof text !== 'string') {
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    text = Buffer.concat(chunks).toString('utf8');
+  }
+  const form = new URLSearchParams(text);
   const result = edit(form);
   ctx.req.body = form.toString();
   return result;
@@ -59,6 +63,29 @@ export function keepOfflineAccess(routes) {
     } else if ([routes.authorization, routes.pushed_authorization_request].includes(ctx.path)
       && ctx.method === 'POST') {
       await withForm(ctx, addConsent);
+    }
+    await next();
+  };
+}
+
+/**
+ * Auth0 names the API an access token is for with `audience` (https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens);
+ * oidc-provider with RFC 8707 `resource`. The Auth0 flavor reads one as the other, at the authorization and token
+ * endpoints, unless a `resource` is given too.
+ */
+export function audienceAsResource(routes) {
+  const rename = (params) => {
+    const audience = params.get('audience');
+    if (audience && !params.has('resource')) params.set('resource', audience);
+    params.delete('audience');
+  };
+  return async function audienceAsResourceMiddleware(ctx, next) {
+    if (ctx.path === routes.authorization && ctx.method === 'GET') {
+      const params = new URLSearchParams(ctx.querystring);
+      rename(params);
+      ctx.querystring = params.toString();
+    } else if ([routes.authorization, routes.token].includes(ctx.path) && ctx.method === 'POST') {
+      await withForm(ctx, rename);
     }
     await next();
   };

@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
 import { findAccount, scopeClaims } from './accounts.mjs';
-import { API_RESOURCE, API_SCOPES, clients } from './clients.mjs';
+import { FLAVORS, userApi } from './flavors.mjs';
 import { acceptableMetadata, installLoopbackRule } from './loopback.mjs';
+import { audienceAsResource } from './middleware.mjs';
+import { freePort } from './free-port.mjs';
 import { countRequests, createStats } from './stats.mjs';
 import { devicePolling } from './device-polling.mjs';
 import { checkLogin, keepOfflineAccess } from './middleware.mjs';
@@ -20,49 +22,37 @@ import { idTokenMutation } from './id-token-mutation.mjs';
 import { registerGrants } from './grants.mjs';
 import { ACR, recordLoginAcr } from './step-up.mjs';
 
-/** oidc-provider's default endpoint paths, spelled out because the middleware needs them. */
-export const ROUTES = {
-  authorization: '/auth',
-  pushed_authorization_request: '/request',
-  token: '/token',
-  device_authorization: '/device/auth',
-  code_verification: '/device',
-  revocation: '/token/revocation',
-  introspection: '/token/introspection',
-  jwks: '/jwks',
-  userinfo: '/me',
-  end_session: '/session/end',
-  registration: '/reg',
-  backchannel_authentication: '/backchannel',
-};
+export { ROUTES } from './routes.mjs';
 
 const DAY = 24 * 60 * 60;
 
-/** What getResourceServerInfo answers for urn:sidecar:api: JWT access tokens. */
-const apiResourceServer = (settings) => ({
-  scope: API_SCOPES,
-  audience: API_RESOURCE,
+/** What getResourceServerInfo answers for the flavor's API (urn:sidecar:api by default): JWT access tokens. */
+const apiResourceServer = (settings, api) => ({
+  scope: api.scopes,
+  audience: api.resource,
   accessTokenFormat: 'jwt',
   accessTokenTTL: settings.accessTokenTtl,
 });
 
-function configuration(settings) {
+function configuration(settings, flavor, clients) {
+  const api = flavor.api ?? FLAVORS.oidc.api;
   return {
     clients: clients.map(acceptableMetadata),
     // Fresh keys on every start (signing-keys.mjs): RSA-2048 for RS256 (the default), P-256 for ES256.
     jwks: { keys: initialKeys() },
     findAccount,
     claims: scopeClaims,
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read', 'api:write'],
+    scopes: flavor.scopes,
     // RFC 9470 step-up: ID tokens carry the login's acr (step-up.mjs).
     acrValues: Object.values(ACR),
     conformIdTokenClaims: false, // profile and email claims go into the ID token too
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    routes: ROUTES,
+    routes: flavor.routes,
     pkce: { methods: ['S256'], required: (ctx, client) => client.clientAuthMethod === 'none' },
     rotateRefreshToken: true,
+    // Most providers issue a refresh token for offline_access; Keycloak and GitLab with every sign-in.
     issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
-      && code.scopes.has('offline_access'),
+      && (flavor.refreshTokens === 'always' || code.scopes.has('offline_access')),
     ttl: {
       AccessToken: () => settings.accessTokenTtl,
       ClientCredentials: () => settings.accessTokenTtl,
@@ -90,12 +80,12 @@ function configuration(settings) {
         // Client credentials without `resource` get a token for the API; other grants without it
         // get an opaque token for the userinfo endpoint (oidc-provider's behaviour).
         defaultResource: async (ctx, client, oneOf) => oneOf
-          ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? API_RESOURCE : undefined),
+          ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? api.resource : undefined),
         // A resource granted at the authorization endpoint need not be repeated at the token endpoint.
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx, resource) => {
-          if (resource !== API_RESOURCE) throw new errors.InvalidTarget(`unknown resource ${resource}`);
-          return apiResourceServer(settings);
+          if (resource !== api.resource) throw new errors.InvalidTarget(`unknown resource ${resource}`);
+          return apiResourceServer(settings, api);
         },
       },
     },
@@ -122,13 +112,17 @@ function rfc8414Only(app) {
 
 /**
  * Starts the provider. Options: port (0 = any free port), deviceInterval (seconds, default 5),
- * accessTokenTtl (seconds, default 3600), metadata ('oidc' or 'rfc8414', see rfc8414Only), tls (serve HTTPS with fixtures/server.cert.pem, which
- * fixtures/ca.cert.pem signed). Resolves to { issuer, port, control, close(), ... }; with tls also
- * caFile (absolute path) and ca (its PEM text).
+ * accessTokenTtl (seconds, default 3600), metadata ('oidc' or 'rfc8414', see rfc8414Only), tls (serve HTTPS with
+ * fixtures/server.cert.pem, which fixtures/ca.cert.pem signed), flavor ('oidc', the default, or 'okta', 'auth0',
+ * 'keycloak', 'gitlab': flavors.mjs), redirectPort (the exact port of a flavor's registered redirect URI; a free one
+ * when 0 or absent). Resolves to { issuer, port, control, close(), ... }; with tls also caFile (absolute path) and
+ * ca (its PEM text); with a flavor other than oidc also clientId and redirectUri (the registered one).
  */
 export async function startProvider({
-  port = 0, deviceInterval = 5, accessTokenTtl = 3600, tls = false, metadata = 'oidc',
+  port = 0, deviceInterval = 5, accessTokenTtl = 3600, tls = false, metadata = 'oidc', flavor: flavorName = 'oidc', redirectPort = 0,
 } = {}) {
+  const flavor = FLAVORS[flavorName];
+  if (!flavor) throw new Error(`unknown flavor "${flavorName}"; known: ${Object.keys(FLAVORS).join(', ')}`);
   // Changed by POST /__test/config.
   const settings = {
     slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none',
@@ -145,38 +139,60 @@ export async function startProvider({
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
-  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
+  const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
+  const issuer = `${origin}${flavor.issuerPath}`; // Auth0's ends with a slash
+  const base = issuer.replace(/\/$/, ''); // where the flavor's routes live
+  const redirectUri = flavor.redirectHost
+    ? `http://${flavor.redirectHost}:${redirectPort || await freePort()}/callback`
+    : undefined;
+  const clients = flavor.clients({ redirectUri });
+  const routes = flavor.routes;
 
   try {
-    const provider = new Provider(issuer, configuration(settings));
+    const provider = new Provider(issuer, configuration(settings, flavor, clients));
     const keys = signingKeys(provider);
     recordLoginAcr(provider);
+    const api = flavor.api ?? FLAVORS.oidc.api;
     // Before installLoopbackRule(), which builds the clients: their grant_types must be known by then.
     registerGrants(provider, {
       issuer,
-      tokenEndpoint: `${issuer}${ROUTES.token}`,
-      api: { resource: API_RESOURCE, scopes: new Set(API_SCOPES.split(' ')), info: () => apiResourceServer(settings) },
+      tokenEndpoint: `${base}${routes.token}`,
+      api: { resource: api.resource, scopes: new Set(api.scopes.split(' ')), info: () => apiResourceServer(settings, api) },
     });
-    await installLoopbackRule(provider, clients);
+    await installLoopbackRule(provider, clients, { exact: flavor.exactRedirects });
     // provider.use() puts these in front of oidc-provider's routes, the first one outermost.
-    provider.use(countRequests(stats, ROUTES));
-    provider.use(idTokenMutation(settings, ROUTES, keys));
-    provider.use(devicePolling(settings, ROUTES));
+    provider.use(countRequests(stats, routes));
+    provider.use(idTokenMutation(settings, routes, keys));
+    provider.use(devicePolling(settings, routes));
     provider.use(checkLogin());
-    provider.use(keepOfflineAccess(ROUTES));
+    provider.use(keepOfflineAccess(routes));
+    if (flavor.audienceAsResource) provider.use(audienceAsResource(routes));
 
     const app = provider.callback();
     const control = controlApi({
-      issuer, routes: ROUTES, settings, stats, keys, ca,
+      issuer: base, routes, settings, stats, keys, ca,
     });
     const serve = metadata === 'rfc8414' ? rfc8414Only(app) : app;
-    handle = (req, res) => (/^\/__test(\/|$|\?)/.test(req.url) ? control(req, res) : serve(req, res));
+    const users = flavor.userApi ? userApi(provider, origin) : undefined;
+    const mount = flavor.issuerPath.replace(/\/$/, '');
+    handle = (req, res) => {
+      if (/^\/__test(\/|$|\?)/.test(req.url)) return control(req, res);
+      if (users && req.url.split('?')[0] === flavor.userApi) return users(req, res);
+      // A provider whose issuer has a path serves its routes under it (oidc-provider's mounting rule).
+      if (mount && (req.url === mount || req.url.startsWith(`${mount}/`) || req.url.startsWith(`${mount}?`))) {
+        req.originalUrl = req.url;
+        req.url = req.url.slice(mount.length) || '/';
+      }
+      return serve(req, res);
+    };
 
     return {
       issuer,
       port: server.address().port,
-      control: `${issuer}/__test`,
+      control: `${origin}/__test`,
       ...(tls ? { caFile: fixturePath('ca.cert.pem'), ca } : {}),
+      ...(flavorName !== 'oidc' ? { clientId: clients[0].client_id, ...(redirectUri ? { redirectUri } : {}) } : {}),
+      flavor: flavorName,
       provider,
       keys,
       settings,

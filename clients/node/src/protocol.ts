@@ -88,6 +88,8 @@ export interface ClientInfo {
 export interface CreateClientResult {
   clientHandle: string;
   serverConfiguration: ServerConfiguration;
+  provider?: Provider | null;
+  quirks: string[];
 }
 
 /** `EnvironmentInfo`: `ServerCapabilities.environment`. */
@@ -205,8 +207,14 @@ export interface PromptRedirectResult {
   url: string;
 }
 
+/** `Provider`: `createClient`'s `provider`, `CreateClientResult.provider`. */
+export type Provider = 'github' | 'gitlab' | 'google' | 'entra' | 'okta' | 'auth0' | 'keycloak';
+
 /** `RequestId`: `$/cancelRequest`'s `id`. */
 export type RequestId = number | string;
+
+/** `ResourceIndicators`: `createClient`'s `resource`, `getCredentials`'s `resource`, `initiateAuthCodeFlow`'s `resource` and 2 more. */
+export type ResourceIndicators = string | string[];
 
 /** `ResponseMode`: `initiateAuthCodeFlow`'s `responseMode`, `obtainTokenByBrowser`'s `responseMode`. */
 export type ResponseMode = 'query' | 'form_post';
@@ -353,6 +361,10 @@ export interface CreateClientParams {
   clientId: string;
   issuer?: string | null;
   serverConfiguration?: ServerConfiguration | null;
+  provider?: Provider | null;
+  authority?: string | null;
+  resource?: ResourceIndicators;
+  redirectUri?: string | null;
   clientSecret?: string | null;
   clientAssertion?: string | null;
   privateKey?: PrivateKey | null;
@@ -402,6 +414,7 @@ export interface GetCredentialsParams {
   claims?: string | null;
   acrValues?: readonly string[] | null;
   maxAge?: number | null;
+  resource?: ResourceIndicators;
 }
 
 /** `getCredentials` (request, caller → sidecar): A stored token valid for 5 more minutes (and satisfying a step-up), else a silent refresh, else an interactive sign-in (auto: browser, device or paste). */
@@ -440,6 +453,7 @@ export interface InitiateAuthCodeFlowParams {
   responseMode?: ResponseMode | null;
   extraParams?: StringMap | null;
   callback?: CallbackOptions | null;
+  resource?: ResourceIndicators;
   openBrowser?: boolean | null;
 }
 
@@ -526,6 +540,7 @@ export interface ObtainTokenByBrowserParams {
   responseMode?: ResponseMode | null;
   extraParams?: StringMap | null;
   callback?: CallbackOptions | null;
+  resource?: ResourceIndicators;
   openBrowser?: boolean | null;
 }
 
@@ -603,6 +618,7 @@ export interface RefreshParams {
   clientHandle: string;
   refreshToken: string;
   scopes?: readonly string[] | null;
+  resource?: ResourceIndicators;
 }
 
 /** `refresh` (request, caller → sidecar): Redeems a refresh token (RFC 6749 §6). */

@@ -38,6 +38,7 @@ from ._types import (
     ParseChallengeResult,
     PrivateKey,
     PromptRedirect,
+    Provider,
     ResponseMode,
     ServerConfiguration,
     ShowDocumentRequest,
@@ -66,6 +67,8 @@ SERVER_MESSAGES: Mapping[str, Tuple[str, Type[Model]]] = {
 }
 
 Scopes = Union[str, Sequence[str]]
+#: RFC 8707 resource indicators: one absolute URI, or several (protocol 1.1).
+Resources = Union[str, Sequence[str]]
 Handle = Union[str, Any]  # a handle string, or a result object carrying it (CreateClientResult, AuthCodeFlow...)
 
 STDERR_LINES = 200
@@ -448,8 +451,15 @@ class AsyncSidecar(NotificationCallbacks):
         tls: Optional[Union[TlsOptions, Mapping[str, Any]]] = None,
         pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
         storage: Optional[StorageBackend] = None,
+        provider: Optional[Provider] = None,
+        authority: Optional[str] = None,
+        resource: Optional[Resources] = None,
+        redirect_uri: Optional[str] = None,
     ) -> CreateClientResult:
-        """Registers a client: ``issuer`` (discovery) or ``server_configuration`` (explicit endpoints).
+        """Registers a client: ``issuer`` (discovery), ``server_configuration`` (explicit endpoints), or
+        ``provider`` (``"github"``, ``"gitlab"``, ``"google"``, ``"entra"``, ``"okta"``, ``"auth0"``, ``"keycloak"``)
+        with its ``authority``; the result's ``quirks`` say what the preset set. ``resource`` (RFC 8707) is sent
+        with every authorization, redemption and refresh; ``redirect_uri`` is the default of browser sign-ins.
 
         ``pages`` accepts :class:`Pages`, a dict, or flytekit's ``EndpointMetadata`` (``bytes`` HTML is
         decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods.
@@ -477,6 +487,7 @@ class AsyncSidecar(NotificationCallbacks):
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
+        resource: Optional[Resources] = None,
     ) -> AuthCodeFlow:
         """Starts the flow (PKCE, state, nonce, the loopback listener) and, unless ``open_browser=False``,
         opens the browser (through :meth:`on_show_document` if declared)."""
@@ -517,6 +528,7 @@ class AsyncSidecar(NotificationCallbacks):
         extra_params: Optional[Mapping[str, str]] = None,
         callback: Optional[Union[CallbackOptions, Mapping[str, Any]]] = None,
         open_browser: Optional[bool] = None,
+        resource: Optional[Resources] = None,
     ) -> TokenResult:
         """Initiate, open the browser, wait, redeem: one call."""
         return TokenResult.from_json(await self.request("obtainTokenByBrowser", wire_params("obtainTokenByBrowser", locals())))
@@ -576,7 +588,7 @@ class AsyncSidecar(NotificationCallbacks):
 
     @protocol_method("refresh")
     async def refresh(self, client_handle: Handle, refresh_token: Union[str, TokenResult], *,
-                      scopes: Optional[Scopes] = None) -> TokenResult:
+                      scopes: Optional[Scopes] = None, resource: Optional[Resources] = None) -> TokenResult:
         """Redeems a refresh token; a rotated one is announced by ``refreshTokenUpdated``."""
         if isinstance(refresh_token, TokenResult):
             refresh_token = refresh_token.refresh_token  # type: ignore[assignment]
@@ -605,13 +617,13 @@ class AsyncSidecar(NotificationCallbacks):
     @protocol_method("getCredentials")
     async def get_credentials(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,
                               interactive: Optional[InteractionMode] = None, account: Optional[str] = None,
-                              claims: Optional[str] = None, acr_values: Optional[Sequence[str]] = None,
-                              max_age: Optional[int] = None) -> TokenResult:
-        """A stored token valid for 5 more minutes, else a silent refresh, else a sign-in (``interactive``:
-        ``"auto"`` (default: the browser, else the device flow, else pasting), ``"browser"``, ``"device"``,
-        ``"paste"`` or ``"none"``); ``.method`` says which. A step-up (``claims``, ``acr_values``, ``max_age``,
-        as :meth:`parse_challenge` reads them from a ``WWW-Authenticate`` header) is not served by a stored token
-        whose sign-in does not satisfy it."""
+                              resource: Optional[Resources] = None, claims: Optional[str] = None,
+                              acr_values: Optional[Sequence[str]] = None, max_age: Optional[int] = None) -> TokenResult:
+        """A stored token with min(5 minutes, half its lifetime) left, else a silent refresh, else a sign-in
+        (``interactive``: ``"auto"`` (default: the browser, else the device flow, else pasting), ``"browser"``,
+        ``"device"``, ``"paste"`` or ``"none"``); ``.method`` says which. A step-up (``claims``, ``acr_values``,
+        ``max_age``, as :meth:`parse_challenge` reads them from a ``WWW-Authenticate`` header) is not served by a
+        stored token whose sign-in does not satisfy it."""
         return TokenResult.from_json(await self.request("getCredentials", wire_params("getCredentials", locals())))
 
     @protocol_method("parseChallenge")

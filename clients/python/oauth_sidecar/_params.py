@@ -56,6 +56,8 @@ def _convert(wire: str, value: Any, structs: Mapping[str, Type[Model]]) -> Any:
         return _handle(value, "flow_id")
     if wire == "scopes":
         return _scopes(value)
+    if wire == "resource" and isinstance(value, (list, tuple, set, frozenset)):
+        return [str(r) for r in value]
     if wire == "clientInfo" and isinstance(value, str):
         return {"name": value}
     struct = structs.get(wire)

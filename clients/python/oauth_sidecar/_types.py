@@ -25,7 +25,9 @@ __all__ = [
     "AssertionGrantType",
     "CallbackScheme",
     "InteractionMode",
+    "Provider",
     "RequestId",
+    "ResourceIndicators",
     "ResponseMode",
     "SignInMethod",
     "StorageBackend",
@@ -82,8 +84,14 @@ CallbackScheme = Literal["https", "http"]
 #: getCredentials's interactive.
 InteractionMode = Literal["auto", "browser", "device", "paste", "none"]
 
+#: createClient's provider, CreateClientResult.provider.
+Provider = Literal["github", "gitlab", "google", "entra", "okta", "auth0", "keycloak"]
+
 #: $/cancelRequest's id.
 RequestId = Union[int, str]
+
+#: createClient's resource, getCredentials's resource, initiateAuthCodeFlow's resource and 2 more.
+ResourceIndicators = Union[str, List[str]]
 
 #: initiateAuthCodeFlow's responseMode, obtainTokenByBrowser's responseMode.
 ResponseMode = Literal["query", "form_post"]
@@ -200,6 +208,8 @@ class CreateClientResult(Model):
 
     client_handle: Optional[str] = None
     server_configuration: Optional[ServerConfiguration] = field(default=None, metadata=nested(ServerConfiguration))
+    provider: Optional[Provider] = None
+    quirks: Optional[List[str]] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -501,25 +511,25 @@ SERVER_REQUESTS: Mapping[str, Type[Model]] = {"window/showDocument": ShowDocumen
 PARAMS: Mapping[str, Tuple[Tuple[str, bool], ...]] = {
     "buildAuthRequestUri": (("clientHandle", True), ("responseType", True), ("redirectUri", False), ("scopes", False), ("state", False), ("extraParams", False)),
     "cancelFlow": (("flowId", True),),
-    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("pages", False), ("storage", False)),
+    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("provider", False), ("authority", False), ("resource", False), ("redirectUri", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("pages", False), ("storage", False)),
     "disposeClient": (("clientHandle", True),),
     "exit": (),
-    "getCredentials": (("clientHandle", True), ("scopes", False), ("interactive", False), ("account", False), ("claims", False), ("acrValues", False), ("maxAge", False)),
+    "getCredentials": (("clientHandle", True), ("scopes", False), ("interactive", False), ("account", False), ("claims", False), ("acrValues", False), ("maxAge", False), ("resource", False)),
     "initialize": (("clientInfo", False), ("capabilities", False), ("storage", False)),
     "initialized": (),
-    "initiateAuthCodeFlow": (("clientHandle", True), ("scopes", False), ("redirectUri", False), ("state", False), ("loginHint", False), ("prompt", False), ("responseMode", False), ("extraParams", False), ("callback", False), ("openBrowser", False)),
+    "initiateAuthCodeFlow": (("clientHandle", True), ("scopes", False), ("redirectUri", False), ("state", False), ("loginHint", False), ("prompt", False), ("responseMode", False), ("extraParams", False), ("callback", False), ("resource", False), ("openBrowser", False)),
     "initiateDeviceFlow": (("clientHandle", True), ("scopes", False)),
     "listAccounts": (("clientHandle", False),),
     "obtainTokenByAssertion": (("clientHandle", True), ("assertion", True), ("grantType", True), ("scopes", False)),
     "obtainTokenByAuthCodeFlow": (("flowId", True), ("authResponse", False), ("scopes", False)),
     "obtainTokenByAuthorizationCode": (("clientHandle", True), ("code", True), ("redirectUri", False), ("codeVerifier", False), ("nonce", False), ("scopes", False)),
-    "obtainTokenByBrowser": (("clientHandle", True), ("scopes", False), ("redirectUri", False), ("state", False), ("loginHint", False), ("prompt", False), ("responseMode", False), ("extraParams", False), ("callback", False), ("openBrowser", False)),
+    "obtainTokenByBrowser": (("clientHandle", True), ("scopes", False), ("redirectUri", False), ("state", False), ("loginHint", False), ("prompt", False), ("responseMode", False), ("extraParams", False), ("callback", False), ("resource", False), ("openBrowser", False)),
     "obtainTokenByDeviceFlow": (("flowId", True),),
     "obtainTokenByUsernamePassword": (("clientHandle", True), ("username", True), ("password", True), ("scopes", False)),
     "obtainTokenForClient": (("clientHandle", True), ("scopes", False), ("resource", False)),
     "parseAuthResponse": (("params", False), ("query", False), ("url", False), ("state", False)),
     "parseChallenge": (("wwwAuthenticate", True),),
-    "refresh": (("clientHandle", True), ("refreshToken", True), ("scopes", False)),
+    "refresh": (("clientHandle", True), ("refreshToken", True), ("scopes", False), ("resource", False)),
     "shutdown": (),
     "signOut": (("clientHandle", True), ("account", False)),
     "startCallbackServer": (("host", False), ("port", False), ("path", False), ("scheme", False), ("tls", False), ("pages", False), ("timeoutSeconds", False), ("allowNonLoopback", False)),

@@ -6,15 +6,17 @@ using OAuthSidecar.Core.OAuth;
 namespace OAuthSidecar.Core.Credentials;
 
 /// <summary>
-/// flytekit's <c>get_creds_from_remote</c>, done across threads, callers and processes: a stored access token
-/// valid for at least 5 more minutes; else a silent refresh; else an interactive sign-in. Concurrent calls for
-/// the same key (issuer, client id, account, scope set) share one flow or one refresh, and a result is reused for
-/// 60 s (monotonic clock). Refreshes happen under the store's cross-process lock.
+/// flytekit's <c>get_creds_from_remote</c>, done across threads, callers and processes: a stored access token with at
+/// least min(5 minutes, half its lifetime) left; else a silent refresh that asks only for what the grant holds; else
+/// an interactive sign-in. Stored tokens match by scopes without the reserved OpenID Connect ones and by resource
+/// indicators (<see cref="GrantRules"/>). Concurrent calls for the same key (issuer, client id, account, scope set,
+/// resources) share one flow or one refresh, and a result is reused for 60 s (monotonic clock). Refreshes happen under
+/// the store's cross-process lock.
 /// </summary>
 public sealed class CredentialBroker
 {
-    /// <summary>How long a stored access token must still be valid to be returned: 300 s.</summary>
-    public static readonly TimeSpan MinimumValidity = TimeSpan.FromMinutes(5);
+    /// <summary>How long a stored access token must still be valid to be returned, at most: 300 s (less for short-lived tokens: <see cref="GrantRules.IsFresh"/>).</summary>
+    public static readonly TimeSpan MinimumValidity = GrantRules.MaximumMargin;
 
     /// <summary>How long a result is reused for the same key: 60 s (flytekit's window).</summary>
     public static readonly TimeSpan ReuseWindow = TimeSpan.FromSeconds(60);
@@ -51,11 +53,17 @@ public sealed class CredentialBroker
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(request);
-        List<string> scopes = client.EffectiveScopes(request.Scopes).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        List<string> scopes = client.EffectiveScopes(request.Scopes).SelectMany(Scopes.Parse).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        List<string> resources = GrantRules.ResourceKey(request.Resources ?? client.Registration.Resources);
+        foreach (string resource in resources)
+        {
+            ClientRegistry.CheckResource(resource, CoreOption.RequestResource);
+        }
+
         store.EnsureUsable();
         string issuer = IssuerOf(client);
         StepUpRequirement? stepUp = StepUpRequirement.Create(request.Claims, request.AcrValues, request.MaxAge);
-        string key = string.Join('\n', store.Backend, issuer, client.Registration.ClientId, request.Account ?? "*", string.Join(' ', scopes), request.Interactive, stepUp?.Key);
+        string key = string.Join('\n', store.Backend, issuer, client.Registration.ClientId, request.Account ?? "*", string.Join(' ', scopes), string.Join(' ', resources), request.Interactive, stepUp?.Key);
 
         while (true)
         {
@@ -63,7 +71,7 @@ public sealed class CredentialBroker
             Shared entry = this.shared.GetOrAdd(key, candidate);
             if (ReferenceEquals(entry, candidate))
             {
-                entry.Task = this.AcquireAsync(client, store, request, scopes, issuer, stepUp);
+                entry.Task = this.AcquireAsync(client, store, request, new Wanted(scopes, resources), issuer, stepUp);
                 _ = this.ForgetWhenDoneAsync(key, entry);
             }
             else if (entry.CompletedAt is { } done && this.time.GetElapsedTime(done) > ReuseWindow)
@@ -159,12 +167,12 @@ public sealed class CredentialBroker
         }
     }
 
-    private async Task<TokenOutcome> AcquireAsync(OAuthClient client, CredentialStore store, CredentialRequest request, List<string> scopes, string issuer, StepUpRequirement? stepUp)
+    private async Task<TokenOutcome> AcquireAsync(OAuthClient client, CredentialStore store, CredentialRequest request, Wanted wanted, string issuer, StepUpRequirement? stepUp)
     {
         await Task.Yield();
         string? refusal = null;
         string? stepUpRefusal = null;
-        List<string> interactiveScopes = scopes;
+        List<string> interactiveScopes = wanted.Scopes;
         string? signingInFor = null;
         await using (await store.LockAsync(CancellationToken.None).ConfigureAwait(false))
         {
@@ -174,12 +182,12 @@ public sealed class CredentialBroker
             {
                 signingInFor = account;
                 long now = this.time.GetUtcNow().ToUnixTimeSeconds();
-                StoredToken? token = stored.Tokens.FirstOrDefault(t => t.Scopes.SequenceEqual(scopes));
+                StoredToken? token = GrantRules.Find(stored, wanted.Scopes, wanted.Resources);
                 string? unsatisfied = token is null ? null : StepUpCheck.OfToken(stepUp, token, now);
-                if (token is not null && unsatisfied is null && (token.ExpiresAt is null || token.ExpiresAt - now >= (long)MinimumValidity.TotalSeconds))
+                if (token is not null && unsatisfied is null && GrantRules.IsFresh(token, this.time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0))
                 {
                     this.logger.LogDebug("Credentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
-                    return TokenOutcome.Success(FromStore(stored, token)) with { Method = SignInMethod.Stored };
+                    return TokenOutcome.Success(FromStore(stored, token, now)) with { Method = SignInMethod.Stored };
                 }
 
                 if (unsatisfied is not null)
@@ -187,9 +195,9 @@ public sealed class CredentialBroker
                     this.logger.LogInformation("Credentials: the stored access token of {Account} does not satisfy the step-up: {Reason}.", account, unsatisfied);
                 }
 
-                // An interactive sign-in asks for every scope this account already has too (incremental consent), so the
-                // new refresh token keeps serving the other scope sets.
-                interactiveScopes = scopes.Union(stored.Tokens.SelectMany(t => t.Scopes), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                // An interactive sign-in asks for every scope this account's grant already has too (incremental consent),
+                // so the new refresh token keeps serving the other scope sets.
+                interactiveScopes = Scopes.Union(wanted.Scopes, GrantRules.RequestedOf(stored));
                 if (StepUpCheck.OfGrant(stepUp, stored, now) is { } grantUnsatisfied)
                 {
                     // A refresh keeps the grant's authentication: only a new sign-in can satisfy the step-up.
@@ -198,11 +206,19 @@ public sealed class CredentialBroker
                 }
                 else if (stored.RefreshToken is { } refreshToken)
                 {
-                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, scopes, account, CancellationToken.None).ConfigureAwait(false);
+                    RefreshPlan plan = GrantRules.Plan(stored, wanted.Scopes);
+                    IReadOnlyList<string> send = plan.Send.Count == 0 && client.Registration.RefreshNamesScopes ? wanted.Scopes : plan.Send;
+                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, new RefreshOptions { Scopes = send, ReportScopes = plan.Report, Resources = wanted.Resources, Account = account }, CancellationToken.None).ConfigureAwait(false);
                     if (refreshed.Tokens is { } tokens)
                     {
                         this.logger.LogInformation("Credentials: refreshed the access token of {Account} silently.", account);
-                        return TokenOutcome.Success(this.Save(store, stored, scopes, tokens, account, StepUpCheck.AfterRefresh(stored, tokens))) with { Method = SignInMethod.Refresh };
+                        if (plan.Extends)
+                        {
+                            stored.GrantRequestedScopes = Scopes.Union(GrantRules.RequestedOf(stored), wanted.Scopes);
+                            stored.GrantGrantedScopes = Scopes.Union(GrantRules.GrantedOf(stored), tokens.Scopes);
+                        }
+
+                        return TokenOutcome.Success(this.Save(store, stored, wanted, tokens, account, StepUpCheck.AfterRefresh(stored, tokens))) with { Method = SignInMethod.Refresh };
                     }
 
                     refusal = refreshed.Error!.Describe();
@@ -210,12 +226,15 @@ public sealed class CredentialBroker
                     {
                         // The refresh token is dead (revoked, expired, reused): forget it and everything it covered.
                         stored.RefreshToken = null;
+                        stored.GrantRequestedScopes = null;
+                        stored.GrantGrantedScopes = null;
                         stored.Tokens.Clear();
                         stored.UpdatedAt = now;
                         store.Write(stored);
                     }
 
-                    // Otherwise (invalid_scope: a scope set the grant does not cover) the refresh token stays.
+                    // Otherwise (invalid_scope: scopes the grant does not cover) the refresh token stays, and an
+                    // interactive sign-in asks for the missing scopes.
                     this.logger.LogInformation("Credentials: the refresh for {Account} was refused ({Error}); a new sign-in is needed.", account, refreshed.Error.Error);
                 }
             }
@@ -231,7 +250,7 @@ public sealed class CredentialBroker
         }
 
         ISignInHost host = request.Host ?? new DelegateSignInHost(request.OpenBrowser ?? (_ => Task.CompletedTask));
-        TokenOutcome outcome = await this.interactive.SignInAsync(client, new SignInRequest(interactiveScopes, request.Interactive, host, stepUp), CancellationToken.None).ConfigureAwait(false);
+        TokenOutcome outcome = await this.interactive.SignInAsync(client, new SignInRequest(interactiveScopes, request.Interactive, host, stepUp) { Resources = wanted.Resources }, CancellationToken.None).ConfigureAwait(false);
         if (outcome.Tokens is not { } signedIn)
         {
             return outcome;
@@ -249,23 +268,32 @@ public sealed class CredentialBroker
         {
             StoredAccount existing = store.Read(new AccountKey(issuer, client.Registration.ClientId, who))
                 ?? new StoredAccount { Issuer = issuer, ClientId = client.Registration.ClientId, Account = who };
+            if (signedIn.RefreshToken is not null)
+            {
+                // A new grant: what it was asked for and what the server granted.
+                existing.GrantRequestedScopes = client.Registration.AuthorizationScopes(interactiveScopes).ToList();
+                existing.GrantGrantedScopes = [.. signedIn.Scopes];
+            }
+
             StepUpCheck.RecordGrant(existing, signedIn, signedInWith);
-            return TokenOutcome.Success(this.Save(store, existing, scopes, signedIn, who, signedInWith)) with { Method = outcome.Method };
+            return TokenOutcome.Success(this.Save(store, existing, wanted, signedIn, who, signedInWith)) with { Method = outcome.Method };
         }
     }
 
-    private TokenSet Save(CredentialStore store, StoredAccount stored, List<string> scopes, TokenSet tokens, string account, AuthenticationContext? authentication)
+    private TokenSet Save(CredentialStore store, StoredAccount stored, Wanted wanted, TokenSet tokens, string account, AuthenticationContext? authentication)
     {
         stored.RefreshToken = tokens.RefreshToken ?? stored.RefreshToken;
-        stored.Username = Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
-        stored.Tokens.RemoveAll(t => t.Scopes.SequenceEqual(scopes));
+        stored.Username = tokens.Username ?? Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
+        GrantRules.Remove(stored, wanted.Scopes, wanted.Resources);
         stored.Tokens.Add(new StoredToken
         {
-            Scopes = scopes,
+            Scopes = wanted.Scopes,
+            Resources = wanted.Resources,
             GrantedScopes = [.. tokens.Scopes],
             AccessToken = tokens.AccessToken,
             TokenType = tokens.TokenType,
             ExpiresAt = tokens.ExpiresAt,
+            Lifetime = tokens.ExpiresIn,
             IdToken = tokens.IdToken,
             Acr = authentication?.Acr,
             AuthTime = authentication?.AuthTime,
@@ -276,9 +304,8 @@ public sealed class CredentialBroker
         return tokens.WithAccount(account);
     }
 
-    private TokenSet FromStore(StoredAccount stored, StoredToken token)
+    private static TokenSet FromStore(StoredAccount stored, StoredToken token, long now)
     {
-        long now = this.time.GetUtcNow().ToUnixTimeSeconds();
         JsonElement? claims = token.IdToken is { } idToken ? TokenResponseProcessor.DecodePayload(idToken) : null;
         using JsonDocument raw = JsonDocument.Parse("{}");
         return new TokenSet
@@ -293,8 +320,12 @@ public sealed class CredentialBroker
             Scopes = token.GrantedScopes.Count > 0 ? token.GrantedScopes : token.Scopes,
             Raw = raw.RootElement.Clone(),
             Account = stored.Account,
+            Username = stored.Username,
         };
     }
+
+    /// <summary>What a request asks for: its scopes (sorted) and resource indicators (key form).</summary>
+    private sealed record Wanted(List<string> Scopes, List<string> Resources);
 
     private sealed class Shared
     {

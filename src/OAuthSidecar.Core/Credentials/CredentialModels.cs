@@ -32,6 +32,15 @@ public sealed class StoredAccount
     /// <summary>Gets or sets the refresh token of the grant (shared by every scope set; rotated in place).</summary>
     public string? RefreshToken { get; set; }
 
+    /// <summary>
+    /// Gets or sets the scopes asked for when the refresh token's grant was made (the interactive sign-in), and any a
+    /// refresh added since; <see langword="null"/> in accounts stored before this was kept (then the tokens' scopes stand in).
+    /// </summary>
+    public List<string>? GrantRequestedScopes { get; set; }
+
+    /// <summary>Gets or sets the scopes the server reported granting for the refresh token's grant; <see langword="null"/> as above.</summary>
+    public List<string>? GrantGrantedScopes { get; set; }
+
     /// <summary>Gets or sets the access tokens, one per scope set.</summary>
     public List<StoredToken> Tokens { get; set; } = [];
 
@@ -52,11 +61,17 @@ public sealed class StoredAccount
     public string? GrantClaims { get; set; }
 }
 
-/// <summary>An access token for one scope set.</summary>
+/// <summary>An access token for one scope set and one set of resource indicators (RFC 8707).</summary>
 public sealed class StoredToken
 {
-    /// <summary>Gets or sets the scopes asked for, sorted: the lookup key.</summary>
+    /// <summary>Gets or sets the scopes asked for, sorted; without the reserved OpenID Connect scopes they are the lookup key (<see cref="OAuth.Scopes.Key"/>).</summary>
     public required List<string> Scopes { get; set; }
+
+    /// <summary>Gets or sets the resource indicators (RFC 8707) the token was asked for, sorted (ordinal); empty for none. Part of the lookup key.</summary>
+    public List<string> Resources { get; set; } = [];
+
+    /// <summary>Gets or sets the token's lifetime as issued (<c>expires_in</c>), in seconds; <see langword="null"/> when unknown.</summary>
+    public long? Lifetime { get; set; }
 
     /// <summary>Gets or sets the scopes granted.</summary>
     public List<string> GrantedScopes { get; set; } = [];

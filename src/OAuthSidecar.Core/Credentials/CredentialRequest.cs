@@ -47,4 +47,7 @@ public sealed class CredentialRequest
 
     /// <summary>Gets the most seconds since the user's last active authentication (RFC 9470 <c>max_age</c>).</summary>
     public long? MaxAge { get; init; }
+
+    /// <summary>Gets the resource indicators (RFC 8707); <see langword="null"/>: the client's defaults. Tokens are stored per resource set.</summary>
+    public IReadOnlyList<string>? Resources { get; init; }
 }

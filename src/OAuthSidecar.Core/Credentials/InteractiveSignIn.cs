@@ -8,7 +8,11 @@ namespace OAuthSidecar.Core.Credentials;
 /// <param name="Mode">How the user may be reached.</param>
 /// <param name="Host">What can reach the user.</param>
 /// <param name="StepUp">What the user's authentication must satisfy (RFC 9470), or <see langword="null"/>.</param>
-public sealed record SignInRequest(IReadOnlyList<string> Scopes, InteractionMode Mode, ISignInHost Host, StepUpRequirement? StepUp);
+public sealed record SignInRequest(IReadOnlyList<string> Scopes, InteractionMode Mode, ISignInHost Host, StepUpRequirement? StepUp)
+{
+    /// <summary>Gets the resource indicators (RFC 8707) the authorization and device requests carry (empty: none).</summary>
+    public IReadOnlyList<string> Resources { get; init; } = [];
+}
 
 /// <summary>
 /// Signs the user in wherever they are: the browser when one that reaches the loopback server can be opened here (or
@@ -107,7 +111,7 @@ public sealed class InteractiveSignIn
         }
         else
         {
-            (DeviceFlow? flow, OAuthError? refused, string? unreachable) = await this.TryStartDeviceAsync(client, request.Scopes, cancellationToken).ConfigureAwait(false);
+            (DeviceFlow? flow, OAuthError? refused, string? unreachable) = await this.TryStartDeviceAsync(client, request, cancellationToken).ConfigureAwait(false);
             if (flow is not null)
             {
                 return await this.PollAsync(flow, cancellationToken).ConfigureAwait(false);
@@ -155,15 +159,15 @@ public sealed class InteractiveSignIn
 
     private async Task<TokenOutcome> DeviceAsync(OAuthClient client, SignInRequest request, CancellationToken cancellationToken)
     {
-        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, request.Scopes, cancellationToken).ConfigureAwait(false);
+        (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, request.Scopes, request.Resources, cancellationToken).ConfigureAwait(false);
         return flow is null ? TokenOutcome.Failure(error!) : await this.PollAsync(flow, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<(DeviceFlow? Flow, OAuthError? Refused, string? Unreachable)> TryStartDeviceAsync(OAuthClient client, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    private async Task<(DeviceFlow? Flow, OAuthError? Refused, string? Unreachable)> TryStartDeviceAsync(OAuthClient client, SignInRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, scopes, cancellationToken).ConfigureAwait(false);
+            (DeviceFlow? flow, OAuthError? error) = await this.device.InitiateAsync(client, request.Scopes, request.Resources, cancellationToken).ConfigureAwait(false);
             return (flow, error, null);
         }
         catch (ServerUnreachableException ex)
@@ -258,6 +262,7 @@ public sealed class InteractiveSignIn
     private static AuthCodeFlowOptions FlowOptions(SignInRequest request) => new()
     {
         Scopes = request.Scopes,
+        Resources = request.Resources,
         ExtraParams = request.StepUp?.AuthorizationParameters,
     };
 

@@ -9,7 +9,10 @@ public sealed class AuthCodeFlowOptions
     /// <summary>Gets the scopes; empty uses the client's default scopes.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }
 
-    /// <summary>Gets the redirect URI; default <see cref="RedirectUris.Default"/> (port 0: any free port).</summary>
+    /// <summary>Gets the resource indicators (RFC 8707), sent in the authorization request and the code redemption; <see langword="null"/>: the client's defaults.</summary>
+    public IReadOnlyList<string>? Resources { get; init; }
+
+    /// <summary>Gets the redirect URI; default the client's (<see cref="ClientRegistration.RedirectUri"/>), else <see cref="RedirectUris.Default"/> (port 0: any free port).</summary>
     public string? RedirectUri { get; init; }
 
     /// <summary>Gets a caller-chosen <c>state</c>; by default 128 random bits.</summary>
@@ -84,8 +87,14 @@ public sealed class AuthCodeFlowService
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(flowOptions);
-        IReadOnlyList<string> scopes = client.EffectiveScopes(flowOptions.Scopes);
-        string redirect = flowOptions.RedirectUri ?? RedirectUris.Default;
+        IReadOnlyList<string> scopes = client.Registration.AuthorizationScopes(client.EffectiveScopes(flowOptions.Scopes));
+        IReadOnlyList<string> resources = flowOptions.Resources ?? client.Registration.Resources;
+        foreach (string resource in resources)
+        {
+            ClientRegistry.CheckResource(resource, CoreOption.RequestResource);
+        }
+
+        string redirect = flowOptions.RedirectUri ?? client.Registration.RedirectUri ?? RedirectUris.Default;
         if (!Uri.TryCreate(redirect, UriKind.Absolute, out Uri? redirectUri))
         {
             throw new InvalidOptionException(CoreOption.RedirectUri, $"{{{CoreOption.RedirectUri}}} '{redirect}' is not an absolute URI.");
@@ -113,7 +122,10 @@ public sealed class AuthCodeFlowService
         this.options.Redactor.Register(verifier);
         string flowId = "f_" + ProtocolRandom.Create(12);
         string path = string.IsNullOrEmpty(redirectUri.AbsolutePath) ? "/" : redirectUri.AbsolutePath;
-        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, path, flowOptions.Pages ?? client.Registration.Pages ?? CallbackPages.Default, this.options.Events);
+        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, path, flowOptions.Pages ?? client.Registration.Pages ?? CallbackPages.Default, this.options.Events)
+        {
+            Resources = resources,
+        };
 
         string effectiveRedirect = redirect;
         if (RedirectUris.IsListenable(redirectUri, flowOptions.AllowNonLoopback))
@@ -143,6 +155,7 @@ public sealed class AuthCodeFlowService
                 Prompt = flowOptions.Prompt,
                 ResponseMode = flowOptions.ResponseMode,
                 ExtraParams = flowOptions.ExtraParams,
+                Resources = resources,
             });
         }
         catch
@@ -248,7 +261,7 @@ public sealed class AuthCodeFlowService
         TokenOutcome outcome;
         try
         {
-            outcome = await client.RedeemCodeAsync(response.GetValueOrDefault("code") ?? string.Empty, flow.RedirectUri, flow.CodeVerifier, flow.Scopes, flow.Nonce, flowId, cancellationToken).ConfigureAwait(false);
+            outcome = await client.RedeemCodeAsync(response.GetValueOrDefault("code") ?? string.Empty, flow.RedirectUri, flow.CodeVerifier, flow.Scopes, flow.Resources, flow.Nonce, flowId, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ServerUnreachableException or OperationCanceledException)
         {

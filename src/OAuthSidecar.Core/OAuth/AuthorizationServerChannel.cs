@@ -10,9 +10,11 @@ namespace OAuthSidecar.Core.OAuth;
 /// <summary>
 /// Sends one protocol request (token, device authorization, revocation) to the authorization server through
 /// Duende.IdentityModel and sorts its answer: an OAuth <c>error</c> body (RFC 6749 §5.2) is an answer for the caller
-/// to read; no connection, a TLS failure, a timeout, HTTP 5xx or a body that is not the JSON expected throws
-/// <see cref="ServerUnreachableException"/> with a <see cref="UnreachableKind"/> that says whether a retry is safe.
-/// Also holds the two retry pipelines (Polly) built on that kind.
+/// to read, whatever the HTTP status below 500 (GitHub answers errors, <c>authorization_pending</c> included, with
+/// HTTP 200); a form-encoded answer (GitHub's default) is read as the JSON object it stands for; no connection, a TLS
+/// failure, a timeout, HTTP 5xx or a body that is neither JSON nor a form throws <see cref="ServerUnreachableException"/>
+/// with a <see cref="UnreachableKind"/> that says whether a retry is safe. Also holds the two retry pipelines (Polly)
+/// built on that kind.
 /// </summary>
 public sealed class AuthorizationServerChannel
 {
@@ -72,7 +74,7 @@ public sealed class AuthorizationServerChannel
     /// <exception cref="ServerUnreachableException">No usable answer.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<TResponse> SendAsync<TRequest, TResponse>(string endpoint, TRequest request, Func<HttpClient, TRequest, CancellationToken, Task<TResponse>> send, CancellationToken cancellationToken)
-        where TResponse : ProtocolResponse
+        where TResponse : ProtocolResponse, new()
     {
         ArgumentNullException.ThrowIfNull(send);
         TResponse response;
@@ -88,6 +90,7 @@ public sealed class AuthorizationServerChannel
             };
         }
 
+        response = await ReadFormAsync(response).ConfigureAwait(false);
         int? status = response.HttpResponse is null ? null : (int)response.HttpStatusCode;
         TimeSpan? retryAfter = RetryAfterOf(response.HttpResponse, this.timeProvider.GetUtcNow());
         if (response.IsError && response.ErrorType != ResponseErrorType.Protocol && !IsOAuthErrorBody(response))
@@ -172,7 +175,35 @@ public sealed class AuthorizationServerChannel
             _ => null,
         };
 
-    // RFC 6749 §5.2: invalid_client may come as HTTP 401 with an OAuth error body; it is still the server's answer.
+    // RFC 6749 §5.2: invalid_client may come as HTTP 401 with an OAuth error body; it is still the server's answer. So is
+    // an error member with HTTP 200 (GitHub, device polling included) or 428 (Google's authorization_pending). HTTP 5xx
+    // stays a transport failure (MSAL), so that it is retried.
     private static bool IsOAuthErrorBody(ProtocolResponse response) =>
-        response.HttpResponse is not null && (int)response.HttpStatusCode is >= 400 and < 500 && OAuthErrorCode(response) is not null;
+        response.HttpResponse is not null && (int)response.HttpStatusCode < 500 && OAuthErrorCode(response) is not null;
+
+    // A form-encoded answer (GitHub answers so unless asked for JSON) is read again as the JSON it stands for, with the
+    // same status and headers.
+    private static async Task<TResponse> ReadFormAsync<TResponse>(TResponse response)
+        where TResponse : ProtocolResponse, new()
+    {
+        if (response.Json is not null || response.HttpResponse is not { } http || !ResponseFields.IsForm(http.Content.Headers.ContentType?.MediaType, response.Raw))
+        {
+            return response;
+        }
+
+        var converted = new HttpResponseMessage(http.StatusCode)
+        {
+            Content = new StringContent(ResponseFields.FormToJson(response.Raw!), System.Text.Encoding.UTF8, "application/json"),
+            RequestMessage = http.RequestMessage,
+            ReasonPhrase = http.ReasonPhrase,
+        };
+        foreach (KeyValuePair<string, IEnumerable<string>> header in http.Headers)
+        {
+            converted.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        TResponse reread = await ProtocolResponse.FromHttpResponseAsync<TResponse>(converted).ConfigureAwait(false);
+        (response as IDisposable)?.Dispose();
+        return reread;
+    }
 }

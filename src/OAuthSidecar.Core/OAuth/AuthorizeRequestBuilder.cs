@@ -4,8 +4,9 @@ namespace OAuthSidecar.Core.OAuth;
 
 /// <summary>
 /// Builds authorization request URIs (RFC 6749 §4.1.1, PKCE RFC 7636 §4.3) for one client: the standard parameters
-/// first, then the client's <c>audience</c> and extra parameters, then the request's own — which may add names but
-/// never replace a standard value.
+/// first (the scopes as the client's preset asks for refresh tokens), the resource indicators (RFC 8707), then the
+/// client's <c>audience</c> and extra parameters, then the request's own — which may add names but never replace a
+/// standard value — and last a preset's defaults for what is still unset.
 /// </summary>
 public static class AuthorizeRequestBuilder
 {
@@ -41,7 +42,7 @@ public static class AuthorizeRequestBuilder
             { "client_id", registration.ClientId },
         };
         parameters.AddOptional("redirect_uri", request.RedirectUri);
-        IReadOnlyList<string> scopes = request.Scopes is { Count: > 0 } s ? s : registration.Scopes;
+        IReadOnlyList<string> scopes = registration.AuthorizationScopes(request.Scopes is { Count: > 0 } s ? s : registration.Scopes);
         if (scopes.Count > 0)
         {
             parameters.Add("scope", string.Join(' ', scopes));
@@ -58,9 +59,23 @@ public static class AuthorizeRequestBuilder
         parameters.AddOptional("login_hint", request.LoginHint);
         parameters.AddOptional("prompt", request.Prompt);
         parameters.AddOptional("response_mode", request.ResponseMode);
+        foreach (string resource in request.Resources ?? registration.Resources)
+        {
+            parameters.Add("resource", resource); // RFC 8707 §2: one parameter per resource
+        }
+
         AddExtras(parameters, registration.Audience is { } audience ? new Dictionary<string, string> { ["audience"] = audience } : null, CoreOption.Audience);
         AddExtras(parameters, registration.ExtraAuthParams, CoreOption.ExtraAuthParams);
         AddExtras(parameters, request.ExtraParams, CoreOption.ExtraParams);
+        foreach (KeyValuePair<string, string> pair in registration.DefaultAuthParams)
+        {
+            // A preset's defaults (Google's access_type, prompt) yield to anything the request set.
+            if (!parameters.ContainsKey(pair.Key))
+            {
+                parameters.Add(pair.Key, pair.Value);
+            }
+        }
+
         return new RequestUrl(endpoint).Create(parameters);
     }
 

@@ -7,7 +7,7 @@ namespace OAuthSidecar.Core.OAuth;
 /// Fills in what every request of one client to the authorization server carries: the endpoint, <c>client_id</c>,
 /// the client's headers, its authentication (RFC 6749 §2.3: <c>client_secret_basic</c> or <c>client_secret_post</c>;
 /// RFC 7523 §2.2: <c>private_key_jwt</c>, a fresh assertion per request; or none for a public client), its
-/// <c>audience</c> and the extra parameters of the request kind.
+/// <c>audience</c>, the extra parameters of the request kind, and <c>Accept: application/json</c>.
 /// </summary>
 public sealed class ClientAuthentication
 {
@@ -48,6 +48,12 @@ public sealed class ClientAuthentication
         foreach (KeyValuePair<string, string> header in r.Headers)
         {
             request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        // Some servers answer form-encoded unless JSON is asked for (GitHub): ask for it on every request.
+        if (!request.Headers.Accept.Any(a => string.Equals(a.MediaType, "application/json", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
         }
 
         switch (r.EffectiveAuthMethod)

@@ -45,9 +45,25 @@ public sealed class ClientRegistry : IDisposable
     /// <returns>The client, whose <see cref="OAuthClient.Handle"/> names it from now on.</returns>
     /// <exception cref="InvalidOptionException">Neither issuer nor endpoints, or an invalid option.</exception>
     /// <exception cref="ServerUnreachableException">Discovery failed.</exception>
-    public async Task<OAuthClient> CreateAsync(string? issuer, ServerConfiguration? server, ClientRegistration registration, CancellationToken cancellationToken)
+    public Task<OAuthClient> CreateAsync(string? issuer, ServerConfiguration? server, ClientRegistration registration, CancellationToken cancellationToken) =>
+        this.CreateAsync(new Providers.ClientTarget(issuer, server), registration, cancellationToken);
+
+    /// <summary>
+    /// Registers a client for <paramref name="target"/>: a provider preset (<see cref="Providers.ProviderPresets"/>)
+    /// fills what the registration leaves out and says where the endpoints are; then the server is discovered unless
+    /// endpoints are given. Explicit members win over the preset.
+    /// </summary>
+    /// <param name="target">The issuer, explicit endpoints, or a provider preset and its authority.</param>
+    /// <param name="registration">The client registration.</param>
+    /// <param name="cancellationToken">Cancels discovery.</param>
+    /// <returns>The client, whose <see cref="OAuthClient.Handle"/> names it from now on.</returns>
+    /// <exception cref="InvalidOptionException">Neither issuer nor endpoints, an unknown preset, or an invalid option.</exception>
+    /// <exception cref="ServerUnreachableException">Discovery failed.</exception>
+    public async Task<OAuthClient> CreateAsync(Providers.ClientTarget target, ClientRegistration registration, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(registration);
+        (registration, string? issuer, ServerConfiguration? server) = Providers.ProviderPresets.Apply(target, registration);
         Validate(registration);
         HttpClient http = HttpClients.Create(registration, this.options.HttpHandlerFactory(registration));
         try
@@ -65,17 +81,17 @@ public sealed class ClientRegistry : IDisposable
             else if (issuer is not null)
             {
                 string cacheKey = $"{registration.CaBundlePath}|{registration.InsecureSkipVerify}";
-                configuration = await this.discovery.GetAsync(issuer, http, cacheKey, cancellationToken).ConfigureAwait(false);
+                configuration = await this.discovery.GetAsync(issuer, registration.Issuers, http, cacheKey, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                throw new InvalidOptionException(CoreOption.Issuer, $"Give {{{CoreOption.Issuer}}} (for discovery) or {{{CoreOption.Server}}} (with at least {{{CoreOption.TokenEndpoint}}}).");
+                throw new InvalidOptionException(CoreOption.Issuer, $"Give {{{CoreOption.Issuer}}} (for discovery), {{{CoreOption.Server}}} (with at least {{{CoreOption.TokenEndpoint}}}) or {{{CoreOption.Provider}}}.");
             }
 
             string handle = "c_" + ProtocolRandom.Create(12);
             var client = new OAuthClient(handle, registration, configuration, http, this.options, this.IdTokens);
             this.clients[handle] = client;
-            this.logger.LogInformation("Client {ClientId} registered for {Issuer}.", registration.ClientId, configuration.Issuer ?? configuration.TokenEndpoint);
+            this.logger.LogInformation("Client {ClientId} registered for {Issuer}{Preset}.", registration.ClientId, configuration.Issuer ?? configuration.TokenEndpoint, registration.Preset is { } p ? $" (preset {p.Name})" : string.Empty);
             return client;
         }
         catch
@@ -137,5 +153,29 @@ public sealed class ClientRegistry : IDisposable
         {
             throw new InvalidOptionException(CoreOption.ClientSecret, $"{{{CoreOption.ClientSecret}}} is required with client_secret_basic and client_secret_post.");
         }
+
+        foreach (string resource in registration.Resources)
+        {
+            CheckResource(resource, CoreOption.Resource);
+        }
+
+        if (registration.RedirectUri is { } redirect && !Uri.TryCreate(redirect, UriKind.Absolute, out _))
+        {
+            throw new InvalidOptionException(CoreOption.ClientRedirectUri, $"{{{CoreOption.ClientRedirectUri}}} '{redirect}' is not an absolute URI.");
+        }
+    }
+
+    /// <summary>Checks one resource indicator (RFC 8707 §2: an absolute URI without a fragment).</summary>
+    /// <param name="resource">The value.</param>
+    /// <param name="option">The <see cref="CoreOption"/> that gave it.</param>
+    /// <exception cref="InvalidOptionException">Not an absolute URI, or one with a fragment.</exception>
+    public static void CheckResource(string resource, string option)
+    {
+        if (string.IsNullOrEmpty(resource) || !Uri.TryCreate(resource, UriKind.Absolute, out Uri? uri) || resource.Contains('#', StringComparison.Ordinal))
+        {
+            throw new InvalidOptionException(option, $"{{{option}}} '{resource}' is not a resource indicator: RFC 8707 §2 asks for an absolute URI without a fragment (such as https://api.example.com or urn:example:api).");
+        }
+
+        _ = uri;
     }
 }

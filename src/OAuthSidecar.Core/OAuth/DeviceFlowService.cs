@@ -32,11 +32,23 @@ public sealed class DeviceFlowService
     /// <returns>The flow, or the server's refusal.</returns>
     /// <exception cref="InvalidOptionException">The server has no device authorization endpoint.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<(DeviceFlow? Flow, OAuthError? Error)> InitiateAsync(OAuthClient client, IReadOnlyList<string>? scopes, CancellationToken cancellationToken)
+    public Task<(DeviceFlow? Flow, OAuthError? Error)> InitiateAsync(OAuthClient client, IReadOnlyList<string>? scopes, CancellationToken cancellationToken) =>
+        this.InitiateAsync(client, scopes, null, cancellationToken);
+
+    /// <summary>Starts a device authorization grant (RFC 8628 §3.1) for resource indicators (RFC 8707), sent again with every poll.</summary>
+    /// <param name="client">The client.</param>
+    /// <param name="scopes">The scopes; empty uses the client's default scopes.</param>
+    /// <param name="resources">The resource indicators; <see langword="null"/>: the client's defaults.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The flow, or the server's refusal.</returns>
+    /// <exception cref="InvalidOptionException">The server has no device authorization endpoint.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public async Task<(DeviceFlow? Flow, OAuthError? Error)> InitiateAsync(OAuthClient client, IReadOnlyList<string>? scopes, IReadOnlyList<string>? resources, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         IReadOnlyList<string> effective = client.EffectiveScopes(scopes);
-        DeviceAuthorizationOutcome outcome = await client.RequestDeviceAuthorizationAsync(effective, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> sentResources = resources ?? client.Registration.Resources;
+        DeviceAuthorizationOutcome outcome = await client.RequestDeviceAuthorizationAsync(effective, sentResources, cancellationToken).ConfigureAwait(false);
         if (outcome.Authorization is not { } authorization)
         {
             return (null, outcome.Error);
@@ -44,7 +56,10 @@ public sealed class DeviceFlowService
 
         int expiresIn = authorization.ExpiresIn is > 0 and { } e ? e : DevicePoller.DefaultExpiresInSeconds;
         int interval = authorization.Interval is > 0 and { } i ? i : DevicePoller.DefaultIntervalSeconds;
-        var flow = new DeviceFlow("f_" + ProtocolRandom.Create(12), client, authorization, effective, interval, expiresIn, this.options.TimeProvider.GetUtcNow().AddSeconds(expiresIn));
+        var flow = new DeviceFlow("f_" + ProtocolRandom.Create(12), client, authorization, effective, interval, expiresIn, this.options.TimeProvider.GetUtcNow().AddSeconds(expiresIn))
+        {
+            Resources = sentResources,
+        };
         this.flows.Add(flow);
         this.logger.LogInformation("Device flow {FlowId} started: user code {UserCode}, interval {Interval} s, expires in {ExpiresIn} s.", flow.FlowId, authorization.UserCode, interval, expiresIn);
         return (flow, null);
@@ -82,7 +97,7 @@ public sealed class DeviceFlowService
             {
                 outcome = await DevicePoller.PollAsync(
                     flowId,
-                    ct => flow.Client.RequestDeviceTokenAsync(flow.Authorization.DeviceCode, flow.Scopes, flowId, ct),
+                    ct => flow.Client.RequestDeviceTokenAsync(flow.Authorization.DeviceCode, flow.Scopes, flow.Resources, flowId, ct),
                     flow.IntervalSeconds,
                     flow.ExpiresAt,
                     (attempt, error, next) => this.options.Events.DeviceFlowPending(flowId, attempt, error, next),

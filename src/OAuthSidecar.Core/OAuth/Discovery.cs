@@ -41,16 +41,32 @@ public sealed class DiscoveryService
     /// <returns>The configuration.</returns>
     /// <exception cref="InvalidOptionException">The issuer is not an absolute https URL (http only on loopback).</exception>
     /// <exception cref="ServerUnreachableException">Neither metadata document could be fetched or used.</exception>
-    public async Task<ServerConfiguration> GetAsync(string issuer, HttpClient http, string cacheKey, CancellationToken cancellationToken)
+    public Task<ServerConfiguration> GetAsync(string issuer, HttpClient http, string cacheKey, CancellationToken cancellationToken) =>
+        this.GetAsync(issuer, IssuerRule.Default, http, cacheKey, cancellationToken);
+
+    /// <summary>
+    /// Discovers the server configuration of <paramref name="issuer"/>, from the cache when fresh, accepting the
+    /// metadata's <c>issuer</c> by <paramref name="issuers"/> (RFC 8414 §3.3: it must be the issuer asked for).
+    /// </summary>
+    /// <param name="issuer">The issuer URL (https, or http on a loopback address).</param>
+    /// <param name="issuers">When the metadata's issuer counts as <paramref name="issuer"/>.</param>
+    /// <param name="http">The HTTP client to use (its TLS settings apply).</param>
+    /// <param name="cacheKey">Distinguishes clients with different TLS settings.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="InvalidOptionException">The issuer is not an absolute https URL (http only on loopback).</exception>
+    /// <exception cref="ServerUnreachableException">Neither metadata document could be fetched or used.</exception>
+    public async Task<ServerConfiguration> GetAsync(string issuer, IssuerRule issuers, HttpClient http, string cacheKey, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(issuers);
         ValidateIssuer(issuer);
-        string key = cacheKey + "|" + issuer;
+        string key = cacheKey + "|" + issuers.Name + "|" + issuer;
         if (this.fetchedAt.TryGetValue(key, out DateTimeOffset at) && this.timeProvider.GetUtcNow() - at > this.CacheDuration)
         {
             this.cache.TryRemove(key, out _);
         }
 
-        AsyncLazy<ServerConfiguration> lazy = this.cache.GetOrAdd(key, _ => new AsyncLazy<ServerConfiguration>(() => this.FetchAsync(issuer, http, CancellationToken.None), joinableTaskFactory: null));
+        AsyncLazy<ServerConfiguration> lazy = this.cache.GetOrAdd(key, _ => new AsyncLazy<ServerConfiguration>(() => this.FetchAsync(issuer, issuers, http, CancellationToken.None), joinableTaskFactory: null));
         try
         {
             ServerConfiguration result = await lazy.GetValueAsync(cancellationToken).ConfigureAwait(false);
@@ -84,11 +100,11 @@ public sealed class DiscoveryService
         }
     }
 
-    private async Task<ServerConfiguration> FetchAsync(string issuer, HttpClient http, CancellationToken cancellationToken)
+    private async Task<ServerConfiguration> FetchAsync(string issuer, IssuerRule issuers, HttpClient http, CancellationToken cancellationToken)
     {
         var uri = new Uri(issuer);
         string oidcUrl = issuer.TrimEnd('/') + "/.well-known/openid-configuration";
-        DiscoveryDocumentResponse oidc = await RequestAsync(http, oidcUrl, issuer, cancellationToken).ConfigureAwait(false);
+        DiscoveryDocumentResponse oidc = await RequestAsync(http, oidcUrl, issuer, issuers, cancellationToken).ConfigureAwait(false);
         if (!oidc.IsError)
         {
             return ToConfiguration(oidc, issuer);
@@ -98,7 +114,7 @@ public sealed class DiscoveryService
         {
             string rfc8414Url = OAuthMetadataUrl(uri);
             this.logger.LogDebug("No OpenID configuration at {Url}; trying RFC 8414 metadata at {Rfc8414}.", oidcUrl, rfc8414Url);
-            DiscoveryDocumentResponse oauth = await RequestAsync(http, rfc8414Url, issuer, cancellationToken).ConfigureAwait(false);
+            DiscoveryDocumentResponse oauth = await RequestAsync(http, rfc8414Url, issuer, issuers, cancellationToken).ConfigureAwait(false);
             if (!oauth.IsError)
             {
                 return ToConfiguration(oauth, issuer);
@@ -110,7 +126,7 @@ public sealed class DiscoveryService
         throw Unreachable(oidc, oidcUrl, "Discovery failed");
     }
 
-    private static async Task<DiscoveryDocumentResponse> RequestAsync(HttpClient http, string url, string issuer, CancellationToken cancellationToken)
+    private static async Task<DiscoveryDocumentResponse> RequestAsync(HttpClient http, string url, string issuer, IssuerRule issuers, CancellationToken cancellationToken)
     {
         var uri = new Uri(url);
         string authority = uri.GetLeftPart(UriPartial.Authority);
@@ -124,6 +140,7 @@ public sealed class DiscoveryService
                 RequireHttps = true,
                 AllowHttpOnLoopback = true,
                 ValidateIssuerName = true,
+                AuthorityValidationStrategy = issuers.ToDiscoveryStrategy(),
                 ValidateEndpoints = false,
                 RequireKeySet = false,
             },

@@ -150,6 +150,9 @@ public sealed class AuthCodeFlow : CallbackFlow
     /// <summary>Gets the requested scopes.</summary>
     public IReadOnlyList<string> Scopes { get; }
 
+    /// <summary>Gets the resource indicators (RFC 8707) of the request, sent again with the code.</summary>
+    public IReadOnlyList<string> Resources { get; internal init; } = [];
+
     /// <summary>Gets the redirect URI sent in the request, with the real port.</summary>
     public string RedirectUri { get; internal set; } = string.Empty;
 
@@ -189,6 +192,9 @@ public sealed class DeviceFlow : IFlow
 
     /// <summary>Gets the requested scopes.</summary>
     public IReadOnlyList<string> Scopes { get; }
+
+    /// <summary>Gets the resource indicators (RFC 8707) of the device authorization request, sent with every poll.</summary>
+    public IReadOnlyList<string> Resources { get; internal init; } = [];
 
     /// <summary>Gets the polling interval in seconds (5 when the server gave none).</summary>
     public int IntervalSeconds { get; }

@@ -57,9 +57,24 @@ public sealed class IdTokenValidator
     /// <returns>The claims, as a JSON object.</returns>
     /// <exception cref="InvalidIdTokenException">Any check failed; the reason names it.</exception>
     /// <exception cref="ServerUnreachableException">The JWKS could not be fetched.</exception>
-    public async Task<JsonElement> ValidateAsync(string idToken, ServerConfiguration server, string clientId, string? expectedNonce, HttpClient http, CancellationToken cancellationToken)
+    public Task<JsonElement> ValidateAsync(string idToken, ServerConfiguration server, string clientId, string? expectedNonce, HttpClient http, CancellationToken cancellationToken) =>
+        this.ValidateAsync(idToken, server, clientId, expectedNonce, IssuerRule.Default, http, cancellationToken);
+
+    /// <summary>Validates <paramref name="idToken"/> and returns its claims, comparing issuers by <paramref name="issuers"/>.</summary>
+    /// <param name="idToken">The id_token (a compact JWS).</param>
+    /// <param name="server">The provider: its issuer and <c>jwks_uri</c>.</param>
+    /// <param name="clientId">The client id the token must be for.</param>
+    /// <param name="expectedNonce">The nonce of the authorization request, or <see langword="null"/> when none was sent.</param>
+    /// <param name="issuers">When the token's <c>iss</c> counts as the server's issuer (trailing slash, Entra's <c>{tenantid}</c>, Google's spellings).</param>
+    /// <param name="http">The HTTP client for the JWKS.</param>
+    /// <param name="cancellationToken">Cancels the JWKS download.</param>
+    /// <returns>The claims, as a JSON object.</returns>
+    /// <exception cref="InvalidIdTokenException">Any check failed; the reason names it.</exception>
+    /// <exception cref="ServerUnreachableException">The JWKS could not be fetched.</exception>
+    public async Task<JsonElement> ValidateAsync(string idToken, ServerConfiguration server, string clientId, string? expectedNonce, IssuerRule issuers, HttpClient http, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(issuers);
         JsonWebToken token;
         try
         {
@@ -88,8 +103,8 @@ public sealed class IdTokenValidator
 
         var parameters = new TokenValidationParameters
         {
-            ValidIssuer = server.Issuer,
-            ValidateIssuer = server.Issuer is not null,
+            // The issuer is checked below with the issuer rule (trailing slash, Entra's {tenantid}, Google's spellings).
+            ValidateIssuer = false,
             ValidAudience = clientId,
             ValidateAudience = true,
             IssuerSigningKeys = keys,
@@ -105,6 +120,17 @@ public sealed class IdTokenValidator
         if (!result.IsValid)
         {
             throw new InvalidIdTokenException(Describe(result.Exception, token, server, clientId), result.Exception);
+        }
+
+        if (server.Issuer is { } expectedIssuer)
+        {
+            string? tenant = token.TryGetPayloadValue("tid", out string? tid) ? tid : null;
+            if (!token.TryGetPayloadValue("iss", out string? iss) || iss is null || !issuers.AcceptsTokenIssuer(iss, expectedIssuer, tenant))
+            {
+                throw new InvalidIdTokenException(expectedIssuer.Contains(IssuerRule.TenantPlaceholder, StringComparison.Ordinal)
+                    ? $"The id_token's issuer '{token.Issuer}' is not '{expectedIssuer}' with the token's tenant ('{tenant}') in place of {IssuerRule.TenantPlaceholder}."
+                    : $"The id_token's issuer '{token.Issuer}' is not '{expectedIssuer}'.");
+            }
         }
 
         DateTimeOffset now = this.timeProvider.GetUtcNow();

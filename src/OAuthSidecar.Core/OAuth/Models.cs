@@ -40,11 +40,25 @@ public enum TokenEndpointAuthMethod
     PrivateKeyJwt,
 }
 
+/// <summary>How a provider is asked for a refresh token in an authorization request.</summary>
+public enum RefreshTokenStyle
+{
+    /// <summary>As the caller asked: the scopes are sent unchanged (the default without a preset).</summary>
+    AsAsked,
+
+    /// <summary>The <c>offline_access</c> scope is added (OpenID Connect Core §11: Entra, Okta, Auth0).</summary>
+    OfflineAccessScope,
+
+    /// <summary><c>access_type=offline</c> and <c>prompt=consent</c>, and no <c>offline_access</c> scope (Google rejects it).</summary>
+    AccessTypeOffline,
+}
+
 /// <summary>
 /// One OAuth client registration at one authorization server: what <c>createClient</c> configures
-/// (MSAL's <c>Client</c> constructor, flytekit's <c>AuthorizationClient</c>).
+/// (MSAL's <c>Client</c> constructor, flytekit's <c>AuthorizationClient</c>). A provider preset
+/// (<see cref="Providers.ProviderPreset"/>) fills the members the caller left out.
 /// </summary>
-public sealed class ClientRegistration
+public sealed record ClientRegistration
 {
     /// <summary>Gets the client identifier (RFC 6749 §2.2).</summary>
     public required string ClientId { get; init; }
@@ -97,11 +111,59 @@ public sealed class ClientRegistration
     /// <summary>Gets the pages the loopback server shows after this client's callbacks (flytekit <c>EndpointMetadata</c>).</summary>
     public Loopback.CallbackPages? Pages { get; init; }
 
+    /// <summary>Gets the default resource indicators (RFC 8707 §2) of authorization, token and refresh requests; empty for none.</summary>
+    public IReadOnlyList<string> Resources { get; init; } = [];
+
+    /// <summary>Gets the default redirect URI of browser sign-ins (a preset's loopback host, or the exact URI registered at a provider that pins ports); <see langword="null"/>: <c>http://127.0.0.1:0/callback</c>.</summary>
+    public string? RedirectUri { get; init; }
+
+    /// <summary>Gets how a refresh token is asked for in authorization requests.</summary>
+    public RefreshTokenStyle RefreshTokens { get; init; } = RefreshTokenStyle.AsAsked;
+
+    /// <summary>Gets a value indicating whether a refresh always names the scopes it asks for (Entra recommends it), instead of none when it asks for what the grant holds.</summary>
+    public bool RefreshNamesScopes { get; init; }
+
+    /// <summary>Gets authorization request parameters a preset adds unless the request sets them itself (Google's <c>access_type</c>, <c>prompt</c>).</summary>
+    public IReadOnlyDictionary<string, string> DefaultAuthParams { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets the endpoint that names the account when the provider issues no id_token (GitHub, GitLab), or <see langword="null"/>.</summary>
+    public Providers.AccountEndpoint? AccountEndpoint { get; init; }
+
+    /// <summary>Gets the rule by which issuers (discovery, id_token <c>iss</c>) count as the server's.</summary>
+    public IssuerRule Issuers { get; init; } = IssuerRule.Default;
+
+    /// <summary>Gets the preset that filled this registration, or <see langword="null"/>.</summary>
+    public Providers.ProviderPreset? Preset { get; init; }
+
+    /// <summary>Gets what the preset set, in words (empty without a preset).</summary>
+    public IReadOnlyList<string> Quirks { get; init; } = [];
+
     /// <summary>Gets the effective authentication method.</summary>
     public TokenEndpointAuthMethod EffectiveAuthMethod =>
         this.AuthMethod ?? (this.ClientSecret is not null ? TokenEndpointAuthMethod.ClientSecretBasic
             : this.ClientAssertion is not null || this.AssertionKey is not null ? TokenEndpointAuthMethod.PrivateKeyJwt
             : TokenEndpointAuthMethod.None);
+
+    /// <summary>
+    /// Returns the scopes an authorization or device authorization request sends for <paramref name="scopes"/>:
+    /// with <c>offline_access</c> added or removed as <see cref="RefreshTokens"/> asks.
+    /// </summary>
+    /// <param name="scopes">The scopes asked for.</param>
+    /// <returns>The scopes to send.</returns>
+    public IReadOnlyList<string> AuthorizationScopes(IReadOnlyList<string> scopes)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        return this.RefreshTokens switch
+        {
+            RefreshTokenStyle.OfflineAccessScope when !scopes.Contains(OAuth.Scopes.OfflineAccess, StringComparer.Ordinal) => [.. scopes, OAuth.Scopes.OfflineAccess],
+            RefreshTokenStyle.AccessTypeOffline => scopes.Where(s => !string.Equals(s, OAuth.Scopes.OfflineAccess, StringComparison.Ordinal)).ToList(),
+            _ => scopes,
+        };
+    }
+
+    /// <summary>Names the client without its secrets (a record would print every member).</summary>
+    /// <returns>A description.</returns>
+    public override string ToString() => $"ClientRegistration {{ ClientId = {this.ClientId}, Provider = {this.Preset?.Name ?? "none"} }}";
 }
 
 /// <summary>
@@ -136,24 +198,35 @@ public sealed class TokenSet
     /// <summary>Gets the whole token response as the server sent it.</summary>
     public required JsonElement Raw { get; init; }
 
-    /// <summary>Gets the account this token belongs to: the id_token's <c>sub</c>, when known.</summary>
+    /// <summary>Gets the account this token belongs to: the id_token's <c>sub</c>, or the user endpoint's name (GitHub, GitLab), when known.</summary>
     public string? Account { get; init; }
+
+    /// <summary>Gets the name to show for the account (the user endpoint's <c>login</c> / <c>username</c>), when the provider issues no id_token.</summary>
+    public string? Username { get; init; }
 
     /// <summary>Returns a copy naming <paramref name="account"/>.</summary>
     /// <param name="account">The account.</param>
     /// <returns>The copy.</returns>
-    public TokenSet WithAccount(string account) => new()
+    public TokenSet WithAccount(string account) => this.Copy(account, this.RefreshToken);
+
+    /// <summary>Returns a copy with <paramref name="refreshToken"/> (a refresh answer without one keeps the one used, RFC 6749 §6).</summary>
+    /// <param name="refreshToken">The refresh token.</param>
+    /// <returns>The copy.</returns>
+    public TokenSet WithRefreshToken(string refreshToken) => this.Copy(this.Account, refreshToken);
+
+    private TokenSet Copy(string? account, string? refreshToken) => new()
     {
         AccessToken = this.AccessToken,
         TokenType = this.TokenType,
         ExpiresIn = this.ExpiresIn,
         ExpiresAt = this.ExpiresAt,
-        RefreshToken = this.RefreshToken,
+        RefreshToken = refreshToken,
         IdToken = this.IdToken,
         IdTokenClaims = this.IdTokenClaims,
         Scopes = this.Scopes,
         Raw = this.Raw,
         Account = account,
+        Username = this.Username,
     };
 }
 

@@ -97,11 +97,16 @@ public sealed class OAuthClient : IDisposable
     /// <exception cref="InvalidOptionException">No authorization endpoint is known, or an extra parameter overrides a standard one.</exception>
     public string BuildAuthorizeUrl(AuthorizeRequest request) => AuthorizeRequestBuilder.Build(this.Registration, this.Server, request);
 
-    /// <summary>Redeems an authorization code (RFC 6749 §4.1.3) with its PKCE code verifier (RFC 7636 §4.5).</summary>
+    /// <summary>
+    /// Redeems an authorization code (RFC 6749 §4.1.3) with its PKCE code verifier (RFC 7636 §4.5) and the resource
+    /// indicators of the authorization request (RFC 8707 §2.2). Without an id_token, the account is named by the
+    /// provider's account endpoint, if it has one.
+    /// </summary>
     /// <param name="code">The authorization code.</param>
     /// <param name="redirectUri">The redirect URI sent in the authorization request.</param>
     /// <param name="codeVerifier">The PKCE code verifier, if PKCE was used.</param>
     /// <param name="scopes">The scopes that were requested (reported when the response has no <c>scope</c>).</param>
+    /// <param name="resources">The resource indicators (RFC 8707); empty for none.</param>
     /// <param name="nonce">The nonce sent in the authorization request, checked in the id_token; <see langword="null"/> when none was sent.</param>
     /// <param name="flowId">The flow the code came from, for the <c>tokensObtained</c> event, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -109,8 +114,9 @@ public sealed class OAuthClient : IDisposable
     /// <exception cref="InvalidOptionException">An empty code.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
     /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
-    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, string? nonce, string? flowId, CancellationToken cancellationToken)
+    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? nonce, string? flowId, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(resources);
         if (string.IsNullOrEmpty(code))
         {
             throw new InvalidOptionException(CoreOption.Code, $"{{{CoreOption.Code}}} is required: the authorization code from the redirect.");
@@ -119,95 +125,132 @@ public sealed class OAuthClient : IDisposable
         this.redactor.Register(code);
         this.redactor.Register(codeVerifier);
         var request = new AuthorizationCodeTokenRequest { Code = code, RedirectUri = redirectUri!, CodeVerifier = codeVerifier };
+        foreach (string resource in resources)
+        {
+            request.Resource.Add(resource);
+        }
+
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
         return this.SendTokenRequestAsync(request, "authorization_code", scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), nonce, flowId, cancellationToken);
     }
 
-    /// <summary>Asks for a device code (RFC 8628 §3.1–3.2).</summary>
+    /// <summary>Asks for a device code (RFC 8628 §3.1–3.2), with resource indicators (RFC 8707).</summary>
     /// <param name="scopes">The scopes.</param>
+    /// <param name="resources">The resource indicators; <see langword="null"/>: the client's defaults.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The device authorization, or the server's error.</returns>
     /// <exception cref="InvalidOptionException">The server has no device authorization endpoint.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<DeviceAuthorizationOutcome> RequestDeviceAuthorizationAsync(IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    public async Task<DeviceAuthorizationOutcome> RequestDeviceAuthorizationAsync(IReadOnlyList<string> scopes, IReadOnlyList<string>? resources, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scopes);
         string endpoint = this.Server.DeviceAuthorizationEndpoint
             ?? throw new InvalidOptionException(CoreOption.DeviceAuthorizationEndpoint, $"This authorization server has no device authorization endpoint (RFC 8628), so the device flow cannot be used with it. Use the authorization code flow, or give {{{CoreOption.DeviceAuthorizationEndpoint}}}.");
-        var request = new DeviceAuthorizationRequest { Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null };
+        IReadOnlyList<string> sent = this.Registration.AuthorizationScopes(scopes);
+        var request = new DeviceAuthorizationRequest { Scope = sent.Count > 0 ? string.Join(' ', sent) : null };
         this.authentication.Prepare(request, this.Registration.ExtraAuthParams, includeAuthParams: false);
+        AddResources(request, resources ?? this.Registration.Resources);
         request.Address = endpoint;
-        DeviceAuthorizationResponse response = await this.channel.SendAsync(endpoint, request, (h, r, c) => h.RequestDeviceAuthorizationAsync(r, c), cancellationToken).ConfigureAwait(false);
+        using DeviceAuthorizationResponse response = await this.channel.SendAsync(endpoint, request, (h, r, c) => h.RequestDeviceAuthorizationAsync(r, c), cancellationToken).ConfigureAwait(false);
         if (response.IsError)
         {
             return new DeviceAuthorizationOutcome(null, this.channel.ToOAuthError(response, endpoint));
         }
 
-        if (string.IsNullOrEmpty(response.DeviceCode) || string.IsNullOrEmpty(response.UserCode) || string.IsNullOrEmpty(response.VerificationUri))
+        if (DeviceAuthorization.Read(response.Json) is not { } authorization)
         {
             throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, "The device authorization response lacks device_code, user_code or verification_uri (RFC 8628 §3.2).");
         }
 
         // The user is sent to these: a server must not point them at javascript:, file: or a lookalike http page.
-        if (EndpointRules.Problem(response.VerificationUri) is { } bad || (response.VerificationUriComplete is { } complete && EndpointRules.Problem(complete) is { } bad2 && (bad = bad2) is not null))
+        if (EndpointRules.Problem(authorization.VerificationUri) is { } bad || (authorization.VerificationUriComplete is { } complete && EndpointRules.Problem(complete) is { } bad2 && (bad = bad2) is not null))
         {
             throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, $"The device authorization response's verification_uri {bad}, so it is not shown to the user (RFC 8628 §3.2).");
         }
 
-        this.redactor.Register(response.DeviceCode);
-        return new DeviceAuthorizationOutcome(
-            new DeviceAuthorization(response.DeviceCode, response.UserCode, response.VerificationUri, response.VerificationUriComplete, response.ExpiresIn, response.Interval),
-            null);
+        this.redactor.Register(authorization.DeviceCode);
+        return new DeviceAuthorizationOutcome(authorization, null);
     }
 
     /// <summary>Polls the token endpoint once with a device code (RFC 8628 §3.4), retrying transient failures.</summary>
     /// <param name="deviceCode">The device code.</param>
     /// <param name="scopes">The scopes that were requested.</param>
+    /// <param name="resources">The resource indicators of the device authorization request (RFC 8707).</param>
     /// <param name="flowId">The device flow, for the <c>tokensObtained</c> event.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens, or the server's error (<c>authorization_pending</c>, <c>slow_down</c>, <c>access_denied</c>, <c>expired_token</c>, …).</returns>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, string? flowId, CancellationToken cancellationToken) =>
+    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? flowId, CancellationToken cancellationToken) =>
         await this.channel.PollingRetry.ExecuteAsync(
             async ct =>
             {
                 var request = new DeviceTokenRequest { DeviceCode = deviceCode };
                 this.authentication.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
+                AddResources(request, resources);
                 return await this.SendTokenRequestAsync(request, DeviceCodeGrantType, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, flowId, ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Redeems a refresh token (RFC 6749 §6). A rotated refresh token is announced by
+    /// Redeems a refresh token (RFC 6749 §6) for the client's default resources. A rotated refresh token is announced by
     /// <see cref="ISidecarEvents.RefreshTokenUpdated"/>; <c>invalid_grant</c> by <see cref="ISidecarEvents.RefreshTokenRemoved"/>.
     /// </summary>
     /// <param name="refreshToken">The refresh token.</param>
-    /// <param name="scopes">Scopes to narrow to; empty keeps the grant's.</param>
+    /// <param name="scopes">Scopes to narrow to; empty keeps the grant's. <c>offline_access</c> is never sent.</param>
     /// <param name="account">The account the refresh token belongs to, for the events, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens (possibly with a rotated refresh token) or the server's error.</returns>
     /// <exception cref="InvalidOptionException">An empty refresh token.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<TokenOutcome> RefreshAsync(string refreshToken, IReadOnlyList<string> scopes, string? account, CancellationToken cancellationToken)
+    public Task<TokenOutcome> RefreshAsync(string refreshToken, IReadOnlyList<string> scopes, string? account, CancellationToken cancellationToken) =>
+        this.RefreshAsync(refreshToken, new RefreshOptions { Scopes = scopes, Account = account }, cancellationToken);
+
+    /// <summary>
+    /// Redeems a refresh token (RFC 6749 §6) with the resource indicators of the grant (RFC 8707 §2.2). <c>scope</c> is
+    /// sent only when <see cref="RefreshOptions.Scopes"/> names some (never <c>offline_access</c>). An answer without
+    /// <c>scope</c> reports <see cref="RefreshOptions.ReportScopes"/>; one without <c>refresh_token</c> returns the
+    /// refresh token used, which stays valid. A rotated refresh token is announced by
+    /// <see cref="ISidecarEvents.RefreshTokenUpdated"/>; <c>invalid_grant</c> by <see cref="ISidecarEvents.RefreshTokenRemoved"/>.
+    /// </summary>
+    /// <param name="refreshToken">The refresh token.</param>
+    /// <param name="options">Scopes, reported scopes, resources and account.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The tokens (possibly with a rotated refresh token) or the server's error.</returns>
+    /// <exception cref="InvalidOptionException">An empty refresh token.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public async Task<TokenOutcome> RefreshAsync(string refreshToken, RefreshOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(scopes);
+        ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrEmpty(refreshToken))
         {
             throw new InvalidOptionException(CoreOption.RefreshToken, $"{{{CoreOption.RefreshToken}}} is required.");
         }
 
+        List<string> send = options.Scopes.SelectMany(Scopes.Parse).Where(s => s != Scopes.OfflineAccess).Distinct(StringComparer.Ordinal).ToList();
+        IReadOnlyList<string> report = options.ReportScopes ?? send;
+        IReadOnlyList<string> resources = options.Resources ?? this.Registration.Resources;
+        string? account = options.Account;
         this.redactor.Register(refreshToken);
         TokenOutcome outcome = await this.channel.RefreshRetry.ExecuteAsync(
             async ct =>
             {
-                var request = new RefreshTokenRequest { RefreshToken = refreshToken, Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null };
+                var request = new RefreshTokenRequest { RefreshToken = refreshToken, Scope = send.Count > 0 ? string.Join(' ', send) : null };
+                foreach (string resource in resources)
+                {
+                    request.Resource.Add(resource);
+                }
+
                 this.authentication.Prepare(request, this.Registration.ExtraRefreshParams, includeAuthParams: false);
-                return await this.SendTokenRequestAsync(request, "refresh_token", scopes, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, null, ct).ConfigureAwait(false);
+                return await this.SendTokenRequestAsync(request, "refresh_token", report, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, null, ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         if (outcome.Tokens is { RefreshToken: { } rotated } tokens && !string.Equals(rotated, refreshToken, StringComparison.Ordinal))
         {
             this.events.RefreshTokenUpdated(this.Handle, account ?? tokens.Account, rotated);
+        }
+        else if (outcome.Tokens is { RefreshToken: null } kept)
+        {
+            return TokenOutcome.Success(kept.WithRefreshToken(refreshToken)); // providers that never rotate (Google)
         }
         else if (outcome.Error is { Error: "invalid_grant" } error)
         {
@@ -331,6 +374,14 @@ public sealed class OAuthClient : IDisposable
     /// <summary>Disposes the HTTP client.</summary>
     public void Dispose() => this.http.Dispose();
 
+    private static void AddResources(ProtocolRequest request, IReadOnlyList<string> resources)
+    {
+        foreach (string resource in resources)
+        {
+            request.Parameters.Add("resource", resource);
+        }
+    }
+
     private async Task<TokenOutcome> SendTokenRequestAsync<TRequest>(TRequest request, string grantType, IReadOnlyList<string> scopes, Func<HttpClient, TRequest, CancellationToken, Task<TokenResponse>> send, string? nonce, string? flowId, CancellationToken cancellationToken)
         where TRequest : ProtocolRequest
     {
@@ -341,7 +392,8 @@ public sealed class OAuthClient : IDisposable
             return TokenOutcome.Failure(this.channel.ToOAuthError(response, endpoint));
         }
 
-        TokenSet tokens = await this.responses.ReadAsync(response, endpoint, scopes, nonce, cancellationToken).ConfigureAwait(false);
+        bool signIn = grantType is "authorization_code" or DeviceCodeGrantType;
+        TokenSet tokens = await this.responses.ReadAsync(response, endpoint, scopes, nonce, signIn, cancellationToken).ConfigureAwait(false);
         this.events.TokensObtained(this.Handle, flowId, grantType, tokens.Scopes, tokens.ExpiresAt);
         return TokenOutcome.Success(tokens);
     }

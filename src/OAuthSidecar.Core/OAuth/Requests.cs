@@ -32,6 +32,9 @@ public sealed class AuthorizeRequest
 
     /// <summary>Gets extra parameters for this request.</summary>
     public IReadOnlyDictionary<string, string>? ExtraParams { get; init; }
+
+    /// <summary>Gets the resource indicators (RFC 8707); <see langword="null"/>: the client's defaults.</summary>
+    public IReadOnlyList<string>? Resources { get; init; }
 }
 
 /// <summary>A device authorization response (RFC 8628 §3.2).</summary>
@@ -41,9 +44,53 @@ public sealed class AuthorizeRequest
 /// <param name="VerificationUriComplete">A URI that carries the user code.</param>
 /// <param name="ExpiresIn">Lifetime in seconds, if the server said.</param>
 /// <param name="Interval">Polling interval in seconds, if the server said.</param>
-public sealed record DeviceAuthorization(string DeviceCode, string UserCode, string VerificationUri, string? VerificationUriComplete, int? ExpiresIn, int? Interval);
+public sealed record DeviceAuthorization(string DeviceCode, string UserCode, string VerificationUri, string? VerificationUriComplete, int? ExpiresIn, int? Interval)
+{
+    /// <summary>
+    /// Reads a device authorization response as servers write it: <c>verification_url</c> for <c>verification_uri</c>
+    /// (Google, Entra's v1 endpoint) and numbers as strings (<see cref="ResponseFields.Seconds"/>).
+    /// </summary>
+    /// <param name="json">The answer.</param>
+    /// <returns>The authorization, or <see langword="null"/> when <c>device_code</c>, <c>user_code</c> or the verification URI is missing.</returns>
+    public static DeviceAuthorization? Read(System.Text.Json.JsonElement? json)
+    {
+        string? deviceCode = ResponseFields.Text(json, "device_code");
+        string? userCode = ResponseFields.Text(json, "user_code");
+        string? verificationUri = ResponseFields.Text(json, "verification_uri") ?? ResponseFields.Text(json, "verification_url");
+        if (string.IsNullOrEmpty(deviceCode) || string.IsNullOrEmpty(userCode) || string.IsNullOrEmpty(verificationUri))
+        {
+            return null;
+        }
+
+        return new DeviceAuthorization(
+            deviceCode,
+            userCode,
+            verificationUri,
+            ResponseFields.Text(json, "verification_uri_complete") ?? ResponseFields.Text(json, "verification_url_complete"),
+            ToInt(ResponseFields.Seconds(json, "expires_in")),
+            ToInt(ResponseFields.Seconds(json, "interval")));
+    }
+
+    private static int? ToInt(long? value) => value is { } v ? (int)Math.Clamp(v, int.MinValue, int.MaxValue) : null;
+}
 
 /// <summary>The outcome of a device authorization request.</summary>
 /// <param name="Authorization">The device authorization, on success.</param>
 /// <param name="Error">The server's error, on refusal.</param>
 public readonly record struct DeviceAuthorizationOutcome(DeviceAuthorization? Authorization, OAuthError? Error);
+
+/// <summary>What <see cref="OAuthClient.RefreshAsync(string, RefreshOptions, CancellationToken)"/> sends and reports (RFC 6749 §6, RFC 8707 §2.2).</summary>
+public sealed class RefreshOptions
+{
+    /// <summary>Gets the scopes to send; empty sends no <c>scope</c> ("the same scope as originally granted"). <c>offline_access</c> is dropped.</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
+    /// <summary>Gets the scopes to report when the answer names none (the grant's); <see langword="null"/>: those sent.</summary>
+    public IReadOnlyList<string>? ReportScopes { get; init; }
+
+    /// <summary>Gets the resource indicators to send; <see langword="null"/>: the client's defaults.</summary>
+    public IReadOnlyList<string>? Resources { get; init; }
+
+    /// <summary>Gets the account the refresh token belongs to, for the events, or <see langword="null"/>.</summary>
+    public string? Account { get; init; }
+}

@@ -8,7 +8,9 @@ namespace OAuthSidecar.Core.OAuth;
 /// <summary>
 /// Turns a successful token response (RFC 6749 §5.1) into a <see cref="TokenSet"/>: registers every secret with the
 /// redactor, validates the id_token (OpenID Connect Core §3.1.3.7, with the flow's nonce), takes the account from
-/// its <c>sub</c>, and reports the requested scopes when the server sent none.
+/// its <c>sub</c> (or, without one, from the provider's account endpoint), and reports the requested scopes when the
+/// server sent none. Members are read as real servers write them (<see cref="ResponseFields"/>: numbers as strings;
+/// scopes space- or comma-separated).
 /// </summary>
 public sealed class TokenResponseProcessor
 {
@@ -39,41 +41,69 @@ public sealed class TokenResponseProcessor
     /// <summary>Reads a successful token response.</summary>
     /// <param name="response">The response (not an error).</param>
     /// <param name="endpoint">The token endpoint, for messages.</param>
-    /// <param name="requestedScopes">The scopes asked for, reported when the response has no <c>scope</c>.</param>
+    /// <param name="requestedScopes">The scopes asked for, reported when the response has no <c>scope</c> (RFC 6749 §5.1).</param>
     /// <param name="nonce">The nonce sent in the authorization request, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the JWKS request.</param>
     /// <returns>The tokens.</returns>
     /// <exception cref="ServerUnreachableException">The response has no access token or is not a JSON object.</exception>
     /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
-    public async Task<TokenSet> ReadAsync(TokenResponse response, string endpoint, IReadOnlyList<string> requestedScopes, string? nonce, CancellationToken cancellationToken)
+    public Task<TokenSet> ReadAsync(TokenResponse response, string endpoint, IReadOnlyList<string> requestedScopes, string? nonce, CancellationToken cancellationToken) =>
+        this.ReadAsync(response, endpoint, requestedScopes, nonce, nameAccount: false, cancellationToken);
+
+    /// <summary>
+    /// Reads a successful token response; with <paramref name="nameAccount"/> and no id_token, asks the provider's
+    /// account endpoint (<see cref="ClientRegistration.AccountEndpoint"/>: GitHub, GitLab) who signed in.
+    /// </summary>
+    /// <param name="response">The response (not an error).</param>
+    /// <param name="endpoint">The token endpoint, for messages.</param>
+    /// <param name="requestedScopes">The scopes asked for, reported when the response has no <c>scope</c> (RFC 6749 §5.1).</param>
+    /// <param name="nonce">The nonce sent in the authorization request, or <see langword="null"/>.</param>
+    /// <param name="nameAccount">Whether to name the account from the account endpoint when there is no id_token (sign-ins).</param>
+    /// <param name="cancellationToken">Cancels the JWKS or account request.</param>
+    /// <returns>The tokens.</returns>
+    /// <exception cref="ServerUnreachableException">The response has no access token or is not a JSON object.</exception>
+    /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
+    public async Task<TokenSet> ReadAsync(TokenResponse response, string endpoint, IReadOnlyList<string> requestedScopes, string? nonce, bool nameAccount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(response);
-        if (response.Json is not { ValueKind: JsonValueKind.Object } json || string.IsNullOrEmpty(response.AccessToken))
+        ArgumentNullException.ThrowIfNull(requestedScopes);
+        string? accessToken = ResponseFields.Text(response.Json, "access_token");
+        if (response.Json is not { ValueKind: JsonValueKind.Object } json || string.IsNullOrEmpty(accessToken))
         {
             throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, "The token endpoint answered without an access_token (RFC 6749 §5.1).");
         }
 
-        this.redactor.Register(response.AccessToken);
-        this.redactor.Register(response.RefreshToken);
-        this.redactor.Register(response.IdentityToken);
+        string? refreshToken = ResponseFields.Text(json, "refresh_token");
+        string? idToken = ResponseFields.Text(json, "id_token");
+        this.redactor.Register(accessToken);
+        this.redactor.Register(refreshToken);
+        this.redactor.Register(idToken);
         long now = this.timeProvider.GetUtcNow().ToUnixTimeSeconds();
-        long? expiresIn = response.ExpiresIn > 0 ? response.ExpiresIn : null;
-        JsonElement? claims = response.IdentityToken is { } idToken
-            ? await this.idTokens.ValidateAsync(idToken, this.server, this.registration.ClientId, nonce, this.http, cancellationToken).ConfigureAwait(false)
+        long? expiresIn = ResponseFields.Seconds(json, "expires_in") is > 0 and { } e ? e : null;
+        JsonElement? claims = idToken is not null
+            ? await this.idTokens.ValidateAsync(idToken, this.server, this.registration.ClientId, nonce, this.registration.Issuers, this.http, cancellationToken).ConfigureAwait(false)
             : null;
         string? account = claims is { } c && c.TryGetProperty("sub", out JsonElement sub) && sub.ValueKind == JsonValueKind.String ? sub.GetString() : null;
+        string? username = null;
+        if (account is null && nameAccount && this.registration.AccountEndpoint is { } accounts)
+        {
+            account = username = await accounts.GetNameAsync(this.http, accessToken, cancellationToken).ConfigureAwait(false);
+        }
+
+        IReadOnlyList<string> granted = Scopes.Parse(ResponseFields.Text(json, "scope"));
         return new TokenSet
         {
-            AccessToken = response.AccessToken,
-            TokenType = response.TokenType ?? "Bearer",
+            AccessToken = accessToken,
+            TokenType = ResponseFields.Text(json, "token_type") ?? "Bearer",
             ExpiresIn = expiresIn,
-            ExpiresAt = expiresIn is { } e ? now + e : null,
-            RefreshToken = response.RefreshToken,
-            IdToken = response.IdentityToken,
+            ExpiresAt = expiresIn is { } lifetime ? now + lifetime : null,
+            RefreshToken = refreshToken,
+            IdToken = idToken,
             IdTokenClaims = claims,
-            Scopes = response.Scope is { Length: > 0 } s ? s.Split(' ', StringSplitOptions.RemoveEmptyEntries) : requestedScopes,
+            Scopes = granted.Count > 0 ? granted : requestedScopes,
             Raw = json.Clone(),
             Account = account,
+            Username = username,
         };
     }
 

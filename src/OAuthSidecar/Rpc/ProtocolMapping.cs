@@ -4,6 +4,7 @@ using OAuthSidecar.Core.Browser;
 using OAuthSidecar.Core.Credentials;
 using OAuthSidecar.Core.Loopback;
 using OAuthSidecar.Core.OAuth;
+using OAuthSidecar.Core.OAuth.Providers;
 using OAuthSidecar.Rpc.Contracts;
 
 namespace OAuthSidecar.Rpc;
@@ -89,6 +90,34 @@ internal static class ProtocolMapping
         InsecureSkipVerify = p.Tls?.InsecureSkipVerify ?? false,
         Pages = ToPages(p.Pages, logger),
         Storage = p.Storage is { } storage ? ToStorage(storage) : null,
+        Resources = p.Resource?.Values ?? [],
+        RedirectUri = p.RedirectUri,
+    };
+
+    /// <summary>Reads what <c>createClient</c> names as the server: issuer, endpoints, or a provider preset and its authority.</summary>
+    /// <param name="p">The parameters.</param>
+    /// <returns>The target.</returns>
+    public static ClientTarget ToTarget(CreateClientParams p) => new(p.Issuer, ToServerConfiguration(p.ServerConfiguration), p.Provider is { } provider ? ToProviderName(provider) : null, p.Authority);
+
+    /// <summary>Writes a Core preset name as the wire's provider.</summary>
+    /// <param name="name">The preset's name.</param>
+    /// <returns>The wire value.</returns>
+    public static ProviderDto FromProviderName(string name) =>
+        Enum.GetValues<ProviderDto>().First(p => ToProviderName(p) == name);
+
+    /// <summary>Reads a provider preset's name as Core knows it.</summary>
+    /// <param name="provider">The wire value.</param>
+    /// <returns>The preset's name.</returns>
+    public static string ToProviderName(ProviderDto provider) => provider switch
+    {
+        ProviderDto.GitHub => "github",
+        ProviderDto.GitLab => "gitlab",
+        ProviderDto.Google => "google",
+        ProviderDto.Entra => "entra",
+        ProviderDto.Okta => "okta",
+        ProviderDto.Auth0 => "auth0",
+        ProviderDto.Keycloak => "keycloak",
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "A provider the mapping does not know (a bug)."),
     };
 
     /// <summary>Reads the options of <c>initiateAuthCodeFlow</c> / <c>obtainTokenByBrowser</c>.</summary>
@@ -110,6 +139,7 @@ internal static class ProtocolMapping
             KeyFile = tls?.Adhoc == true ? null : tls?.KeyFile,
             TimeoutSeconds = p.Callback?.TimeoutSeconds,
             AllowNonLoopback = p.Callback?.AllowNonLoopback ?? false,
+            Resources = p.Resource?.Values,
         };
     }
 

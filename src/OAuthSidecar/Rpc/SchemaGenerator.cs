@@ -197,6 +197,16 @@ public static class SchemaGenerator
                 };
             }
 
+            if (element == typeof(ResourceIndicators))
+            {
+                // A custom converter exports as "anything": say what it reads (RFC 8707: one resource or several).
+                JsonObject oneOrMany = Titled("ResourceIndicators", new JsonObject
+                {
+                    ["oneOf"] = new JsonArray(new JsonObject { ["type"] = "string" }, new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }),
+                });
+                return nullable ? new JsonObject { ["oneOf"] = new JsonArray(oneOrMany, new JsonObject { ["type"] = "null" }) } : oneOrMany;
+            }
+
             if (context.TypeInfo.Options.GetTypeInfo(element).Converter is IWireValues wireEnum)
             {
                 return Titled(ProtocolName(element), new JsonObject

@@ -87,8 +87,14 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             this.logger.LogWarning("tls.insecureSkipVerify is set for client {ClientId}: server certificates are not checked. Use this for development servers only.", registration.ClientId);
         }
 
-        OAuthClient client = await this.session.Clients.CreateAsync(parameters.Issuer, ProtocolMapping.ToServerConfiguration(parameters.ServerConfiguration), registration, cancellationToken).ConfigureAwait(false);
-        return new CreateClientResult { ClientHandle = client.Handle, ServerConfiguration = ProtocolMapping.ToDto(client.Server) };
+        OAuthClient client = await this.session.Clients.CreateAsync(ProtocolMapping.ToTarget(parameters), registration, cancellationToken).ConfigureAwait(false);
+        return new CreateClientResult
+        {
+            ClientHandle = client.Handle,
+            ServerConfiguration = ProtocolMapping.ToDto(client.Server),
+            Provider = client.Registration.Preset?.Name is { } preset ? ProtocolMapping.FromProviderName(preset) : null,
+            Quirks = client.Registration.Quirks,
+        };
     }
 
     public Task DisposeClientAsync(DisposeClientParams parameters, CancellationToken cancellationToken)
@@ -190,7 +196,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     {
         ArgumentNullException.ThrowIfNull(parameters);
         OAuthClient client = this.session.Clients.Get(parameters.ClientHandle);
-        TokenOutcome outcome = await client.RedeemCodeAsync(parameters.Code, parameters.RedirectUri, parameters.CodeVerifier, client.EffectiveScopes(parameters.Scopes), parameters.Nonce, null, cancellationToken).ConfigureAwait(false);
+        TokenOutcome outcome = await client.RedeemCodeAsync(parameters.Code, parameters.RedirectUri, parameters.CodeVerifier, client.EffectiveScopes(parameters.Scopes), client.Registration.Resources, parameters.Nonce, null, cancellationToken).ConfigureAwait(false);
         return ErrorMapping.Unwrap(outcome);
     }
 
@@ -260,6 +266,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
             Claims = parameters.Claims,
             AcrValues = parameters.AcrValues,
             MaxAge = parameters.MaxAge,
+            Resources = parameters.Resource?.Values,
         };
         TokenOutcome outcome = await this.session.Credentials.GetCredentialsAsync(client, this.StoreOf(client), request, cancellationToken).ConfigureAwait(false);
         return ErrorMapping.Unwrap(outcome);
@@ -291,7 +298,16 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     {
         ArgumentNullException.ThrowIfNull(parameters);
         OAuthClient client = this.session.Clients.Get(parameters.ClientHandle);
-        return ErrorMapping.Unwrap(await client.RefreshAsync(parameters.RefreshToken, parameters.Scopes ?? [], null, cancellationToken).ConfigureAwait(false));
+        IReadOnlyList<string>? resources = parameters.Resource?.Values;
+        foreach (string resource in resources ?? [])
+        {
+            ClientRegistry.CheckResource(resource, CoreOption.RequestResource);
+        }
+
+        // An answer without scope reports the scopes asked for or, without any, the grant's as far as a stateless call
+        // knows them: the client's default scopes (the caller manages this refresh token itself).
+        var options = new RefreshOptions { Scopes = parameters.Scopes ?? [], ReportScopes = parameters.Scopes is { Count: > 0 } narrowed ? narrowed : client.Registration.Scopes, Resources = resources };
+        return ErrorMapping.Unwrap(await client.RefreshAsync(parameters.RefreshToken, options, cancellationToken).ConfigureAwait(false));
     }
 
     private CredentialStore StoreOf(OAuthClient client) => this.session.Storage.Get(client.Registration.Storage ?? this.DefaultStorage);

@@ -13,6 +13,11 @@ internal static class WireNames
     public static readonly FrozenDictionary<string, string> Fields = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         [CoreOption.Issuer] = "issuer",
+        [CoreOption.Provider] = "provider",
+        [CoreOption.Authority] = "authority",
+        [CoreOption.Resource] = "resource",
+        [CoreOption.RequestResource] = "resource",
+        [CoreOption.ClientRedirectUri] = "redirectUri",
         [CoreOption.Server] = "serverConfiguration",
         [CoreOption.TokenEndpoint] = "serverConfiguration.tokenEndpoint",
         [CoreOption.AuthorizationEndpoint] = "serverConfiguration.authorizationEndpoint",

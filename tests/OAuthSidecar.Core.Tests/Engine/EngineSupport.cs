@@ -9,7 +9,17 @@ using OAuthSidecar.Core.OAuth;
 namespace OAuthSidecar.Core.Tests.Engine;
 
 /// <summary>One request the stub authorization server received: its path and form.</summary>
-internal sealed record StubRequest(string Path, IReadOnlyDictionary<string, string> Form);
+internal sealed record StubRequest(string Path, IReadOnlyDictionary<string, string> Form)
+{
+    /// <summary>Gets the Accept header, as sent.</summary>
+    public string? Accept { get; init; }
+
+    /// <summary>Gets the Authorization header, as sent.</summary>
+    public string? Authorization { get; init; }
+
+    /// <summary>Gets the host the request went to.</summary>
+    public string? Host { get; init; }
+}
 
 /// <summary>
 /// An authorization server answering from code, in process (no socket): token, device authorization and revocation
@@ -34,6 +44,9 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
     public Func<IReadOnlyDictionary<string, string>, (HttpStatusCode Status, string Json)> Device { get; set; } =
         _ => (HttpStatusCode.OK, """{"device_code":"dc-1","user_code":"ABCD-EFGH","verification_uri":"https://idp.test/device","expires_in":600,"interval":5}""");
 
+    /// <summary>Gets or sets the answer of any other path (discovery, a user endpoint), or <see langword="null"/> for 404. A body not starting with <c>{</c> is sent form-encoded.</summary>
+    public Func<StubRequest, (HttpStatusCode Status, string Json)?>? Other { get; set; }
+
     public StubAuthorizationServer()
     {
         this.Token = this.Grant;
@@ -41,10 +54,13 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
 
     public int TokenRequests => this.Requests.Count(r => r.Path == "/token");
 
+    /// <summary>Returns the next number of the access and refresh tokens the stub issues (<c>at-N</c>, <c>rt-N</c>).</summary>
+    public int NextNumber() => Interlocked.Increment(ref this.issued);
+
     /// <summary>A successful token answer with fresh values (access token <c>at-N</c>, refresh token <c>rt-N</c>).</summary>
     public (HttpStatusCode Status, string Json) Grant(IReadOnlyDictionary<string, string> form)
     {
-        int n = Interlocked.Increment(ref this.issued);
+        int n = this.NextNumber();
         string scope = form.TryGetValue("scope", out string? s) ? $",\"scope\":\"{s}\"" : string.Empty;
         return (HttpStatusCode.OK, $$"""{"access_token":"at-{{n}}","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-{{n}}"{{scope}}}""");
     }
@@ -70,7 +86,7 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
         Dictionary<string, string> form = body.Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Split('=', 2))
             .ToDictionary(p => Uri.UnescapeDataString(p[0].Replace('+', ' ')), p => Uri.UnescapeDataString(p.Length > 1 ? p[1].Replace('+', ' ') : string.Empty));
-        var recorded = new StubRequest(request.RequestUri!.AbsolutePath, form);
+        var recorded = new StubRequest(request.RequestUri!.AbsolutePath, form) { Accept = request.Headers.Accept.ToString(), Authorization = request.Headers.Authorization?.ToString(), Host = request.RequestUri.Host };
         this.Requests.Enqueue(recorded);
         this.arrivals.Writer.TryWrite(recorded);
         (HttpStatusCode status, string json) = recorded.Path switch
@@ -78,9 +94,11 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
             "/token" => this.Token(form),
             "/device" => this.Device(form),
             "/revoke" => (HttpStatusCode.OK, "{}"),
+            _ when this.Other is { } other && other(recorded) is { } answer => answer,
             _ => (HttpStatusCode.NotFound, """{"error":"not_found"}"""),
         };
-        return new HttpResponseMessage(status) { Content = new StringContent(json, Encoding.UTF8, "application/json"), RequestMessage = request };
+        string type = json.StartsWith('{') ? "application/json" : json.StartsWith('<') ? "text/html" : "application/x-www-form-urlencoded";
+        return new HttpResponseMessage(status) { Content = new StringContent(json, Encoding.UTF8, type), RequestMessage = request };
     }
 }
 
@@ -180,9 +198,13 @@ internal sealed class TestEngine : IAsyncDisposable
 
     public SteppingClock Clock { get; }
 
-    public static async Task<TestEngine> CreateAsync(IReadOnlyList<string>? scopes = null)
+    public static Task<TestEngine> CreateAsync(IReadOnlyList<string>? scopes = null) =>
+        CreateAsync(new ClientRegistration { ClientId = "native-app", Scopes = scopes ?? ["api"] });
+
+    /// <summary>An engine whose one client is <paramref name="registration"/> at <paramref name="target"/> (the stub's endpoints by default).</summary>
+    public static async Task<TestEngine> CreateAsync(ClientRegistration registration, Core.OAuth.Providers.ClientTarget? target = null, StubAuthorizationServer? stub = null)
     {
-        var server = new StubAuthorizationServer();
+        var server = stub ?? new StubAuthorizationServer();
         var events = new RecordingEvents();
         var clock = new SteppingClock(SteppingClock.Epoch);
         var session = new OAuthSession(new SessionOptions
@@ -192,7 +214,7 @@ internal sealed class TestEngine : IAsyncDisposable
             HttpHandlerFactory = _ => server,
             DataDirectory = Path.Combine(Path.GetTempPath(), "oauth-sidecar-engine-tests"),
         });
-        OAuthClient client = await session.Clients.CreateAsync(null, StubAuthorizationServer.Server, new ClientRegistration { ClientId = "native-app", Scopes = scopes ?? ["api"] }, CancellationToken.None);
+        OAuthClient client = await session.Clients.CreateAsync(target ?? new Core.OAuth.Providers.ClientTarget(null, StubAuthorizationServer.Server), registration, CancellationToken.None);
         return new TestEngine(session, client, server, events, clock);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using OAuthSidecar.Core;
+using OAuthSidecar.Core.Tests.Engine;
 using OAuthSidecar.Rpc;
 
 namespace OAuthSidecar.Tests.InProcess;
@@ -57,6 +58,53 @@ public sealed class RpcTargetInProcessTests
         JsonObject none = (await sidecar.CallAsync("getCredentials", new { clientHandle = handle, interactive = "none" }))["error"]!.AsObject();
         Assert.Equal(-32008, none["code"]!.GetValue<int>());
         Assert.Empty(sidecar.Stub.Requests);
+    }
+
+    [Fact]
+    public async Task Create_client_with_a_provider_reports_the_preset_and_its_quirks()
+    {
+        await using InProcessSidecar sidecar = await InProcessSidecar.StartAsync();
+        JsonObject created = (await sidecar.CallAsync("createClient", new { provider = "github", clientId = "Iv1.app", authority = "https://ghe.example" }))["result"]!.AsObject();
+        Assert.Equal("github", created["provider"]!.GetValue<string>());
+        string[] quirks = created["quirks"]!.AsArray().Select(q => q!.GetValue<string>()).ToArray();
+        Assert.Contains(quirks, q => q.Contains("client_secret_post", StringComparison.Ordinal));
+        Assert.Equal("https://ghe.example/login/oauth/access_token", created["serverConfiguration"]!["tokenEndpoint"]!.GetValue<string>());
+
+        JsonObject plain = (await sidecar.CallAsync("createClient", new { clientId = "native-app", serverConfiguration = ExplicitServer }))["result"]!.AsObject();
+        Assert.Null(plain["provider"]);
+        Assert.Empty(plain["quirks"]!.AsArray());
+
+        JsonObject unknown = (await sidecar.CallAsync("createClient", new { provider = "myspace", clientId = "x" }))["error"]!.AsObject();
+        Assert.Equal(-32602, unknown["code"]!.GetValue<int>());
+        Assert.Equal("provider", unknown["data"]!["field"]!.GetValue<string>());
+        Assert.Equal("The parameter 'provider' must be 'github', 'gitlab', 'google', 'entra', 'okta', 'auth0' or 'keycloak'.", unknown["message"]!.GetValue<string>());
+        JsonObject noAuthority = (await sidecar.CallAsync("createClient", new { provider = "okta", clientId = "x" }))["error"]!.AsObject();
+        Assert.Equal("authority", noAuthority["data"]!["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Resource_is_one_uri_or_an_array_and_travels_with_authorization_and_refresh()
+    {
+        await using InProcessSidecar sidecar = await InProcessSidecar.StartAsync();
+        string handle = (await sidecar.CallAsync("createClient", new { clientId = "native-app", serverConfiguration = ExplicitServer, resource = "https://api.one.example" }))["result"]!["clientHandle"]!.GetValue<string>();
+
+        JsonObject flow = (await sidecar.CallAsync("initiateAuthCodeFlow", new { clientHandle = handle, openBrowser = false, redirectUri = "dev.example.app:/cb", resource = new[] { "urn:a", "urn:b" } }))["result"]!.AsObject();
+        Assert.Contains("resource=urn%3Aa&resource=urn%3Ab", flow["authUri"]!.GetValue<string>(), StringComparison.Ordinal);
+        JsonObject byDefault = (await sidecar.CallAsync("initiateAuthCodeFlow", new { clientHandle = handle, openBrowser = false, redirectUri = "dev.example.app:/cb" }))["result"]!.AsObject();
+        Assert.Contains("resource=https%3A%2F%2Fapi.one.example", byDefault["authUri"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        JsonObject refreshed = (await sidecar.CallAsync("refresh", new { clientHandle = handle, refreshToken = "rt-0", scopes = new[] { "openid", "offline_access" }, resource = "urn:c" }))["result"]!.AsObject();
+        StubRequest refresh = sidecar.Stub.Requests.Last();
+        Assert.Equal("urn:c", refresh.Form["resource"]);
+        Assert.Equal("openid", refresh.Form["scope"]);
+        Assert.Equal("rt-1", refreshed["refreshToken"]!.GetValue<string>());
+
+        JsonObject wrongType = (await sidecar.CallAsync("refresh", new { clientHandle = handle, refreshToken = "rt-0", resource = 5 }))["error"]!.AsObject();
+        Assert.Equal(-32602, wrongType["code"]!.GetValue<int>());
+        JsonObject notUri = (await sidecar.CallAsync("getCredentials", new { clientHandle = handle, interactive = "none", resource = "not a uri" }))["error"]!.AsObject();
+        Assert.Equal("resource", notUri["data"]!["field"]!.GetValue<string>());
+        JsonObject badDefault = (await sidecar.CallAsync("createClient", new { clientId = "native-app", serverConfiguration = ExplicitServer, resource = new[] { "https://ok.example", "https://x.example/#frag" } }))["error"]!.AsObject();
+        Assert.Equal("resource", badDefault["data"]!["field"]!.GetValue<string>());
     }
 
     [Fact]

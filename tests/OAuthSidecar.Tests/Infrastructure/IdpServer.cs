@@ -17,11 +17,13 @@ public sealed class IdpServer : IAsyncDisposable
     private readonly Process process;
     private readonly StringBuilder stderr = new();
 
-    private IdpServer(Process process, string issuer, string control, string? caFile)
+    private IdpServer(Process process, JsonObject ready)
     {
         this.process = process;
-        this.Issuer = issuer;
-        this.Control = control;
+        this.Ready = ready;
+        this.Issuer = ready["issuer"]!.GetValue<string>();
+        this.Control = ready["control"]!.GetValue<string>();
+        string? caFile = ready["caFile"]?.GetValue<string>();
         this.CaFile = caFile;
         var handler = new HttpClientHandler();
         if (caFile is not null)
@@ -47,6 +49,29 @@ public sealed class IdpServer : IAsyncDisposable
 
     /// <summary>Gets the test CA's certificate file, in TLS mode.</summary>
     public string? CaFile { get; }
+
+    /// <summary>Gets the startup line as printed (with <c>--provider</c>: <c>authority</c>, <c>clientId</c>, <c>clientSecret</c>, <c>redirectUri</c>).</summary>
+    public JsonObject Ready { get; }
+
+    /// <summary>Gets what a client gives as its preset's authority (with <c>--provider</c>).</summary>
+    public string Authority => this.Ready["authority"]?.GetValue<string>() ?? this.Issuer;
+
+    /// <summary>Gets the client id registered at the provider (with <c>--provider</c>).</summary>
+    public string? ClientId => this.Ready["clientId"]?.GetValue<string>();
+
+    /// <summary>Gets the client secret registered at the provider, if it has one (with <c>--provider</c>).</summary>
+    public string? ClientSecret => this.Ready["clientSecret"]?.GetValue<string>();
+
+    /// <summary>Gets the exact redirect URI registered at a provider that pins ports (with <c>--provider</c>).</summary>
+    public string? RedirectUri => this.Ready["redirectUri"]?.GetValue<string>();
+
+    /// <summary>Starts <c>tests/idp/server.mjs --provider NAME</c>: an emulator (github, google, entra) or the test provider configured that provider's way (okta, auth0, keycloak, gitlab).</summary>
+    public static Task<IdpServer> StartProviderAsync(string provider, params string[] arguments) =>
+        StartAsync(["--provider", provider, "--device-interval", "1", .. arguments]);
+
+    /// <summary>Lists the requests an emulator received (method, path, accept, authorization scheme, parameter names).</summary>
+    public async Task<JsonArray> RequestsAsync() =>
+        (await this.Http.GetFromJsonAsync<JsonObject>(this.Control + "/requests"))!["requests"]!.AsArray();
 
     /// <summary>Gets the provider shared by every test (dies with the test process: its stdin closes).</summary>
     public static Task<IdpServer> Shared => SharedInstance.Value;
@@ -101,8 +126,7 @@ public sealed class IdpServer : IAsyncDisposable
             throw new InvalidOperationException("The test provider did not start: " + pendingStderr);
         }
 
-        JsonNode node = JsonNode.Parse(line)!;
-        var server = new IdpServer(process, node["issuer"]!.GetValue<string>(), node["control"]!.GetValue<string>(), node["caFile"]?.GetValue<string>());
+        var server = new IdpServer(process, JsonNode.Parse(line)!.AsObject());
         process.ErrorDataReceived += (_, e) =>
         {
             lock (server.stderr)

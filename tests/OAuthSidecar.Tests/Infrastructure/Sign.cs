@@ -38,4 +38,17 @@ public static class Sign
     }
 
     public static string Str(this JsonNode? node, string name) => node![name]!.GetValue<string>();
+
+    /// <summary>
+    /// Waits until the wall clock is past <paramref name="unixSeconds"/> (an access token's <c>expiresAt</c>): the one
+    /// event a stored token's expiry is, with a real provider and a real clock. Tokens for this are issued with a 1 s
+    /// lifetime, so the wait is about a second.
+    /// </summary>
+    public static async Task WaitUntilPastAsync(long unixSeconds)
+    {
+        while (DateTimeOffset.UtcNow.ToUnixTimeSeconds() <= unixSeconds)
+        {
+            await Task.Delay(100);
+        }
+    }
 }

@@ -13,8 +13,20 @@ public sealed class CreateClientParams
     /// <summary>Gets the issuer URL: OpenID Connect discovery, then RFC 8414 metadata.</summary>
     public string? Issuer { get; init; }
 
-    /// <summary>Gets explicit endpoints; they win over discovery.</summary>
+    /// <summary>Gets explicit endpoints; they win over discovery (and, member by member, over a preset's fixed endpoints).</summary>
     public ServerConfigurationDto? ServerConfiguration { get; init; }
+
+    /// <summary>Gets a provider preset (1.1): <c>github</c>, <c>gitlab</c>, <c>google</c>, <c>entra</c>, <c>okta</c>, <c>auth0</c> or <c>keycloak</c>. It fills the endpoints (or discovery), the client authentication, how refresh tokens are asked for, the loopback host and the issuer rule; explicit members win.</summary>
+    public ProviderDto? Provider { get; init; }
+
+    /// <summary>Gets the preset's base URL (1.1): the GitHub or GitLab host, <c>https://login.microsoftonline.com/&lt;tenant&gt;</c>, the Okta or Auth0 issuer, <c>https://host/realms/&lt;realm&gt;</c>. Defaults: github.com, gitlab.com, accounts.google.com, Entra's <c>common</c>; required for okta, auth0 and keycloak.</summary>
+    public string? Authority { get; init; }
+
+    /// <summary>Gets the default resource indicators (1.1, RFC 8707): one URI or an array, sent in authorization, code redemption and every refresh.</summary>
+    public ResourceIndicators? Resource { get; init; }
+
+    /// <summary>Gets the default redirect URI of this client's browser sign-ins (1.1): the exact loopback URI registered at a provider that pins ports (Okta, Auth0, Keycloak); by default the preset's loopback host on any free port, else <c>http://127.0.0.1:0/callback</c>.</summary>
+    public string? RedirectUri { get; init; }
 
     /// <summary>Gets the client secret (a secret: never logged).</summary>
     public string? ClientSecret { get; init; }
@@ -125,6 +137,12 @@ public sealed class CreateClientResult
 
     /// <summary>Gets the endpoints in use (discovered or given).</summary>
     public required ServerConfigurationDto ServerConfiguration { get; init; }
+
+    /// <summary>Gets the preset in force (1.1), or absent.</summary>
+    public ProviderDto? Provider { get; init; }
+
+    /// <summary>Gets what the preset set, in words (1.1); empty without a preset.</summary>
+    public required IReadOnlyList<string> Quirks { get; init; }
 }
 
 /// <summary>Parameters of <c>disposeClient</c>.</summary>

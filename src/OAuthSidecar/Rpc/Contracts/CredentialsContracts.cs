@@ -6,7 +6,7 @@ public sealed class GetCredentialsParams
     /// <summary>Gets the client.</summary>
     public required string ClientHandle { get; init; }
 
-    /// <summary>Gets the scopes; the client's default scopes when absent. The scope set is part of the key.</summary>
+    /// <summary>Gets the scopes; the client's default scopes when absent. The scope set, without the reserved OpenID Connect scopes (openid, profile, email, offline_access), is part of the key.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }
 
     /// <summary>
@@ -27,6 +27,9 @@ public sealed class GetCredentialsParams
 
     /// <summary>Gets a step-up's most seconds since the user's last active authentication (RFC 9470 <c>max_age</c>), checked against the id_token's <c>auth_time</c>.</summary>
     public long? MaxAge { get; init; }
+
+    /// <summary>Gets the resource indicators (1.1, RFC 8707): one URI or an array; the client's by default. Tokens are stored per resource set.</summary>
+    public ResourceIndicators? Resource { get; init; }
 }
 
 /// <summary>Parameters of <c>listAccounts</c>.</summary>

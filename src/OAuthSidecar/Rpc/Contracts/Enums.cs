@@ -48,6 +48,39 @@ public enum InteractionModeDto
     None,
 }
 
+/// <summary>A provider preset (1.1): what <c>createClient</c> fills in for a provider people use (docs/PROVIDERS.md).</summary>
+[JsonConverter(typeof(WireEnumConverter<ProviderDto>))]
+public enum ProviderDto
+{
+    /// <summary>GitHub (github.com or GitHub Enterprise Server): no discovery, form-encoded answers, errors at HTTP 200.</summary>
+    [JsonStringEnumMemberName("github")]
+    GitHub,
+
+    /// <summary>GitLab (gitlab.com or self-managed).</summary>
+    [JsonStringEnumMemberName("gitlab")]
+    GitLab,
+
+    /// <summary>Google (a Desktop app client).</summary>
+    [JsonStringEnumMemberName("google")]
+    Google,
+
+    /// <summary>Microsoft Entra ID (a tenant, <c>common</c>, <c>organizations</c>, <c>consumers</c>; sovereign clouds through <c>authority</c>).</summary>
+    [JsonStringEnumMemberName("entra")]
+    Entra,
+
+    /// <summary>Okta (an authorization server's issuer as <c>authority</c>).</summary>
+    [JsonStringEnumMemberName("okta")]
+    Okta,
+
+    /// <summary>Auth0 (the tenant's issuer as <c>authority</c>).</summary>
+    [JsonStringEnumMemberName("auth0")]
+    Auth0,
+
+    /// <summary>Keycloak (<c>https://host/realms/&lt;realm&gt;</c> as <c>authority</c>).</summary>
+    [JsonStringEnumMemberName("keycloak")]
+    Keycloak,
+}
+
 /// <summary>How the client authenticates at the token endpoint (RFC 7591 §2 <c>token_endpoint_auth_method</c> values).</summary>
 [JsonConverter(typeof(WireEnumConverter<TokenEndpointAuthMethodDto>))]
 public enum TokenEndpointAuthMethodDto

@@ -32,6 +32,9 @@ public sealed class InitiateAuthCodeFlowParams
     /// <summary>Gets the loopback callback options.</summary>
     public CallbackOptions? Callback { get; init; }
 
+    /// <summary>Gets the resource indicators (1.1, RFC 8707): one URI or an array, sent in the authorization request and the code redemption; the client's by default.</summary>
+    public ResourceIndicators? Resource { get; init; }
+
     /// <summary>Gets a value indicating whether to open the browser (default <see langword="true"/>): <c>window/showDocument</c> to a caller that declared it, else the system browser.</summary>
     public bool? OpenBrowser { get; init; }
 }
@@ -184,8 +187,11 @@ public sealed class RefreshParams
     /// <summary>Gets the refresh token.</summary>
     public required string RefreshToken { get; init; }
 
-    /// <summary>Gets scopes to narrow to; the grant's scopes when absent.</summary>
+    /// <summary>Gets scopes to narrow to; the grant's scopes when absent (no <c>scope</c> is sent). <c>offline_access</c> is never sent.</summary>
     public IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>Gets the resource indicators (1.1, RFC 8707): one URI or an array; the client's by default.</summary>
+    public ResourceIndicators? Resource { get; init; }
 }
 
 /// <summary>A token response (RFC 6749 §5.1).</summary>
