@@ -13,11 +13,13 @@ import { countRequests, createStats } from './stats.mjs';
 import { devicePolling } from './device-polling.mjs';
 import { checkLogin, keepOfflineAccess } from './middleware.mjs';
 import { deviceFlowPages, renderError } from './pages.mjs';
-import { controlApi } from './control.mjs';
+import { controlApi, introspect } from './control.mjs';
 import { fixture, fixturePath } from './fixtures.mjs';
 import { initialKeys, signingKeys } from './signing-keys.mjs';
 import { idTokenMutation } from './id-token-mutation.mjs';
 import { registerGrants } from './grants.mjs';
+import { dpopParConfiguration, parRules } from './dpop-par.mjs';
+import { RESOURCE_PREFIX, resourceServer } from './resource-server.mjs';
 
 /** oidc-provider's default endpoint paths, spelled out because the middleware needs them. */
 export const ROUTES = {
@@ -45,9 +47,9 @@ const apiResourceServer = (settings) => ({
   accessTokenTTL: settings.accessTokenTtl,
 });
 
-function configuration(settings) {
+function configuration(settings, dpopPar) {
   return {
-    clients: clients.map(acceptableMetadata),
+    clients: clients.map((client) => acceptableMetadata({ ...client, ...dpopPar.clientMetadata })),
     // Fresh keys on every start (signing-keys.mjs): RSA-2048 for RS256 (the default), P-256 for ES256.
     jwks: { keys: initialKeys() },
     findAccount,
@@ -71,7 +73,9 @@ function configuration(settings) {
       Grant: 14 * DAY,
       Session: 14 * DAY,
     },
+    ...(dpopPar.enabledJWA ? { enabledJWA: dpopPar.enabledJWA } : {}),
     features: {
+      ...dpopPar.features, // dPoP and pushedAuthorizationRequests (dpop-par.mjs)
       devInteractions: { enabled: true }, // the built-in login and consent forms
       deviceFlow: { enabled: true, ...deviceFlowPages },
       revocation: { enabled: true },
@@ -120,16 +124,20 @@ function rfc8414Only(app) {
 /**
  * Starts the provider. Options: port (0 = any free port), deviceInterval (seconds, default 5),
  * accessTokenTtl (seconds, default 3600), metadata ('oidc' or 'rfc8414', see rfc8414Only), tls (serve HTTPS with fixtures/server.cert.pem, which
- * fixtures/ca.cert.pem signed). Resolves to { issuer, port, control, close(), ... }; with tls also
- * caFile (absolute path) and ca (its PEM text).
+ * fixtures/ca.cert.pem signed), dpop ('off' (default), 'on', 'nonce': DPoP with server nonces required),
+ * requireDpop (every client gets dpop_bound_access_tokens), par ('hidden' (default: served, not in the
+ * metadata), 'advertised', 'required'), parTtl (seconds a request_uri lives; 0 = 60). Resolves to
+ * { issuer, port, control, close(), ... }; with tls also caFile (absolute path) and ca (its PEM text).
  */
 export async function startProvider({
   port = 0, deviceInterval = 5, accessTokenTtl = 3600, tls = false, metadata = 'oidc',
+  dpop = 'off', requireDpop = false, par = 'hidden', parTtl = 0,
 } = {}) {
   // Changed by POST /__test/config.
   const settings = {
-    slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none',
+    slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none', parTtl, resourceNonce: false,
   };
+  const dpopPar = dpopParConfiguration({ dpop, requireDpop, par });
   const stats = createStats();
   const ca = tls ? fixture('ca.cert.pem') : undefined;
 
@@ -145,7 +153,7 @@ export async function startProvider({
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
 
   try {
-    const provider = new Provider(issuer, configuration(settings));
+    const provider = new Provider(issuer, configuration(settings, dpopPar));
     const keys = signingKeys(provider);
     // Before installLoopbackRule(), which builds the clients: their grant_types must be known by then.
     registerGrants(provider, {
@@ -160,13 +168,19 @@ export async function startProvider({
     provider.use(devicePolling(settings, ROUTES));
     provider.use(checkLogin());
     provider.use(keepOfflineAccess(ROUTES));
+    provider.use(parRules({ par, settings, routes: ROUTES }));
 
     const app = provider.callback();
     const control = controlApi({
       issuer, routes: ROUTES, settings, stats, keys, ca,
     });
     const serve = metadata === 'rfc8414' ? rfc8414Only(app) : app;
-    handle = (req, res) => (/^\/__test(\/|$|\?)/.test(req.url) ? control(req, res) : serve(req, res));
+    const resource = resourceServer({ issuer, settings, introspect: (token) => introspect(issuer, ROUTES, { token }, ca) });
+    handle = (req, res) => {
+      if (/^\/__test(\/|$|\?)/.test(req.url)) control(req, res);
+      else if (req.url.startsWith(RESOURCE_PREFIX)) resource(req, res);
+      else serve(req, res);
+    };
 
     return {
       issuer,

@@ -1,5 +1,6 @@
 // Command line: node tests/idp/server.mjs [--port N] [--device-interval S] [--access-token-ttl S]
-//                                         [--tls] [--ignore-stdin]
+//                                         [--tls] [--rfc8414-only] [--dpop] [--dpop-nonce] [--require-dpop]
+//                                         [--par] [--require-par] [--par-ttl S] [--ignore-stdin]
 // Prints ONE JSON line on stdout once listening: {"issuer":...,"port":...,"control":...}, plus
 // "caFile" with --tls (HTTPS with fixtures/server.cert.pem, signed by fixtures/ca.cert.pem).
 // Everything else goes to stderr. Exits on SIGTERM/SIGINT and when stdin reaches end-of-file
@@ -31,6 +32,12 @@ try {
       'access-token-ttl': { type: 'string' },
       tls: { type: 'boolean' },
       'rfc8414-only': { type: 'boolean' },
+      dpop: { type: 'boolean' },
+      'dpop-nonce': { type: 'boolean' },
+      'require-dpop': { type: 'boolean' },
+      par: { type: 'boolean' },
+      'require-par': { type: 'boolean' },
+      'par-ttl': { type: 'string' },
       'ignore-stdin': { type: 'boolean' },
     },
   }));
@@ -44,6 +51,10 @@ const idp = await startProvider({
   accessTokenTtl: integer(args['access-token-ttl'], 'access-token-ttl', 1),
   tls: args.tls === true,
   metadata: args['rfc8414-only'] ? 'rfc8414' : 'oidc',
+  dpop: args['dpop-nonce'] ? 'nonce' : (args.dpop ? 'on' : 'off'),
+  requireDpop: args['require-dpop'] === true,
+  par: args['require-par'] ? 'required' : (args.par ? 'advertised' : 'hidden'),
+  parTtl: integer(args['par-ttl'], 'par-ttl', 1),
 }).catch((err) => fail(`could not start: ${err.message}`));
 
 let stopping = false;

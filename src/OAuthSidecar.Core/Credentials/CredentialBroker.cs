@@ -104,7 +104,13 @@ public sealed class CredentialBroker
                 continue;
             }
 
-            return await entry.Task!.WaitAsync(cancellationToken).ConfigureAwait(false);
+            TokenOutcome outcome = await entry.Task!.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome.Tokens is { } tokens)
+            {
+                client.DpopKeys.Remember(tokens); // so a proof for this access token uses its key
+            }
+
+            return outcome;
         }
     }
 
@@ -201,11 +207,12 @@ public sealed class CredentialBroker
             if (account is not null && store.Read(new AccountKey(issuer, client.Registration.ClientId, account)) is { } stored)
             {
                 long now = this.time.GetUtcNow().ToUnixTimeSeconds();
+                DpopKey? accountKey = stored.DpopKey?.Load(client.Redactor);
                 StoredToken? token = stored.Tokens.FirstOrDefault(t => t.Scopes.SequenceEqual(scopes));
                 if (token is not null && (token.ExpiresAt is null || token.ExpiresAt - now >= (long)MinimumValidity.TotalSeconds))
                 {
                     this.logger.LogDebug("Credentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
-                    return TokenOutcome.Success(FromStore(stored, token));
+                    return TokenOutcome.Success(this.FromStore(stored, token, accountKey));
                 }
 
                 // An interactive sign-in asks for every scope this account already has too (incremental consent), so the
@@ -213,7 +220,9 @@ public sealed class CredentialBroker
                 interactiveScopes = scopes.Union(stored.Tokens.SelectMany(t => t.Scopes), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
                 if (stored.RefreshToken is { } refreshToken)
                 {
-                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, scopes, account, CancellationToken.None).ConfigureAwait(false);
+                    // RFC 9449 §5: a refresh token bound to the account's key is redeemed only with it; an account without
+                    // one gets its own key when the client uses DPoP.
+                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, scopes, account, accountKey ?? client.DpopKeys.CreateKey(), CancellationToken.None).ConfigureAwait(false);
                     if (refreshed.Tokens is { } tokens)
                     {
                         this.logger.LogInformation("Credentials: refreshed the access token of {Account} silently.", account);
@@ -274,6 +283,18 @@ public sealed class CredentialBroker
 
     private TokenSet Save(CredentialStore store, StoredAccount stored, List<string> scopes, TokenSet tokens, string account)
     {
+        if (tokens.DpopKey is { } key && stored.DpopKey?.Thumbprint != key.Thumbprint)
+        {
+            // One key per account: a sign-in with a new key replaces the old key and what was bound to it.
+            if (stored.DpopKey is not null)
+            {
+                stored.Tokens.Clear();
+                stored.RefreshToken = null;
+            }
+
+            stored.DpopKey = StoredDpopKey.From(key);
+        }
+
         stored.RefreshToken = tokens.RefreshToken ?? stored.RefreshToken;
         stored.Username = Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
         stored.Tokens.RemoveAll(t => t.Scopes.SequenceEqual(scopes));
@@ -291,7 +312,7 @@ public sealed class CredentialBroker
         return tokens.WithAccount(account);
     }
 
-    private TokenSet FromStore(StoredAccount stored, StoredToken token)
+    private TokenSet FromStore(StoredAccount stored, StoredToken token, DpopKey? accountKey)
     {
         long now = this.time.GetUtcNow().ToUnixTimeSeconds();
         JsonElement? claims = token.IdToken is { } idToken ? TokenResponseProcessor.DecodePayload(idToken) : null;
@@ -308,6 +329,7 @@ public sealed class CredentialBroker
             Scopes = token.GrantedScopes.Count > 0 ? token.GrantedScopes : token.Scopes,
             Raw = raw.RootElement.Clone(),
             Account = stored.Account,
+            DpopKey = string.Equals(token.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase) ? accountKey : null,
         };
     }
 

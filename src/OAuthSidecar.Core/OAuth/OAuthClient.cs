@@ -35,6 +35,7 @@ public sealed class OAuthClient : IDisposable
     private readonly AuthorizationServerChannel channel;
     private readonly ClientAuthentication authentication;
     private readonly TokenResponseProcessor responses;
+    private readonly PushedAuthorizationRequests pushed;
 
     /// <summary>Initializes a new instance of the <see cref="OAuthClient"/> class.</summary>
     /// <param name="handle">The opaque handle the caller uses.</param>
@@ -43,8 +44,9 @@ public sealed class OAuthClient : IDisposable
     /// <param name="http">The HTTP client (owned by this instance afterwards).</param>
     /// <param name="options">The engine's clock, logging, redactor and events.</param>
     /// <param name="idTokens">Validates every id_token received.</param>
-    /// <exception cref="InvalidOptionException">An extra parameter would override a standard one.</exception>
-    public OAuthClient(string handle, ClientRegistration registration, ServerConfiguration server, HttpClient http, SessionOptions options, IdTokenValidator idTokens)
+    /// <param name="nonces">The servers' latest DPoP nonces, shared by the engine's clients; a private cache when <see langword="null"/>.</param>
+    /// <exception cref="InvalidOptionException">An extra parameter would override a standard one; a DPoP algorithm or PAR mode the server or the sidecar cannot use.</exception>
+    public OAuthClient(string handle, ClientRegistration registration, ServerConfiguration server, HttpClient http, SessionOptions options, IdTokenValidator idTokens, DpopNonces? nonces = null)
     {
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(server);
@@ -57,8 +59,10 @@ public sealed class OAuthClient : IDisposable
         this.redactor = options.Redactor;
         this.events = options.Events;
         ILogger logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
-        this.channel = new AuthorizationServerChannel(http, registration.TimeoutSeconds, logger, options.TimeProvider);
+        this.channel = new AuthorizationServerChannel(http, registration.TimeoutSeconds, logger, options.TimeProvider, nonces);
         this.authentication = new ClientAuthentication(registration, server, options.Redactor, options.TimeProvider);
+        this.DpopKeys = new DpopKeyRing(registration.Dpop is { } dpop ? DpopKey.ChooseAlgorithm(dpop.Algorithm, server.DpopSigningAlgValuesSupported) : null, options.Redactor);
+        this.pushed = new PushedAuthorizationRequests(registration, server, this.channel, this.authentication);
         this.responses = new TokenResponseProcessor(registration, server, idTokens, options.Redactor, options.TimeProvider, http);
         this.redactor.Register(registration.ClientSecret);
         this.redactor.Register(registration.ClientAssertion);
@@ -82,6 +86,12 @@ public sealed class OAuthClient : IDisposable
     /// <summary>Gets the HTTP client used for every request to the server.</summary>
     public HttpClient Http => this.http;
 
+    /// <summary>Gets the DPoP keys the client holds in memory (RFC 9449); <see cref="DpopKeyRing.Enabled"/> says whether it uses DPoP.</summary>
+    public DpopKeyRing DpopKeys { get; }
+
+    /// <summary>Gets a value indicating whether authorization requests are pushed first (RFC 9126).</summary>
+    public bool UsesPar => this.pushed.Enabled;
+
     /// <summary>Gets the issuer, or the token endpoint when the client was given endpoints without an issuer: the key of its accounts in the store.</summary>
     public string StoreIssuer => this.Server.Issuer ?? this.Server.TokenEndpoint;
 
@@ -97,6 +107,21 @@ public sealed class OAuthClient : IDisposable
     /// <exception cref="InvalidOptionException">No authorization endpoint is known, or an extra parameter overrides a standard one.</exception>
     public string BuildAuthorizeUrl(AuthorizeRequest request) => AuthorizeRequestBuilder.Build(this.Registration, this.Server, request);
 
+    /// <summary>
+    /// Pushes an authorization request (RFC 9126 §2) with the client's authentication; the browser then opens
+    /// <see cref="AuthorizeRequestBuilder.BuildPushed"/>.
+    /// </summary>
+    /// <param name="request">The request parameters.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The <c>request_uri</c> and its lifetime, or the server's error.</returns>
+    /// <exception cref="InvalidOptionException">An extra parameter overrides a standard one, or the server has no pushed authorization request endpoint.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public Task<PushOutcome> PushAuthorizationAsync(AuthorizeRequest request, CancellationToken cancellationToken) => this.pushed.PushAsync(request, cancellationToken);
+
+    /// <inheritdoc cref="RedeemCodeAsync(string, string?, string?, IReadOnlyList{string}, string?, string?, DpopKey?, CancellationToken)"/>
+    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, string? nonce, string? flowId, CancellationToken cancellationToken) =>
+        this.RedeemCodeAsync(code, redirectUri, codeVerifier, scopes, nonce, flowId, null, cancellationToken);
+
     /// <summary>Redeems an authorization code (RFC 6749 §4.1.3) with its PKCE code verifier (RFC 7636 §4.5).</summary>
     /// <param name="code">The authorization code.</param>
     /// <param name="redirectUri">The redirect URI sent in the authorization request.</param>
@@ -104,12 +129,13 @@ public sealed class OAuthClient : IDisposable
     /// <param name="scopes">The scopes that were requested (reported when the response has no <c>scope</c>).</param>
     /// <param name="nonce">The nonce sent in the authorization request, checked in the id_token; <see langword="null"/> when none was sent.</param>
     /// <param name="flowId">The flow the code came from, for the <c>tokensObtained</c> event, or <see langword="null"/>.</param>
+    /// <param name="dpopKey">The key of the authorization request's <c>dpop_jkt</c> that signs the DPoP proof (RFC 9449 §5, §10); <see langword="null"/>: the client's own key when it uses DPoP, else none.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens or the server's error.</returns>
     /// <exception cref="InvalidOptionException">An empty code.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
     /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
-    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, string? nonce, string? flowId, CancellationToken cancellationToken)
+    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, string? nonce, string? flowId, DpopKey? dpopKey, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(code))
         {
@@ -120,7 +146,7 @@ public sealed class OAuthClient : IDisposable
         this.redactor.Register(codeVerifier);
         var request = new AuthorizationCodeTokenRequest { Code = code, RedirectUri = redirectUri!, CodeVerifier = codeVerifier };
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
-        return this.SendTokenRequestAsync(request, "authorization_code", scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), nonce, flowId, cancellationToken);
+        return this.SendTokenRequestAsync(request, "authorization_code", scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), nonce, flowId, dpopKey ?? this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>Asks for a device code (RFC 8628 §3.1–3.2).</summary>
@@ -154,22 +180,31 @@ public sealed class OAuthClient : IDisposable
             null);
     }
 
+    /// <inheritdoc cref="RequestDeviceTokenAsync(string, IReadOnlyList{string}, string?, DpopKey?, CancellationToken)"/>
+    public Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, string? flowId, CancellationToken cancellationToken) =>
+        this.RequestDeviceTokenAsync(deviceCode, scopes, flowId, null, cancellationToken);
+
     /// <summary>Polls the token endpoint once with a device code (RFC 8628 §3.4), retrying transient failures.</summary>
     /// <param name="deviceCode">The device code.</param>
     /// <param name="scopes">The scopes that were requested.</param>
     /// <param name="flowId">The device flow, for the <c>tokensObtained</c> event.</param>
+    /// <param name="dpopKey">The flow's key that signs the DPoP proof (RFC 9449 §5); <see langword="null"/>: the client's own key when it uses DPoP, else none.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens, or the server's error (<c>authorization_pending</c>, <c>slow_down</c>, <c>access_denied</c>, <c>expired_token</c>, …).</returns>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, string? flowId, CancellationToken cancellationToken) =>
+    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, string? flowId, DpopKey? dpopKey, CancellationToken cancellationToken) =>
         await this.channel.PollingRetry.ExecuteAsync(
             async ct =>
             {
                 var request = new DeviceTokenRequest { DeviceCode = deviceCode };
                 this.authentication.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
-                return await this.SendTokenRequestAsync(request, DeviceCodeGrantType, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, flowId, ct).ConfigureAwait(false);
+                return await this.SendTokenRequestAsync(request, DeviceCodeGrantType, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, flowId, dpopKey ?? this.DpopKeys.ClientKey, ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc cref="RefreshAsync(string, IReadOnlyList{string}, string?, DpopKey?, CancellationToken)"/>
+    public Task<TokenOutcome> RefreshAsync(string refreshToken, IReadOnlyList<string> scopes, string? account, CancellationToken cancellationToken) =>
+        this.RefreshAsync(refreshToken, scopes, account, null, cancellationToken);
 
     /// <summary>
     /// Redeems a refresh token (RFC 6749 §6). A rotated refresh token is announced by
@@ -178,11 +213,12 @@ public sealed class OAuthClient : IDisposable
     /// <param name="refreshToken">The refresh token.</param>
     /// <param name="scopes">Scopes to narrow to; empty keeps the grant's.</param>
     /// <param name="account">The account the refresh token belongs to, for the events, or <see langword="null"/>.</param>
+    /// <param name="dpopKey">The key the refresh token is bound to, which signs the DPoP proof (RFC 9449 §5: a bound refresh token is redeemed only with its key); <see langword="null"/>: the key this process bound it to, else the client's own key when it uses DPoP, else none.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens (possibly with a rotated refresh token) or the server's error.</returns>
     /// <exception cref="InvalidOptionException">An empty refresh token.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<TokenOutcome> RefreshAsync(string refreshToken, IReadOnlyList<string> scopes, string? account, CancellationToken cancellationToken)
+    public async Task<TokenOutcome> RefreshAsync(string refreshToken, IReadOnlyList<string> scopes, string? account, DpopKey? dpopKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scopes);
         if (string.IsNullOrEmpty(refreshToken))
@@ -191,12 +227,13 @@ public sealed class OAuthClient : IDisposable
         }
 
         this.redactor.Register(refreshToken);
+        DpopKey? key = dpopKey ?? this.DpopKeys.ForToken(refreshToken) ?? this.DpopKeys.ClientKey;
         TokenOutcome outcome = await this.channel.RefreshRetry.ExecuteAsync(
             async ct =>
             {
                 var request = new RefreshTokenRequest { RefreshToken = refreshToken, Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null };
                 this.authentication.Prepare(request, this.Registration.ExtraRefreshParams, includeAuthParams: false);
-                return await this.SendTokenRequestAsync(request, "refresh_token", scopes, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, null, ct).ConfigureAwait(false);
+                return await this.SendTokenRequestAsync(request, "refresh_token", scopes, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, null, key, ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         if (outcome.Tokens is { RefreshToken: { } rotated } tokens && !string.Equals(rotated, refreshToken, StringComparison.Ordinal))
@@ -227,7 +264,7 @@ public sealed class OAuthClient : IDisposable
         }
 
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, "client_credentials", scopes, (h, r, c) => h.RequestClientCredentialsTokenAsync(r, c), null, null, cancellationToken);
+        return this.SendTokenRequestAsync(request, "client_credentials", scopes, (h, r, c) => h.RequestClientCredentialsTokenAsync(r, c), null, null, this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>The resource owner password credentials grant (RFC 6749 §4.3).</summary>
@@ -254,7 +291,7 @@ public sealed class OAuthClient : IDisposable
 
         var request = new PasswordTokenRequest { UserName = username, Password = password, Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null };
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, "password", scopes, (h, r, c) => h.RequestPasswordTokenAsync(r, c), null, null, cancellationToken);
+        return this.SendTokenRequestAsync(request, "password", scopes, (h, r, c) => h.RequestPasswordTokenAsync(r, c), null, null, this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>
@@ -294,7 +331,7 @@ public sealed class OAuthClient : IDisposable
         }
 
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, grantType, scopes, (h, r, c) => h.RequestTokenAsync(r, c), null, null, cancellationToken);
+        return this.SendTokenRequestAsync(request, grantType, scopes, (h, r, c) => h.RequestTokenAsync(r, c), null, null, this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>Revokes a token (RFC 7009) at the revocation endpoint, authenticating as for token requests.</summary>
@@ -325,17 +362,30 @@ public sealed class OAuthClient : IDisposable
     /// <summary>Disposes the HTTP client.</summary>
     public void Dispose() => this.http.Dispose();
 
-    private async Task<TokenOutcome> SendTokenRequestAsync<TRequest>(TRequest request, string grantType, IReadOnlyList<string> scopes, Func<HttpClient, TRequest, CancellationToken, Task<TokenResponse>> send, string? nonce, string? flowId, CancellationToken cancellationToken)
+    // RFC 9449 §7.1, §12.2: refusals that concern DPoP, by code or by description.
+    private static DpopRefusal DpopRefusalOf(OAuthError error, DpopKey? key) =>
+        error.Error is "invalid_dpop_proof" or "use_dpop_nonce" || error.ErrorDescription?.Contains("DPoP", StringComparison.OrdinalIgnoreCase) == true
+            ? (key is null ? DpopRefusal.Required : DpopRefusal.ProofRefused)
+            : DpopRefusal.None;
+
+    private async Task<TokenOutcome> SendTokenRequestAsync<TRequest>(TRequest request, string grantType, IReadOnlyList<string> scopes, Func<HttpClient, TRequest, CancellationToken, Task<TokenResponse>> send, string? nonce, string? flowId, DpopKey? dpopKey, CancellationToken cancellationToken)
         where TRequest : ProtocolRequest
     {
         string endpoint = request.Address!;
-        using TokenResponse response = await this.channel.SendAsync(endpoint, request, send, cancellationToken).ConfigureAwait(false);
+        using TokenResponse response = await this.channel.SendAsync(endpoint, request, send, dpopKey, cancellationToken).ConfigureAwait(false);
         if (response.IsError)
         {
-            return TokenOutcome.Failure(this.channel.ToOAuthError(response, endpoint));
+            OAuthError error = this.channel.ToOAuthError(response, endpoint);
+            return TokenOutcome.Failure(error with { Dpop = DpopRefusalOf(error, dpopKey) });
         }
 
         TokenSet tokens = await this.responses.ReadAsync(response, endpoint, scopes, nonce, cancellationToken).ConfigureAwait(false);
+        if (dpopKey is not null && string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase))
+        {
+            tokens = tokens.BoundTo(dpopKey); // RFC 9449 §5: token_type DPoP says the server bound the tokens to the key
+            this.DpopKeys.Remember(tokens);
+        }
+
         this.events.TokensObtained(this.Handle, flowId, grantType, tokens.Scopes, tokens.ExpiresAt);
         return TokenOutcome.Success(tokens);
     }

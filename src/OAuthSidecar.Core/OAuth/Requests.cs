@@ -21,6 +21,9 @@ public sealed class AuthorizeRequest
     /// <summary>Gets the PKCE S256 code challenge.</summary>
     public string? CodeChallenge { get; init; }
 
+    /// <summary>Gets the <c>dpop_jkt</c>: the thumbprint of the DPoP key the authorization code is bound to (RFC 9449 §10).</summary>
+    public string? DpopJkt { get; init; }
+
     /// <summary>Gets the <c>login_hint</c>.</summary>
     public string? LoginHint { get; init; }
 

@@ -35,7 +35,7 @@ internal static class ProtocolMapping
     /// <param name="dto">The wire shape.</param>
     /// <returns>The configuration, or <see langword="null"/>.</returns>
     public static ServerConfiguration? ToServerConfiguration(ServerConfigurationDto? dto) => dto is { } s
-        ? new ServerConfiguration(s.Issuer, s.AuthorizationEndpoint, s.TokenEndpoint, s.DeviceAuthorizationEndpoint, s.RevocationEndpoint, s.JwksUri, s.IntrospectionEndpoint, s.AuthorizationResponseIssParameterSupported ?? false)
+        ? new ServerConfiguration(s.Issuer, s.AuthorizationEndpoint, s.TokenEndpoint, s.DeviceAuthorizationEndpoint, s.RevocationEndpoint, s.JwksUri, s.IntrospectionEndpoint, s.AuthorizationResponseIssParameterSupported ?? false, s.PushedAuthorizationRequestEndpoint, s.RequirePushedAuthorizationRequests ?? false, s.DpopSigningAlgValuesSupported)
         : null;
 
     /// <summary>Writes the endpoints a client uses.</summary>
@@ -51,6 +51,9 @@ internal static class ProtocolMapping
         JwksUri = c.JwksUri,
         IntrospectionEndpoint = c.IntrospectionEndpoint,
         AuthorizationResponseIssParameterSupported = c.AuthorizationResponseIssParameterSupported,
+        PushedAuthorizationRequestEndpoint = c.PushedAuthorizationRequestEndpoint,
+        RequirePushedAuthorizationRequests = c.PushedAuthorizationRequestEndpoint is null ? null : c.RequirePushedAuthorizationRequests,
+        DpopSigningAlgValuesSupported = c.DpopSigningAlgValuesSupported,
     };
 
     /// <summary>Reads the client registration of <c>createClient</c>.</summary>
@@ -77,6 +80,8 @@ internal static class ProtocolMapping
         InsecureSkipVerify = p.Tls?.InsecureSkipVerify ?? false,
         Pages = ToPages(p.Pages, logger),
         Storage = p.Storage is null ? null : ParseStorage(p.Storage),
+        Dpop = p.Dpop is { Enabled: true } dpop ? new DpopOptions { Algorithm = dpop.Alg } : null,
+        Par = ParsePar(p.Par),
     };
 
     /// <summary>Reads the options of <c>initiateAuthCodeFlow</c> / <c>obtainTokenByBrowser</c>.</summary>
@@ -216,6 +221,14 @@ internal static class ProtocolMapping
 
         return ClientAssertionKey.FromPem(pem, key.KeyId, key.Algorithm, CoreOption.PrivateKey);
     }
+
+    private static ParMode ParsePar(string? value) => value switch
+    {
+        null or "auto" => ParMode.Auto,
+        "always" => ParMode.Always,
+        "never" => ParMode.Never,
+        _ => throw new InvalidOptionException(CoreOption.Par, $"{{{CoreOption.Par}}} '{value}' is not known: use auto, always or never."),
+    };
 
     private static TokenEndpointAuthMethod? ParseAuthMethod(string? value) => value switch
     {

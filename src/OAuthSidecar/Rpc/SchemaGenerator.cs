@@ -17,7 +17,12 @@ namespace OAuthSidecar.Rpc;
 /// </summary>
 public static class SchemaGenerator
 {
-    private static readonly JsonSchemaExporterOptions ExporterOptions = new() { TreatNullObliviousAsNonNullable = true };
+    private static readonly JsonSchemaExporterOptions ExporterOptions = new()
+    {
+        TreatNullObliviousAsNonNullable = true,
+        // A type read by its own converter exports as "anything": say what the converter accepts.
+        TransformSchemaNode = static (context, node) => context.TypeInfo.Type == typeof(DpopSetting) ? DpopSettingSchema() : node,
+    };
 
     private static readonly (int Code, string Name, string Message, Type? Data)[] Errors =
     [
@@ -131,6 +136,20 @@ public static class SchemaGenerator
         };
         return document.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
+
+    // createClient's dpop: a boolean, or { alg } (DpopSettingConverter).
+    private static JsonObject DpopSettingSchema() => new()
+    {
+        ["anyOf"] = new JsonArray(
+            new JsonObject { ["type"] = "boolean" },
+            new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject { ["alg"] = new JsonObject { ["type"] = new JsonArray("string", "null") } },
+                ["additionalProperties"] = false,
+            },
+            new JsonObject { ["type"] = "null" }),
+    };
 
     private static IEnumerable<MethodInfo> ContractMethods([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] Type contract) =>
         contract.GetMethods().Where(m => m.GetCustomAttribute<JsonRpcMethodAttribute>() is not null);

@@ -8,8 +8,12 @@ using OAuthSidecar.Core.OAuth;
 
 namespace OAuthSidecar.Core.Tests.Engine;
 
-/// <summary>One request the stub authorization server received: its path and form.</summary>
-internal sealed record StubRequest(string Path, IReadOnlyDictionary<string, string> Form);
+/// <summary>One request the stub authorization server received: its path, form and headers (names in lower case).</summary>
+internal sealed record StubRequest(string Path, IReadOnlyDictionary<string, string> Form, IReadOnlyDictionary<string, string>? Headers = null)
+{
+    /// <summary>Gets a header's value, or <see langword="null"/>.</summary>
+    public string? Header(string name) => this.Headers?.GetValueOrDefault(name.ToLowerInvariant());
+}
 
 /// <summary>
 /// An authorization server answering from code, in process (no socket): token, device authorization and revocation
@@ -29,6 +33,9 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
 
     /// <summary>Gets or sets the answer of the token endpoint: status and JSON body for a request's form.</summary>
     public Func<IReadOnlyDictionary<string, string>, (HttpStatusCode Status, string Json)> Token { get; set; }
+
+    /// <summary>Gets or sets a whole answer that takes precedence over the others (headers too), or returns <see langword="null"/> for the usual one.</summary>
+    public Func<StubRequest, HttpResponseMessage?>? Answer { get; set; }
 
     /// <summary>Gets or sets the answer of the device authorization endpoint.</summary>
     public Func<IReadOnlyDictionary<string, string>, (HttpStatusCode Status, string Json)> Device { get; set; } =
@@ -70,9 +77,16 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
         Dictionary<string, string> form = body.Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Split('=', 2))
             .ToDictionary(p => Uri.UnescapeDataString(p[0].Replace('+', ' ')), p => Uri.UnescapeDataString(p.Length > 1 ? p[1].Replace('+', ' ') : string.Empty));
-        var recorded = new StubRequest(request.RequestUri!.AbsolutePath, form);
+        Dictionary<string, string> headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(", ", h.Value));
+        var recorded = new StubRequest(request.RequestUri!.AbsolutePath, form, headers);
         this.Requests.Enqueue(recorded);
         this.arrivals.Writer.TryWrite(recorded);
+        if (this.Answer?.Invoke(recorded) is { } answer)
+        {
+            answer.RequestMessage = request;
+            return answer;
+        }
+
         (HttpStatusCode status, string json) = recorded.Path switch
         {
             "/token" => this.Token(form),
