@@ -4,7 +4,11 @@
 //  - PAR is always served at /request (oidc-provider's default), but `pushed_authorization_request_endpoint`
 //    is only advertised in the discovery metadata when asked for (a client that uses PAR whenever the
 //    metadata names it would otherwise push every request of the existing tests);
-//  - the lifetime of a request_uri (oidc-provider: 60 s) can be shortened, to test its expiry.
+//  - the lifetime of a request_uri (oidc-provider: 60 s) can be shortened, to test its expiry;
+//  - with requireDpop, a token request without a DPoP header is refused as Okta refuses it for an app that
+//    requires DPoP: HTTP 400 invalid_dpop_proof "The DPoP proof JWT header is missing."
+//    (https://support.okta.com/help/s/article/the-dpop-proof-jwt-header-is-missing). oidc-provider itself would
+//    answer its generic invalid_grant "grant request is invalid" (dpop_bound_access_tokens), which says nothing.
 import { randomBytes } from 'node:crypto';
 
 /** The DPoP proof algorithms the provider accepts when DPoP is on (oidc-provider's JWA names). */
@@ -60,5 +64,18 @@ export function parRules({ par, settings, routes }) {
         ctx.body = { ...ctx.body, expires_in: settings.parTtl };
       }
     }
+  };
+}
+
+/** Koa middleware (requireDpop only): a token request without a DPoP header gets Okta's answer (see above). */
+export function requireDpopProof({ requireDpop, routes }) {
+  return async function requireDpopProofMiddleware(ctx, next) {
+    if (requireDpop && ctx.path === routes.token && ctx.method === 'POST' && !ctx.get('DPoP')) {
+      ctx.status = 400;
+      ctx.set('cache-control', 'no-store');
+      ctx.body = { error: 'invalid_dpop_proof', error_description: 'The DPoP proof JWT header is missing.' };
+      return;
+    }
+    await next();
   };
 }

@@ -18,7 +18,7 @@ import { fixture, fixturePath } from './fixtures.mjs';
 import { initialKeys, signingKeys } from './signing-keys.mjs';
 import { idTokenMutation } from './id-token-mutation.mjs';
 import { registerGrants } from './grants.mjs';
-import { dpopParConfiguration, parRules } from './dpop-par.mjs';
+import { dpopParConfiguration, parRules, requireDpopProof } from './dpop-par.mjs';
 import { RESOURCE_PREFIX, resourceServer } from './resource-server.mjs';
 
 /** oidc-provider's default endpoint paths, spelled out because the middleware needs them. */
@@ -169,6 +169,7 @@ export async function startProvider({
     provider.use(checkLogin());
     provider.use(keepOfflineAccess(ROUTES));
     provider.use(parRules({ par, settings, routes: ROUTES }));
+    provider.use(requireDpopProof({ requireDpop, routes: ROUTES }));
 
     const app = provider.callback();
     const control = controlApi({

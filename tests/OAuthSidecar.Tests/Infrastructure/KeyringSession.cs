@@ -109,7 +109,11 @@ public sealed class KeyringSession : IAsyncDisposable
     }
 
     /// <summary>Runs <c>secret-tool search</c> for the sidecar's items and counts them.</summary>
-    public async Task<int> CountItemsAsync()
+    public async Task<int> CountItemsAsync() =>
+        (await this.SearchAsync()).Split('\n').Count(l => l.StartsWith("[/", StringComparison.Ordinal));
+
+    /// <summary>Runs <c>secret-tool search --all</c> for the sidecar's items: their attributes and secrets, as text.</summary>
+    public async Task<string> SearchAsync()
     {
         var info = new ProcessStartInfo("secret-tool") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[] { "search", "--all", "service", "oauth-sidecar" })
@@ -125,7 +129,7 @@ public sealed class KeyringSession : IAsyncDisposable
         using Process process = Process.Start(info)!;
         string output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return output.Split('\n').Count(l => l.StartsWith("[/", StringComparison.Ordinal));
+        return output;
     }
 
     public async ValueTask DisposeAsync()
