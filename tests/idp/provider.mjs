@@ -17,6 +17,7 @@ import { controlApi, introspect } from './control.mjs';
 import { fixture, fixturePath } from './fixtures.mjs';
 import { initialKeys, signingKeys } from './signing-keys.mjs';
 import { idTokenMutation } from './id-token-mutation.mjs';
+import { httpRequest } from './http-client.mjs';
 import { registerGrants } from './grants.mjs';
 import { dpopParConfiguration, parRules, requireDpopProof } from './dpop-par.mjs';
 import { RESOURCE_PREFIX, resourceServer } from './resource-server.mjs';
@@ -176,7 +177,12 @@ export async function startProvider({
       issuer, routes: ROUTES, settings, stats, keys, ca,
     });
     const serve = metadata === 'rfc8414' ? rfc8414Only(app) : app;
-    const resource = resourceServer({ issuer, settings, introspect: (token) => introspect(issuer, ROUTES, { token }, ca) });
+    const resource = resourceServer({
+      issuer,
+      settings,
+      introspect: (token) => introspect(issuer, ROUTES, { token }, ca),
+      jwks: async () => JSON.parse((await httpRequest(`${issuer}${ROUTES.jwks}`, { ca })).text),
+    });
     handle = (req, res) => {
       if (/^\/__test(\/|$|\?)/.test(req.url)) control(req, res);
       else if (req.url.startsWith(RESOURCE_PREFIX)) resource(req, res);

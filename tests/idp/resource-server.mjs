@@ -1,8 +1,11 @@
 // A small protected resource (RFC 9449 §7) on the provider's port, under /rs/: it accepts DPoP-bound access
-// tokens only, and checks each request's DPoP proof with `jose` (RFC 9449 §4.3) and the token by introspecting
-// it at the provider (RFC 7662): the token must be active and its cnf.jkt must be the proof key's thumbprint.
+// tokens only, and checks each request's DPoP proof with `jose` (RFC 9449 §4.3) and the token: a JWT access
+// token (the API's, RFC 9068) by its signature against the provider's JWKS, an opaque one by introspecting it at
+// the provider (RFC 7662); it must be valid and its cnf.jkt must be the proof key's thumbprint.
 import { createHash, randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
+import {
+  calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, EmbeddedJWK, jwtVerify,
+} from 'jose';
 import { DPOP_ALGORITHMS } from './dpop-par.mjs';
 
 /** The path prefix of the resource server. */
@@ -20,10 +23,29 @@ class Refusal extends Error {
 }
 
 /**
- * A node:http handler for /rs/* requests. introspect(token) answers the provider's introspection JSON;
- * settings.resourceNonce (boolean) makes it require a nonce of its own (use_dpop_nonce, RFC 9449 §9).
+ * A node:http handler for /rs/* requests. introspect(token) answers the provider's introspection JSON and
+ * jwks() the provider's JWKS; settings.resourceNonce (boolean) makes it require a nonce of its own
+ * (use_dpop_nonce, RFC 9449 §9).
  */
-export function resourceServer({ issuer, settings, introspect }) {
+export function resourceServer({
+  issuer, settings, introspect, jwks,
+}) {
+  // What the token says: { active, sub, client_id, cnf } (the introspection's shape).
+  async function inspect(token) {
+    let header;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      return introspect(token); // opaque
+    }
+    try {
+      const { payload } = await jwtVerify(token, createLocalJWKSet(await jwks()), { issuer, typ: header.typ });
+      return { active: true, ...payload };
+    } catch {
+      return { active: false };
+    }
+  }
+
   const seen = new Map(); // jti -> when it may be forgotten (ms): each proof is good once
   const nonce = randomBytes(16).toString('base64url');
 
@@ -59,7 +81,7 @@ export function resourceServer({ issuer, settings, introspect }) {
     if (seen.has(payload.jti)) throw new Refusal('invalid_dpop_proof', 'the DPoP proof was used before (replay)');
     seen.set(payload.jti, now + 2 * IAT_WINDOW * 1000);
 
-    const introspection = await introspect(token);
+    const introspection = await inspect(token);
     const jkt = await calculateJwkThumbprint(protectedHeader.jwk);
     if (!introspection.active) throw new Refusal('invalid_token', 'the access token is not active');
     if (introspection.cnf?.jkt !== jkt) throw new Refusal('invalid_token', 'the access token is not bound to the proof\'s key');

@@ -38,6 +38,15 @@ export type ResponseMode = 'query' | 'form_post';
 /** The scheme of a standalone callback server. */
 export type CallbackScheme = 'https' | 'http';
 
+/** When `createClient` pushes authorization requests first (RFC 9126); default `auto`. */
+export type ParMode = 'auto' | 'always' | 'never';
+
+/**
+ * `createClient`'s DPoP (RFC 9449): `true`, or `{ alg }` (ES256, ES384, ES512, RS256 or PS256; EdDSA is
+ * refused). Tokens are then bound to keys the sidecar holds and never hands out.
+ */
+export type DpopSetting = boolean | { alg?: string | null };
+
 /** The RFC 7521 grants of `obtainTokenByAssertion`. */
 export type AssertionGrantType =
   | 'urn:ietf:params:oauth:grant-type:jwt-bearer'
@@ -53,6 +62,11 @@ export interface ServerConfiguration {
   jwksUri?: string | null;
   introspectionEndpoint?: string | null;
   authorizationResponseIssParameterSupported?: boolean | null;
+  /** RFC 9126 §5. */
+  pushedAuthorizationRequestEndpoint?: string | null;
+  requirePushedAuthorizationRequests?: boolean | null;
+  /** RFC 9449 §5.1. */
+  dpopSigningAlgValuesSupported?: string[] | null;
 }
 
 /** The success and error pages of a loopback server: files or HTML strings. */
@@ -101,6 +115,8 @@ export interface TokenResult {
   /** The token endpoint's answer as received (RFC spelling; any JSON in the schema). */
   raw: unknown;
   account?: string | null;
+  /** With `tokenType` `DPoP`: the thumbprint of the key the tokens are bound to (RFC 9449); see createDpopProof. */
+  jkt?: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +195,8 @@ export interface CreateClientParams {
   tls?: { caBundlePath?: string | null; insecureSkipVerify?: boolean | null } | null;
   pages?: CallbackPages | null;
   storage?: StorageBackend | null;
+  dpop?: DpopSetting | null;
+  par?: ParMode | null;
 }
 
 export interface CreateClientResult {
@@ -373,6 +391,34 @@ export interface RefreshParams {
 export namespace RefreshRequest {
   export const method = 'refresh';
   export const type = new RequestType<RefreshParams, TokenResult, void>(method, ParameterStructures.byName);
+}
+
+/** A DPoP proof (RFC 9449 §7) for the caller's own request, signed with the key its tokens are bound to. */
+export interface CreateDpopProofParams {
+  clientHandle: string;
+  /** By default: the key `accessToken` is bound to, else the most recent account's, else the client's own. */
+  account?: string | null;
+  /** The request's method, e.g. `GET`. */
+  htm: string;
+  /** The request's URL (the proof's htu is it without query and fragment). */
+  htu: string;
+  /** The access token sent with the request (the proof then has `ath`). */
+  accessToken?: string | null;
+  /** The resource server's `DPoP-Nonce`, after it answered `use_dpop_nonce`. */
+  nonce?: string | null;
+}
+
+export interface CreateDpopProofResult {
+  /** The `DPoP` header's value; use it once. */
+  proof: string;
+  jkt: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+export namespace CreateDpopProofRequest {
+  export const method = 'createDpopProof';
+  export const type = new RequestType<CreateDpopProofParams, CreateDpopProofResult, void>(method, ParameterStructures.byName);
 }
 
 export interface ObtainTokenForClientParams {
@@ -627,6 +673,7 @@ export const ClientRequests = [
   InitiateDeviceFlowRequest.method,
   ObtainTokenByDeviceFlowRequest.method,
   RefreshRequest.method,
+  CreateDpopProofRequest.method,
   ObtainTokenForClientRequest.method,
   ObtainTokenByUsernamePasswordRequest.method,
   ObtainTokenByAssertionRequest.method,

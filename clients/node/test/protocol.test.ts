@@ -37,6 +37,8 @@ test('the check fails on drift (a mutated schema)', () => {
   doc.methods.push({ name: 'newMethod', params: [], result: { name: 'newMethodResult', schema: { type: 'null' } } });
   doc.methods = doc.methods.filter((m) => m.name !== 'cancelFlow');
   delete (doc.components.errors.Timeout as any).data.properties.timeoutSeconds;
+  const dpop = method('createClient').params.find((p) => p.name === 'dpop')!.schema as any;
+  dpop.anyOf = dpop.anyOf.filter((branch: any) => branch.type !== 'boolean');
 
   const { problems } = checkProtocol(doc);
   const expected = [
@@ -48,6 +50,8 @@ test('the check fails on drift (a mutated schema)', () => {
     'newMethod: no typed request or notification in protocol.ts',
     'cancelFlow: CancelFlowRequest in protocol.ts, not in the schema',
     'errors.Timeout.data.timeoutSeconds: in the type, not in the schema',
+    'createClient.params.dpop: false in the type matches no branch of the schema\'s anyOf',
+    'createClient.params.dpop: true in the type matches no branch of the schema\'s anyOf',
   ];
   for (const text of expected) assert.ok(problems.includes(text), `expected "${text}" among:\n  ${problems.join('\n  ')}`);
   assert.equal(problems.length, expected.length, problems.join('\n'));

@@ -30,6 +30,7 @@ from ._types import (
     DeviceCode,
     DeviceFlow,
     DeviceFlowPending,
+    DpopProof,
     InitializeResult,
     LogMessage,
     Model,
@@ -413,11 +414,15 @@ class AsyncSidecar(NotificationCallbacks):
         tls: Optional[Union[TlsOptions, Mapping[str, Any]]] = None,
         pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
         storage: Optional[str] = None,
+        dpop: Optional[Union[bool, Mapping[str, Any]]] = None,
+        par: Optional[str] = None,
     ) -> CreateClientResult:
         """Registers a client: ``issuer`` (discovery) or ``server_configuration`` (explicit endpoints).
 
         ``pages`` accepts :class:`Pages`, a dict, or flytekit's ``EndpointMetadata`` (``bytes`` HTML is
-        decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods.
+        decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods. ``dpop=True`` (or
+        ``{"alg": "RS256"}``) binds the tokens to keys the sidecar keeps (RFC 9449); ``par`` is ``"auto"``
+        (default), ``"always"`` or ``"never"`` (RFC 9126).
         """
         return CreateClientResult.from_json(await self.request("createClient", wire_params(locals())))
 
@@ -546,6 +551,15 @@ class AsyncSidecar(NotificationCallbacks):
         if isinstance(refresh_token, TokenResult):
             refresh_token = refresh_token.refresh_token  # type: ignore[assignment]
         return TokenResult.from_json(await self.request("refresh", wire_params(locals())))
+
+    @protocol_method("createDpopProof")
+    async def create_dpop_proof(self, client_handle: Handle, htm: str, htu: str, *, account: Optional[str] = None,
+                                access_token: Optional[Union[str, TokenResult]] = None,
+                                nonce: Optional[str] = None) -> DpopProof:
+        """A DPoP proof (RFC 9449 §7) for your own request: send ``proof`` as the ``DPoP`` header."""
+        if isinstance(access_token, TokenResult):
+            access_token = access_token.access_token
+        return DpopProof.from_json(await self.request("createDpopProof", wire_params(locals())))
 
     @protocol_method("obtainTokenForClient")
     async def obtain_token_for_client(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,

@@ -29,6 +29,7 @@ from ._types import (
     ClientInfo,
     CreateClientResult,
     DeviceFlow,
+    DpopProof,
     InitializeResult,
     Model,
     Pages,
@@ -538,6 +539,8 @@ class Sidecar(NotificationCallbacks):
         tls: Optional[Union[TlsOptions, Mapping[str, Any]]] = None,
         pages: Optional[Union[Pages, Mapping[str, Any], Any]] = None,
         storage: Optional[str] = None,
+        dpop: Optional[Union[bool, Mapping[str, Any]]] = None,
+        par: Optional[str] = None,
         timeout: Optional[float] = None,
         cancel: Optional[Cancel] = None,
     ) -> CreateClientResult:
@@ -685,6 +688,15 @@ class Sidecar(NotificationCallbacks):
         if isinstance(refresh_token, TokenResult):
             refresh_token = refresh_token.refresh_token  # type: ignore[assignment]
         return TokenResult.from_json(self._call("refresh", wire_params(locals()), timeout, cancel))
+
+    @protocol_method("createDpopProof")
+    def create_dpop_proof(self, client_handle: Handle, htm: str, htu: str, *, account: Optional[str] = None,
+                          access_token: Optional[Union[str, TokenResult]] = None, nonce: Optional[str] = None,
+                          timeout: Optional[float] = None, cancel: Optional[Cancel] = None) -> DpopProof:
+        """A DPoP proof (RFC 9449 §7) for your own request: send ``proof`` as the ``DPoP`` header."""
+        if isinstance(access_token, TokenResult):
+            access_token = access_token.access_token
+        return DpopProof.from_json(self._call("createDpopProof", wire_params(locals()), timeout, cancel))
 
     @protocol_method("obtainTokenForClient")
     def obtain_token_for_client(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,

@@ -204,6 +204,9 @@ class ServerConfiguration(Model):
     jwks_uri: Optional[str] = None
     introspection_endpoint: Optional[str] = None
     authorization_response_iss_parameter_supported: Optional[bool] = None
+    pushed_authorization_request_endpoint: Optional[str] = None
+    require_pushed_authorization_requests: Optional[bool] = None
+    dpop_signing_alg_values_supported: Optional[List[str]] = None
     extra: Dict[str, Any] = _extra()
 
 
@@ -373,6 +376,18 @@ class TokenResult(Model):
     scopes: Optional[List[str]] = None
     raw: Optional[Dict[str, Any]] = field(default=None, repr=False)
     account: Optional[str] = None
+    #: With ``token_type`` ``"DPoP"``: the thumbprint of the key the tokens are bound to (RFC 9449).
+    jkt: Optional[str] = None
+    extra: Dict[str, Any] = _extra()
+
+
+@dataclass
+class DpopProof(Model):
+    """``createDpopProof``: the ``DPoP`` header for one request (use it once, before ``expires_at``), and the key's ``jkt``."""
+
+    proof: Optional[str] = field(default=None, repr=False)
+    jkt: Optional[str] = None
+    expires_at: Optional[int] = None
     extra: Dict[str, Any] = _extra()
 
 

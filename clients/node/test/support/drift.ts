@@ -91,6 +91,7 @@ export function checkProtocol(document: OpenRpcDocument): DriftReport {
       return;
     }
     if (schema === false) return problem(`${path}: the schema allows nothing`);
+    if (Array.isArray(schema.anyOf)) return compareAnyOf(type, schema.anyOf, path);
     const schemaTypes: string[] = Array.isArray(schema.type) ? schema.type : [schema.type];
     const parts = (type.isUnion() ? type.types : [type]).filter((t) => !(t.flags & ts.TypeFlags.Undefined));
     const typeNull = parts.some((t) => t.flags & ts.TypeFlags.Null);
@@ -129,6 +130,35 @@ export function checkProtocol(document: OpenRpcDocument): DriftReport {
       default:
         return problem(`${path}: schema type ${kinds[0]} is not supported by this check`);
     }
+  };
+
+  // anyOf (e.g. createClient's dpop: boolean | { alg }): each branch needs its part of the TS union and each part a
+  // branch. Branches of type null, boolean, string, array and object are supported.
+  const compareAnyOf = (type: ts.Type, branches: JsonSchema[], path: string): void => {
+    const parts = (type.isUnion() ? type.types : [type]).filter((t) => !(t.flags & ts.TypeFlags.Undefined));
+    const kindOf = (branch: JsonSchema) => (typeof branch === 'object' && typeof branch.type === 'string' ? branch.type : undefined);
+    const schemaNull = branches.some((b) => kindOf(b) === 'null');
+    if (parts.some((t) => t.flags & ts.TypeFlags.Null) !== schemaNull) {
+      problem(`${path}: ${schemaNull ? 'the schema allows null, the type does not' : 'the type allows null, the schema does not'} (${show(type)})`);
+    }
+    const rest = parts.filter((t) => !(t.flags & ts.TypeFlags.Null));
+    const used = new Set<ts.Type>();
+    const take = (what: string, pick: (t: ts.Type) => boolean, count?: number): ts.Type[] => {
+      const found = rest.filter(pick);
+      if (found.length === 0 || (count !== undefined && found.length !== count)) problem(`${path}: the schema allows ${what}, the type does not (${show(type)})`);
+      found.forEach((t) => used.add(t));
+      return found;
+    };
+    for (const branch of branches) {
+      const kind = kindOf(branch);
+      if (kind === 'null') continue;
+      if (kind === 'boolean') take('a boolean', (t) => (t.flags & ts.TypeFlags.BooleanLiteral) !== 0, 2);
+      else if (kind === 'string') take('a string', (t) => (t.flags & ts.TypeFlags.StringLike) !== 0);
+      else if (kind === 'array') take('an array', (t) => checker.isArrayType(t), 1).forEach((t) => compare(checker.getTypeArguments(t as ts.TypeReference)[0], (branch as any).items ?? true, `${path}[]`));
+      else if (kind === 'object') take('an object', (t) => (t.flags & ts.TypeFlags.Object) !== 0 && !checker.isArrayType(t), 1).forEach((t) => compareObject(t, branch as { [k: string]: any }, path));
+      else problem(`${path}: anyOf branch ${JSON.stringify(branch)} is not supported by this check`);
+    }
+    for (const t of rest) if (!used.has(t)) problem(`${path}: ${show(t)} in the type matches no branch of the schema's anyOf`);
   };
 
   const compareObject = (type: ts.Type, schema: { [k: string]: any }, path: string): void => {
