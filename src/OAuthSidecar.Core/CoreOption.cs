@@ -165,6 +165,24 @@ public static class CoreOption
     /// <summary>An assertion grant type.</summary>
     public const string GrantType = "Grant.GrantType";
 
+    /// <summary>The DPoP settings of a client (RFC 9449).</summary>
+    public const string Dpop = "Client.Dpop";
+
+    /// <summary>The JWS algorithm of a client's DPoP keys.</summary>
+    public const string DpopAlgorithm = "Client.Dpop.Algorithm";
+
+    /// <summary>When a client pushes its authorization requests (RFC 9126).</summary>
+    public const string Par = "Client.Par";
+
+    /// <summary>The HTTP method of a DPoP proof for the caller's own request.</summary>
+    public const string DpopHtm = "DpopProof.Htm";
+
+    /// <summary>The URL of a DPoP proof for the caller's own request.</summary>
+    public const string DpopHtu = "DpopProof.Htu";
+
+    /// <summary>The account whose key signs a DPoP proof.</summary>
+    public const string DpopAccount = "DpopProof.Account";
+
     /// <summary>Gets every name above.</summary>
     public static FrozenSet<string> All { get; } = new[]
     {
@@ -173,7 +191,7 @@ public static class CoreOption
         ExtraTokenParams, ExtraRefreshParams, Audience, Storage, FlowId, RedirectUri, State, ExtraParams, ResponseMode,
         FlowTimeout, FlowTls, FlowCertFile, FlowKeyFile, AuthResponse, AuthResponseCode, WaitTimeout, ServerHost, ServerPort,
         ServerPath, ServerScheme, ServerTimeout, ServerTls, ServerCertFile, ServerKeyFile, Code, RefreshToken, Username,
-        Password, Assertion, GrantType,
+        Password, Assertion, GrantType, Dpop, DpopAlgorithm, Par, DpopHtm, DpopHtu, DpopAccount,
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Returns whether <paramref name="name"/> is one of the names above (ignoring a trailing <c>[key]</c>).</summary>

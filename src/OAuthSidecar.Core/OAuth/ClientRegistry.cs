@@ -6,7 +6,8 @@ namespace OAuthSidecar.Core.OAuth;
 /// <summary>
 /// The client registrations of one engine, by handle: validates a registration, discovers its server (OpenID Connect
 /// Discovery, then RFC 8414) unless endpoints are given, gives it an HTTP client over the injected
-/// <see cref="SessionOptions.HttpHandlerFactory"/>, and disposes it. Thread-safe.
+/// <see cref="SessionOptions.HttpHandlerFactory"/>, and disposes it. Its clients share the servers' latest DPoP nonces
+/// (RFC 9449 §8). Thread-safe.
 /// </summary>
 public sealed class ClientRegistry : IDisposable
 {
@@ -14,6 +15,7 @@ public sealed class ClientRegistry : IDisposable
     private readonly SessionOptions options;
     private readonly ILogger logger;
     private readonly DiscoveryService discovery;
+    private readonly DpopNonces nonces = new();
 
     /// <summary>Initializes a new instance of the <see cref="ClientRegistry"/> class.</summary>
     /// <param name="options">The engine's settings.</param>
@@ -89,7 +91,7 @@ public sealed class ClientRegistry : IDisposable
             }
 
             string handle = "c_" + ProtocolRandom.Create(12);
-            var client = new OAuthClient(handle, registration, configuration, http, this.options, this.IdTokens);
+            var client = new OAuthClient(handle, registration, configuration, http, this.options, this.IdTokens, this.nonces);
             this.clients[handle] = client;
             this.logger.LogInformation("Client {ClientId} registered for {Issuer}{Preset}.", registration.ClientId, configuration.Issuer ?? configuration.TokenEndpoint, registration.Preset is { } p ? $" (preset {p.Name})" : string.Empty);
             return client;

@@ -64,6 +64,12 @@ internal static class WireNames
         [CoreOption.Password] = "password",
         [CoreOption.Assertion] = "assertion",
         [CoreOption.GrantType] = "grantType",
+        [CoreOption.Dpop] = "dpop",
+        [CoreOption.DpopAlgorithm] = "dpop.alg",
+        [CoreOption.Par] = "par",
+        [CoreOption.DpopHtm] = "htm",
+        [CoreOption.DpopHtu] = "htu",
+        [CoreOption.DpopAccount] = "account",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Returns the wire field path of a Core option (with <c>.key</c> for a dictionary member).</summary>

@@ -228,4 +228,10 @@ public sealed class TokenResult
 
     /// <summary>Gets the account (the id_token's <c>sub</c>), when known.</summary>
     public string? Account { get; init; }
+
+    /// <summary>
+    /// Gets the thumbprint (RFC 7638) of the DPoP key the tokens are bound to, when <see cref="TokenType"/> is
+    /// <c>DPoP</c> (RFC 9449 §5, addition 1.1). Ask <c>createDpopProof</c> for the proofs that go with the access token.
+    /// </summary>
+    public string? Jkt { get; init; }
 }
