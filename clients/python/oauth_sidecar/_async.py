@@ -415,6 +415,7 @@ class AsyncSidecar(NotificationCallbacks):
         authority: Optional[str] = None,
         resource: Optional[Resources] = None,
         redirect_uri: Optional[str] = None,
+        allow_insecure_http: Optional[bool] = None,
     ) -> CreateClientResult:
         """Registers a client: ``issuer`` (discovery), ``server_configuration`` (explicit endpoints), or
         ``provider`` (``"github"``, ``"gitlab"``, ``"google"``, ``"entra"``, ``"okta"``, ``"auth0"``, ``"keycloak"``)

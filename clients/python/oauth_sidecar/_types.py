@@ -430,7 +430,7 @@ SERVER_REQUESTS: Mapping[str, Type[Model]] = {"window/showDocument": ShowDocumen
 PARAMS: Mapping[str, Tuple[Tuple[str, bool], ...]] = {
     "buildAuthRequestUri": (("clientHandle", True), ("responseType", True), ("redirectUri", False), ("scopes", False), ("state", False), ("extraParams", False)),
     "cancelFlow": (("flowId", True),),
-    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("provider", False), ("authority", False), ("resource", False), ("redirectUri", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("pages", False), ("storage", False)),
+    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("provider", False), ("authority", False), ("resource", False), ("redirectUri", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("allowInsecureHttp", False), ("pages", False), ("storage", False)),
     "disposeClient": (("clientHandle", True),),
     "exit": (),
     "getCredentials": (("clientHandle", True), ("scopes", False), ("interactive", False), ("account", False), ("resource", False)),

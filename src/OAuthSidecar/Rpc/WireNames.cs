@@ -19,6 +19,8 @@ internal static class WireNames
         [CoreOption.RequestResource] = "resource",
         [CoreOption.ClientRedirectUri] = "redirectUri",
         [CoreOption.Server] = "serverConfiguration",
+        [CoreOption.ServerIssuer] = "serverConfiguration.issuer",
+        [CoreOption.AllowInsecureHttp] = "allowInsecureHttp",
         [CoreOption.TokenEndpoint] = "serverConfiguration.tokenEndpoint",
         [CoreOption.AuthorizationEndpoint] = "serverConfiguration.authorizationEndpoint",
         [CoreOption.DeviceAuthorizationEndpoint] = "serverConfiguration.deviceAuthorizationEndpoint",
