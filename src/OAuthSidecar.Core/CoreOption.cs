@@ -30,6 +30,15 @@ public static class CoreOption
     /// <summary>The explicit server configuration as a whole.</summary>
     public const string Server = "Client.Server";
 
+    /// <summary>The explicit issuer of a client given endpoints (checked in every id_token).</summary>
+    public const string ServerIssuer = "Client.Server.Issuer";
+
+    /// <summary>Accepting plain http on hosts that are not loopback (tests and labs only).</summary>
+    public const string AllowInsecureHttp = "Client.AllowInsecureHttp";
+
+    /// <summary>The explicit pushed authorization request endpoint (RFC 9126 §5).</summary>
+    public const string ParEndpoint = "Client.Server.PushedAuthorizationRequestEndpoint";
+
     /// <summary>The explicit token endpoint (RFC 6749 §3.2).</summary>
     public const string TokenEndpoint = "Client.Server.TokenEndpoint";
 
@@ -186,7 +195,7 @@ public static class CoreOption
     /// <summary>Gets every name above.</summary>
     public static FrozenSet<string> All { get; } = new[]
     {
-        Issuer, Provider, Authority, Resource, ClientRedirectUri, RequestResource, Server, TokenEndpoint, AuthorizationEndpoint, DeviceAuthorizationEndpoint, RevocationEndpoint, JwksUri,
+        Issuer, Provider, Authority, Resource, ClientRedirectUri, RequestResource, Server, ServerIssuer, AllowInsecureHttp, ParEndpoint, TokenEndpoint, AuthorizationEndpoint, DeviceAuthorizationEndpoint, RevocationEndpoint, JwksUri,
         IntrospectionEndpoint, ClientId, ClientSecret, PrivateKey, PrivateKeyFile, Interaction, AuthMethod, HttpTimeout, CaBundlePath, ExtraAuthParams,
         ExtraTokenParams, ExtraRefreshParams, Audience, Storage, FlowId, RedirectUri, State, ExtraParams, ResponseMode,
         FlowTimeout, FlowTls, FlowCertFile, FlowKeyFile, AuthResponse, AuthResponseCode, WaitTimeout, ServerHost, ServerPort,

@@ -363,6 +363,7 @@ export interface CreateClientParams {
   headers?: StringMap | null;
   timeoutSeconds?: number | null;
   tls?: TlsOptions | null;
+  allowInsecureHttp?: boolean | null;
   pages?: CallbackPages | null;
   storage?: StorageBackend | null;
   dpop?: DpopSetting;

@@ -420,6 +420,7 @@ class AsyncSidecar(NotificationCallbacks):
         redirect_uri: Optional[str] = None,
         dpop: Optional[Union[DpopSetting, Mapping[str, Any]]] = None,
         par: Optional[ParMode] = None,
+        allow_insecure_http: Optional[bool] = None,
     ) -> CreateClientResult:
         """Registers a client: ``issuer`` (discovery), ``server_configuration`` (explicit endpoints), or
         ``provider`` (``"github"``, ``"gitlab"``, ``"google"``, ``"entra"``, ``"okta"``, ``"auth0"``, ``"keycloak"``)
@@ -429,7 +430,7 @@ class AsyncSidecar(NotificationCallbacks):
         ``pages`` accepts :class:`Pages`, a dict, or flytekit's ``EndpointMetadata`` (``bytes`` HTML is
         decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods. ``dpop=True`` (or
         ``{"alg": "RS256"}``, :class:`DpopOptions`) binds the tokens to keys the sidecar keeps (RFC 9449); ``par`` is ``"auto"``
-        (default), ``"always"`` or ``"never"`` (RFC 9126).
+        (default), ``"always"`` or ``"never"`` (RFC 9126). ``allow_insecure_http=True`` accepts plain http endpoints on hosts that are not loopback (test servers only).
         """
         return CreateClientResult.from_json(await self.request("createClient", wire_params("createClient", locals())))
 

@@ -467,7 +467,7 @@ SERVER_REQUESTS: Mapping[str, Type[Model]] = {"window/showDocument": ShowDocumen
 PARAMS: Mapping[str, Tuple[Tuple[str, bool], ...]] = {
     "buildAuthRequestUri": (("clientHandle", True), ("responseType", True), ("redirectUri", False), ("scopes", False), ("state", False), ("extraParams", False)),
     "cancelFlow": (("flowId", True),),
-    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("provider", False), ("authority", False), ("resource", False), ("redirectUri", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("pages", False), ("storage", False), ("dpop", False), ("par", False)),
+    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("provider", False), ("authority", False), ("resource", False), ("redirectUri", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("allowInsecureHttp", False), ("pages", False), ("storage", False), ("dpop", False), ("par", False)),
     "createDpopProof": (("clientHandle", True), ("htm", True), ("htu", True), ("account", False), ("accessToken", False), ("nonce", False)),
     "disposeClient": (("clientHandle", True),),
     "exit": (),

@@ -79,6 +79,7 @@ public sealed class ClientRegistry : IDisposable
                 }
 
                 configuration = server with { Issuer = server.Issuer ?? issuer };
+                this.CheckEndpoints(configuration, registration);
             }
             else if (issuer is not null)
             {
@@ -137,6 +138,41 @@ public sealed class ClientRegistry : IDisposable
         }
 
         this.clients.Clear();
+    }
+
+    // Explicit endpoints get the checks discovered ones get (RFC 8414 §2; RFC 6749 §3.1, §3.2): https, or http on a
+    // loopback address; nothing a browser launcher or a URL handler could take for something else.
+    private void CheckEndpoints(ServerConfiguration server, ClientRegistration registration)
+    {
+        (string Option, string? Url)[] endpoints =
+        [
+            (CoreOption.TokenEndpoint, server.TokenEndpoint),
+            (CoreOption.AuthorizationEndpoint, server.AuthorizationEndpoint),
+            (CoreOption.DeviceAuthorizationEndpoint, server.DeviceAuthorizationEndpoint),
+            (CoreOption.RevocationEndpoint, server.RevocationEndpoint),
+            (CoreOption.JwksUri, server.JwksUri),
+            (CoreOption.IntrospectionEndpoint, server.IntrospectionEndpoint),
+            (CoreOption.ParEndpoint, server.PushedAuthorizationRequestEndpoint),
+            (CoreOption.ServerIssuer, server.Issuer),
+        ];
+        foreach ((string option, string? url) in endpoints)
+        {
+            if (url is not null && EndpointRules.Problem(url, registration.AllowInsecureHttp) is { } problem)
+            {
+                string hint = problem.Contains("plain http", StringComparison.Ordinal) ? $" (for a test server only: {{{CoreOption.AllowInsecureHttp}}})" : string.Empty;
+                throw new InvalidOptionException(option, $"{{{option}}} '{url}' {problem}{hint}.");
+            }
+        }
+
+        if (server.Issuer is null && registration.Scopes.Contains("openid", StringComparer.Ordinal))
+        {
+            throw new InvalidOptionException(CoreOption.ServerIssuer, $"{{{CoreOption.ServerIssuer}}} is required with explicit endpoints and the openid scope: every id_token's iss is checked against it (OpenID Connect Core §3.1.3.7).");
+        }
+
+        if (registration.AllowInsecureHttp)
+        {
+            this.logger.LogWarning("Plain http endpoints are allowed for client {ClientId}: its secrets and codes may cross the network in cleartext. Allow this for test servers only.", registration.ClientId);
+        }
     }
 
     private static void Validate(ClientRegistration registration)

@@ -122,7 +122,13 @@ public sealed class IdTokenValidator
             throw new InvalidIdTokenException(Describe(result.Exception, token, server, clientId), result.Exception);
         }
 
-        if (server.Issuer is { } expectedIssuer)
+        if (server.Issuer is not { } expectedIssuer)
+        {
+            // Nothing to check the iss against: any issuer's token would do. (createClient refuses openid as a default
+            // scope without an issuer; a flow that asks for openid anyway gets this.)
+            throw new InvalidIdTokenException("The client was created with explicit endpoints and no issuer, so the id_token's issuer cannot be checked (OpenID Connect Core §3.1.3.7); give the client its issuer.");
+        }
+
         {
             string? tenant = token.TryGetPayloadValue("tid", out string? tid) ? tid : null;
             if (!token.TryGetPayloadValue("iss", out string? iss) || iss is null || !issuers.AcceptsTokenIssuer(iss, expectedIssuer, tenant))

@@ -131,6 +131,12 @@ public sealed record ClientRegistration
     /// <summary>Gets a value indicating whether server certificates are not verified (flytekit <c>verify=False</c>; for development only).</summary>
     public bool InsecureSkipVerify { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether plain <c>http</c> endpoints on hosts that are not loopback are accepted (tests and
+    /// labs only: a client secret or code would then cross the network in cleartext; RFC 6749 §3.1, §3.2 require TLS).
+    /// </summary>
+    public bool AllowInsecureHttp { get; init; }
+
     /// <summary>Gets the credential store of this client; the process default when <see langword="null"/>.</summary>
     public Credentials.StorageBackend? Storage { get; init; }
 

@@ -90,6 +90,7 @@ internal static class ProtocolMapping
         TimeoutSeconds = p.TimeoutSeconds ?? 30,
         CaBundlePath = p.Tls?.CaBundlePath,
         InsecureSkipVerify = p.Tls?.InsecureSkipVerify ?? false,
+        AllowInsecureHttp = p.AllowInsecureHttp ?? false,
         Pages = ToPages(p.Pages, logger),
         Storage = p.Storage is { } storage ? ToStorage(storage) : null,
         Resources = p.Resource?.Values ?? [],

@@ -77,7 +77,7 @@ public sealed class RpcTargetInProcessTests
         JsonObject unknown = (await sidecar.CallAsync("createClient", new { provider = "myspace", clientId = "x" }))["error"]!.AsObject();
         Assert.Equal(-32602, unknown["code"]!.GetValue<int>());
         Assert.Equal("provider", unknown["data"]!["field"]!.GetValue<string>());
-        Assert.StartsWith("provider 'myspace' is not known", unknown["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("The parameter 'provider' must be 'github', 'gitlab', 'google', 'entra', 'okta', 'auth0' or 'keycloak'.", unknown["message"]!.GetValue<string>());
         JsonObject noAuthority = (await sidecar.CallAsync("createClient", new { provider = "okta", clientId = "x" }))["error"]!.AsObject();
         Assert.Equal("authority", noAuthority["data"]!["field"]!.GetValue<string>());
     }
@@ -110,6 +110,8 @@ public sealed class RpcTargetInProcessTests
     [Fact]
     public void Every_engine_option_has_a_wire_name()
     {
+        string[] declared = [.. typeof(CoreOption).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)];
+        Assert.All(declared, option => Assert.True(CoreOption.All.Contains(option), $"{option} is declared but missing from CoreOption.All"));
         Assert.All(CoreOption.All, option => Assert.True(WireNames.Fields.ContainsKey(option), $"{option} has no wire name"));
         Assert.Equal("extraAuthParams.scope", WireNames.Field(CoreOption.Member(CoreOption.ExtraAuthParams, "scope")));
         var exception = new InvalidOptionException(CoreOption.FlowTimeout, $"{{{CoreOption.FlowTimeout}}} must be positive ({{{CoreOption.RedirectUri}}} too; {{not an option}}).");

@@ -67,6 +67,13 @@ public sealed class CreateClientParams
     /// <summary>Gets the TLS options (flytekit <c>verify</c>).</summary>
     public TlsOptionsDto? Tls { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether plain http endpoints on hosts that are not loopback are accepted (1.1; default
+    /// false). For test servers and labs only: the client's secret and codes then cross the network in cleartext
+    /// (RFC 6749 §3.1, §3.2 require TLS). A warning is logged.
+    /// </summary>
+    public bool? AllowInsecureHttp { get; init; }
+
     /// <summary>Gets the pages shown in the browser after a callback (flytekit <c>EndpointMetadata</c>, callback.py).</summary>
     public PagesDto? Pages { get; init; }
 
