@@ -19,6 +19,7 @@ import { controlApi, introspect } from './control.mjs';
 import { fixture, fixturePath } from './fixtures.mjs';
 import { initialKeys, signingKeys } from './signing-keys.mjs';
 import { idTokenMutation } from './id-token-mutation.mjs';
+import { tokenResponseMutation } from './token-response-mutation.mjs';
 import { httpRequest } from './http-client.mjs';
 import { registerGrants } from './grants.mjs';
 import { dpopParConfiguration, parRules, requireDpopProof } from './dpop-par.mjs';
@@ -131,7 +132,7 @@ export async function startProvider({
   if (!flavor) throw new Error(`unknown flavor "${flavorName}"; known: ${Object.keys(FLAVORS).join(', ')}`);
   // Changed by POST /__test/config.
   const settings = {
-    slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none', parTtl, resourceNonce: false,
+    slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none', tokenResponseMutation: 'none', parTtl, resourceNonce: false,
   };
   const dpopPar = dpopParConfiguration({ dpop, requireDpop, par });
   const stats = createStats();
@@ -169,6 +170,7 @@ export async function startProvider({
     // provider.use() puts these in front of oidc-provider's routes, the first one outermost.
     provider.use(countRequests(stats, routes));
     provider.use(idTokenMutation(settings, routes, keys));
+    provider.use(tokenResponseMutation(settings, routes));
     provider.use(devicePolling(settings, routes));
     provider.use(checkLogin());
     provider.use(keepOfflineAccess(routes));

@@ -90,6 +90,13 @@ public sealed class IdTokenValidator
             throw new InvalidIdTokenException("The id_token is not signed (alg 'none'); unsigned id_tokens are refused (OpenID Connect Core §3.1.3.7).");
         }
 
+        if (token.TryGetHeaderValue("crit", out object? crit))
+        {
+            // RFC 7515 §4.1.11: a recipient that does not understand every listed extension MUST refuse the JWS; the
+            // sidecar understands none.
+            throw new InvalidIdTokenException($"The id_token's header names critical extensions ({crit}) that the sidecar does not understand; it is refused (RFC 7515 §4.1.11).");
+        }
+
         if (server.JwksUri is not { } jwksUri)
         {
             throw new InvalidIdTokenException("The id_token's signature cannot be checked: the server configuration has no jwksUri. Give serverConfiguration.jwksUri, or use discovery.");
@@ -166,6 +173,11 @@ public sealed class IdTokenValidator
         }
 
         using JsonDocument claims = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+        if (!claims.RootElement.TryGetProperty("sub", out JsonElement sub) || sub.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(sub.GetString()))
+        {
+            throw new InvalidIdTokenException("The id_token has no sub claim that is a non-empty string, so it names no user (OpenID Connect Core §2: sub is required, a case-sensitive string).");
+        }
+
         return claims.RootElement.Clone();
     }
 

@@ -290,9 +290,16 @@ public sealed record OAuthError(string Error, string? ErrorDescription = null, s
     /// <summary>Gets what the error says about DPoP (RFC 9449), so the host can add advice.</summary>
     public DpopRefusal Dpop { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether the sidecar refused the server's answer (e.g. an unusable <c>token_type</c>)
+    /// rather than the server refusing the request; <see cref="ErrorDescription"/> then says why.
+    /// </summary>
+    public bool FromClient { get; init; }
+
     /// <summary>Returns a sentence for a person: the code and the server's description.</summary>
     /// <returns>The sentence.</returns>
     public string Describe() =>
+        this.FromClient ? $"The authorization server's answer was refused ('{this.Error}'): {this.ErrorDescription}" :
         this.ErrorDescription is { Length: > 0 } d
             ? $"The authorization server answered '{this.Error}': {d}"
             : $"The authorization server answered '{this.Error}'.";

@@ -66,7 +66,7 @@ public sealed class OAuthClient : IDisposable
         this.DpopKeys = new DpopKeyRing(registration.Dpop is { } dpop ? DpopKey.ChooseAlgorithm(dpop.Algorithm, server.DpopSigningAlgValuesSupported) : null, options.Redactor);
         this.pushed = new PushedAuthorizationRequests(registration, server, this.channel, this.authentication);
         this.deviceAuthorization = new DeviceAuthorizationRequests(registration, server, this.channel, this.authentication, options.Redactor);
-        var responses = new TokenResponseProcessor(registration, server, idTokens, options.Redactor, options.TimeProvider, http);
+        var responses = new TokenResponseProcessor(registration, server, idTokens, options.Redactor, options.TimeProvider, http, logger);
         this.tokens = new TokenRequestSender(handle, this.channel, responses, this.DpopKeys, options.Events);
         this.redactor.Register(registration.ClientSecret);
         this.redactor.Register(registration.ClientAssertion);

@@ -64,6 +64,11 @@ public sealed class TokenRequestSender
 
         bool signIn = grantType is "authorization_code" or OAuthClient.DeviceCodeGrantType;
         TokenSet tokens = await this.responses.ReadAsync(response, endpoint, scopes, nonce, signIn, cancellationToken).ConfigureAwait(false);
+        if (UnusableTokenType(tokens.TokenType, dpopKey) is { } refusal)
+        {
+            return TokenOutcome.Failure(refusal);
+        }
+
         if (dpopKey is not null && string.Equals(tokens.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase))
         {
             tokens = tokens.BoundTo(dpopKey); // RFC 9449 §5: token_type DPoP says the server bound the tokens to the key
@@ -72,6 +77,20 @@ public sealed class TokenRequestSender
 
         this.events.TokensObtained(this.handle, flowId, grantType, tokens.Scopes, tokens.ExpiresAt);
         return TokenOutcome.Success(tokens);
+    }
+
+    // RFC 6749 §5.1, §7.1: token_type is required and says how to use the token. Only Bearer (RFC 6750) is usable, and
+    // DPoP (RFC 9449 §5) when a proof was sent; anything else (or nothing) would be used wrongly by the caller.
+    private static OAuthError? UnusableTokenType(string tokenType, DpopKey? dpopKey)
+    {
+        if (tokenType is TokenResponseProcessor.Bearer || (dpopKey is not null && tokenType is TokenResponseProcessor.Dpop))
+        {
+            return null;
+        }
+
+        string said = tokenType is { Length: > 0 } ? $"token_type '{tokenType}'" : "no token_type";
+        string allowed = dpopKey is null ? "Bearer" : "Bearer or DPoP";
+        return new OAuthError("unsupported_token_type", $"The token endpoint answered with {said}; only {allowed} can be used (RFC 6749 §5.1, §7.1). The tokens were not used.") { FromClient = true };
     }
 
     // RFC 9449 §7.1, §12.2: refusals that concern DPoP, by code or by description.
