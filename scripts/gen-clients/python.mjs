@@ -9,6 +9,7 @@ import { ProtocolModel, camelCase, pascalOfMethod, snakeCase } from './model.mjs
 /** Schema shape → Python class, where they differ. */
 const CLASS_NAMES = {
   CallbackPages: 'Pages',
+  CreateDpopProofResult: 'DpopProof',
   InitiateAuthCodeFlowResult: 'AuthCodeFlow',
   InitiateDeviceFlowResult: 'DeviceFlow',
   ParseAuthResponseResult: 'AuthResponse',
@@ -25,7 +26,7 @@ const BEHAVIOURS = { Pages: 'PagesBehaviour', LogMessage: 'LogMessageBehaviour' 
 const FIELD_TYPES = { 'Pages.successHtml': 'Union[str, bytes]', 'Pages.errorHtml': 'Union[str, bytes]' };
 
 /** Members that hold secrets: left out of repr(). */
-const SECRETS = new Set(['accessToken', 'refreshToken', 'idToken', 'idTokenClaims', 'raw', 'code', 'params', 'pem', 'clientSecret', 'clientAssertion', 'password', 'assertion']);
+const SECRETS = new Set(['accessToken', 'refreshToken', 'idToken', 'idTokenClaims', 'raw', 'code', 'params', 'pem', 'clientSecret', 'clientAssertion', 'password', 'assertion', 'proof']);
 
 /** Error name → exception class, where it is not `<Name>Error` (the builtin TimeoutError must not be shadowed). */
 const ERROR_CLASS_NAMES = { Timeout: 'FlowTimeoutError' };
@@ -144,6 +145,7 @@ from ._model import LogMessageBehaviour, Model, PagesBehaviour, camel_case, extr
   const aliases = [];
   const classNames = [];
   const aliasLines = [];
+  const lateAliasLines = []; // unions of dataclasses: after the classes they name (an alias is evaluated at import)
   for (const name of [...model.shapes.keys()].sort()) {
     const kind = model.kindOf(name);
     const shape = model.shapes.get(name);
@@ -152,7 +154,8 @@ from ._model import LogMessageBehaviour, Model, PagesBehaviour, camel_case, extr
       aliasLines.push(`#: ${stripMarkdown(model.usedIn(name))}.\n${name} = Literal[${shape.enum.map((v) => JSON.stringify(v)).join(', ')}]`);
     } else if (kind === 'union') {
       aliases.push(name);
-      aliasLines.push(`#: ${stripMarkdown(model.usedIn(name))}.\n${name} = Union[${shape.oneOf.map((s) => pyType(model, s, byShape)).join(', ')}]`);
+      const namesClass = [...model.refsOf(shape)].some((ref) => byShape.has(ref));
+      (namesClass ? lateAliasLines : aliasLines).push(`#: ${stripMarkdown(model.usedIn(name))}.\n${name} = Union[${shape.oneOf.map((s) => pyType(model, s, byShape)).join(', ')}]`);
     }
   }
 
@@ -211,6 +214,7 @@ ${Object.entries(paramModels).map(([m, s]) => `    ${JSON.stringify(m)}: ${pyDic
   out.push(`__all__ = [\n${all.map((n) => `    ${JSON.stringify(n)},`).join('\n')}\n]`);
   out.push(aliasLines.join('\n\n'));
   out.push(...body.map((b) => `\n${b}`));
+  if (lateAliasLines.length) out.push(`\n${lateAliasLines.join('\n\n')}`);
   out.push(tables);
   return out.join('\n\n') + '\n';
 }

@@ -30,6 +30,15 @@ public static class CoreOption
     /// <summary>The explicit server configuration as a whole.</summary>
     public const string Server = "Client.Server";
 
+    /// <summary>The explicit issuer of a client given endpoints (checked in every id_token).</summary>
+    public const string ServerIssuer = "Client.Server.Issuer";
+
+    /// <summary>Accepting plain http on hosts that are not loopback (tests and labs only).</summary>
+    public const string AllowInsecureHttp = "Client.AllowInsecureHttp";
+
+    /// <summary>The explicit pushed authorization request endpoint (RFC 9126 §5).</summary>
+    public const string ParEndpoint = "Client.Server.PushedAuthorizationRequestEndpoint";
+
     /// <summary>The explicit token endpoint (RFC 6749 §3.2).</summary>
     public const string TokenEndpoint = "Client.Server.TokenEndpoint";
 
@@ -177,15 +186,33 @@ public static class CoreOption
     /// <summary>A <c>WWW-Authenticate</c> header value to parse (RFC 7235 §4.1, RFC 6750 §3).</summary>
     public const string WwwAuthenticate = "Challenge.WwwAuthenticate";
 
+    /// <summary>The DPoP settings of a client (RFC 9449).</summary>
+    public const string Dpop = "Client.Dpop";
+
+    /// <summary>The JWS algorithm of a client's DPoP keys.</summary>
+    public const string DpopAlgorithm = "Client.Dpop.Algorithm";
+
+    /// <summary>When a client pushes its authorization requests (RFC 9126).</summary>
+    public const string Par = "Client.Par";
+
+    /// <summary>The HTTP method of a DPoP proof for the caller's own request.</summary>
+    public const string DpopHtm = "DpopProof.Htm";
+
+    /// <summary>The URL of a DPoP proof for the caller's own request.</summary>
+    public const string DpopHtu = "DpopProof.Htu";
+
+    /// <summary>The account whose key signs a DPoP proof.</summary>
+    public const string DpopAccount = "DpopProof.Account";
+
     /// <summary>Gets every name above.</summary>
     public static FrozenSet<string> All { get; } = new[]
     {
-        Issuer, Provider, Authority, Resource, ClientRedirectUri, RequestResource, Server, TokenEndpoint, AuthorizationEndpoint, DeviceAuthorizationEndpoint, RevocationEndpoint, JwksUri,
+        Issuer, Provider, Authority, Resource, ClientRedirectUri, RequestResource, Server, ServerIssuer, AllowInsecureHttp, ParEndpoint, TokenEndpoint, AuthorizationEndpoint, DeviceAuthorizationEndpoint, RevocationEndpoint, JwksUri,
         IntrospectionEndpoint, ClientId, ClientSecret, PrivateKey, PrivateKeyFile, Interaction, AuthMethod, HttpTimeout, CaBundlePath, ExtraAuthParams,
         ExtraTokenParams, ExtraRefreshParams, Audience, Storage, FlowId, RedirectUri, State, ExtraParams, ResponseMode,
         FlowTimeout, FlowTls, FlowCertFile, FlowKeyFile, AuthResponse, AuthResponseCode, WaitTimeout, ServerHost, ServerPort,
         ServerPath, ServerScheme, ServerTimeout, ServerTls, ServerCertFile, ServerKeyFile, Code, RefreshToken, Username,
-        Password, Assertion, GrantType, Claims, AcrValues, MaxAge, WwwAuthenticate,
+        Password, Assertion, GrantType, Claims, AcrValues, MaxAge, WwwAuthenticate, Dpop, DpopAlgorithm, Par, DpopHtm, DpopHtu, DpopAccount,
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Returns whether <paramref name="name"/> is one of the names above (ignoring a trailing <c>[key]</c>).</summary>

@@ -316,3 +316,21 @@ public sealed class StorageUnavailableException : SidecarException
     /// <summary>Gets what is wrong.</summary>
     public string Reason { get; }
 }
+
+/// <summary>
+/// The authorization server refused a request that is not a token request and whose method returns no outcome (a
+/// pushed authorization request, RFC 9126 §2.3). Protocol code -32003, as a refused token request.
+/// </summary>
+public sealed class OAuthErrorException : SidecarException
+{
+    /// <summary>Initializes a new instance of the <see cref="OAuthErrorException"/> class.</summary>
+    /// <param name="error">The server's error.</param>
+    public OAuthErrorException(OAuth.OAuthError error)
+        : base((error ?? throw new ArgumentNullException(nameof(error))).Describe())
+    {
+        this.Error = error;
+    }
+
+    /// <summary>Gets the server's error.</summary>
+    public OAuth.OAuthError Error { get; }
+}

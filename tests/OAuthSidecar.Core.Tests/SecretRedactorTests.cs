@@ -117,6 +117,14 @@ public class SecretRedactorTests
     }
 
     [Fact]
+    public void Json_dpop_proofs_and_stored_private_keys_are_masked()
+    {
+        string result = new SecretRedactor().Redact("""{"proof":"eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.sig","dpopKey":{"algorithm":"ES256","pkcs8":"MIGHAgEAMBMGByqGSM49"}}""");
+
+        Assert.Equal("""{"proof":"[redacted]","dpopKey":{"algorithm":"ES256","pkcs8":"[redacted]"}}""", result);
+    }
+
+    [Fact]
     public void Text_without_secrets_is_returned_unchanged()
     {
         var redactor = new SecretRedactor();

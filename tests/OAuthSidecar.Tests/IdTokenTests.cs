@@ -18,6 +18,10 @@ public sealed class IdTokenTests
     [InlineData("azp-mismatch", "azp")]
     [InlineData("alg-none", "not signed")]
     [InlineData("unknown-key", "does not publish")]
+    [InlineData("no-sub", "no sub claim")]
+    [InlineData("numeric-sub", "no sub claim")]
+    [InlineData("unknown-crit", "critical extensions")]
+    [InlineData("drop", "without an id_token")]
     public async Task A_broken_id_token_fails_with_invalid_id_token_and_its_reason(string mutation, string reasonPart)
     {
         await using IdpServer idp = await IdpServer.StartAsync([]);

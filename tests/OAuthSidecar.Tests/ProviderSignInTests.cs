@@ -54,7 +54,8 @@ public sealed class ProviderSignInTests
         await github.AuthorizeAsync(flow.Str("authUri"));
         JsonNode tokens = (await sidecar.CallAsync("obtainTokenByAuthCodeFlow", new { flowId = flow.Str("flowId") }))!;
         Assert.StartsWith("gho_", tokens.Str("accessToken"), StringComparison.Ordinal);
-        Assert.Equal("bearer", tokens.Str("tokenType"));
+        Assert.Equal("Bearer", tokens.Str("tokenType")); // GitHub sends "bearer"; reported as RFC 6750 spells it
+        Assert.Null(tokens["expiresAt"]); // an OAuth app token never expires (no expires_in): none is assumed for GitHub
         Assert.Equal("octocat", tokens.Str("account"));
         JsonNode redeem = (await github.RequestsAsync()).Last(r => r.Str("path") == "/login/oauth/access_token")!;
         Assert.Null(redeem["authorization"]); // no Basic header: GitHub ignores it

@@ -3,6 +3,7 @@
 import { authorize, approveDevice } from './headless-user.mjs';
 import { httpRequest } from './http-client.mjs';
 import { ID_TOKEN_MUTATIONS } from './id-token-mutation.mjs';
+import { TOKEN_RESPONSE_MUTATIONS } from './token-response-mutation.mjs';
 import { signJwtAssertion } from './assertions.mjs';
 import { signSamlAssertion } from './saml.mjs';
 
@@ -11,6 +12,9 @@ const SETTINGS = {
   deviceInterval: { min: 0 }, // `interval` of new device authorizations, in seconds
   accessTokenTtl: { min: 1 }, // lifetime of new access tokens, in seconds
   idTokenMutation: { values: ID_TOKEN_MUTATIONS }, // break the next id_token (id-token-mutation.mjs)
+  tokenResponseMutation: { values: TOKEN_RESPONSE_MUTATIONS }, // break the next token response (token-response-mutation.mjs)
+  parTtl: { min: 0 }, // lifetime of new request_uris, in seconds (0: the provider's 60 s)
+  resourceNonce: { values: [true, false] }, // the /rs/ resource server requires its DPoP nonce
 };
 
 class BadRequest extends Error {
@@ -131,7 +135,7 @@ export function controlApi({
 }
 
 /** RFC 7662 introspection as confidential-app; the provider's JSON answer is passed through. */
-async function introspect(issuer, routes, body, ca) {
+export async function introspect(issuer, routes, body, ca) {
   const form = new URLSearchParams({ token: requireString(body, 'token') });
   if (typeof body.token_type_hint === 'string') form.set('token_type_hint', body.token_type_hint);
   const res = await httpRequest(`${issuer}${routes.introspection}`, {

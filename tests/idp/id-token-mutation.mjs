@@ -4,7 +4,7 @@
 //
 // Re-signed modes use the very key (and kid) that signed the original, taken from the provider's
 // keystore, so only the one property under test is wrong.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { CompactSign, importJWK } from 'jose';
 
 export const ID_TOKEN_MUTATIONS = [
@@ -18,6 +18,10 @@ export const ID_TOKEN_MUTATIONS = [
   'alg-none', // header alg "none" (no kid), empty signature
   'unknown-key', // signed with a fresh key whose kid is not in the JWKS
   'stale-auth-time', // auth_time = now - 3600 (a valid token of a sign-in an hour ago), re-signed
+  'no-sub', // the sub claim removed, re-signed (OpenID Connect Core §2: sub is REQUIRED)
+  'numeric-sub', // sub = 42 (a number, not a string), re-signed
+  'unknown-crit', // header crit ["urn:example:unknown"], re-signed (RFC 7515 §4.1.11: must be refused)
+  'drop', // the id_token member removed from the response (OpenID Connect Core §3.1.3.3)
 ];
 
 const json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -67,6 +71,22 @@ export async function mutateIdToken(jwt, mode, keys) {
       const { kid, ...rest } = header;
       return `${encode({ ...rest, alg: 'none' })}.${payloadPart}.`;
     }
+    case 'no-sub': {
+      const jwk = keys.byKid(header.kid) ?? keys.current(header.alg);
+      const { sub, ...rest } = payload;
+      return sign(header, rest, jwk);
+    }
+    case 'numeric-sub': return resign({ sub: 42 });
+    case 'unknown-crit': {
+      // jose refuses to sign a crit it does not know (as a verifier must refuse it): signed with node:crypto.
+      const jwk = keys.byKid(header.kid) ?? keys.current(header.alg);
+      const input = `${encode({ ...header, crit: ['urn:example:unknown'], 'urn:example:unknown': true })}.${payloadPart}`;
+      const bits = header.alg.slice(2);
+      const options = { key: createPrivateKey({ key: jwk, format: 'jwk' }) };
+      if (header.alg.startsWith('ES')) options.dsaEncoding = 'ieee-p1363';
+      if (header.alg.startsWith('PS')) Object.assign(options, { padding: 6, saltLength: Number(bits) / 8 }); // RSA_PKCS1_PSS_PADDING
+      return `${input}.${cryptoSign(`sha${bits}`, Buffer.from(input), options).toString('base64url')}`;
+    }
     case 'unknown-key': {
       const kid = `unknown-${randomBytes(6).toString('hex')}`;
       return sign({ ...header, kid }, payload, strangerKey(header.alg));
@@ -84,6 +104,11 @@ export function idTokenMutation(settings, routes, keys) {
     if (ctx.status !== 200 || !body || typeof body !== 'object' || typeof body.id_token !== 'string') return;
     const mode = settings.idTokenMutation;
     settings.idTokenMutation = 'none'; // taken before any await: one response only
+    if (mode === 'drop') {
+      const { id_token: dropped, ...rest } = body;
+      ctx.body = rest;
+      return;
+    }
     ctx.body = { ...body, id_token: await mutateIdToken(body.id_token, mode, keys) };
   };
 }

@@ -15,12 +15,16 @@ import { countRequests, createStats } from './stats.mjs';
 import { devicePolling } from './device-polling.mjs';
 import { checkLogin, keepOfflineAccess } from './middleware.mjs';
 import { deviceFlowPages, renderError } from './pages.mjs';
-import { controlApi } from './control.mjs';
+import { controlApi, introspect } from './control.mjs';
 import { fixture, fixturePath } from './fixtures.mjs';
 import { initialKeys, signingKeys } from './signing-keys.mjs';
 import { idTokenMutation } from './id-token-mutation.mjs';
+import { tokenResponseMutation } from './token-response-mutation.mjs';
+import { httpRequest } from './http-client.mjs';
 import { registerGrants } from './grants.mjs';
 import { ACR, recordLoginAcr } from './step-up.mjs';
+import { dpopParConfiguration, parRules, requireDpopProof } from './dpop-par.mjs';
+import { RESOURCE_PREFIX, resourceServer } from './resource-server.mjs';
 
 export { ROUTES } from './routes.mjs';
 
@@ -34,10 +38,10 @@ const apiResourceServer = (settings, api) => ({
   accessTokenTTL: settings.accessTokenTtl,
 });
 
-function configuration(settings, flavor, clients) {
+function configuration(settings, flavor, clients, dpopPar) {
   const api = flavor.api ?? FLAVORS.oidc.api;
   return {
-    clients: clients.map(acceptableMetadata),
+    clients: clients.map((client) => acceptableMetadata({ ...client, ...dpopPar.clientMetadata })),
     // Fresh keys on every start (signing-keys.mjs): RSA-2048 for RS256 (the default), P-256 for ES256.
     jwks: { keys: initialKeys() },
     findAccount,
@@ -64,7 +68,9 @@ function configuration(settings, flavor, clients) {
       Grant: 14 * DAY,
       Session: 14 * DAY,
     },
+    ...(dpopPar.enabledJWA ? { enabledJWA: dpopPar.enabledJWA } : {}),
     features: {
+      ...dpopPar.features, // dPoP and pushedAuthorizationRequests (dpop-par.mjs)
       devInteractions: { enabled: true }, // the built-in login and consent forms
       deviceFlow: { enabled: true, ...deviceFlowPages },
       revocation: { enabled: true },
@@ -115,18 +121,23 @@ function rfc8414Only(app) {
  * accessTokenTtl (seconds, default 3600), metadata ('oidc' or 'rfc8414', see rfc8414Only), tls (serve HTTPS with
  * fixtures/server.cert.pem, which fixtures/ca.cert.pem signed), flavor ('oidc', the default, or 'okta', 'auth0',
  * 'keycloak', 'gitlab': flavors.mjs), redirectPort (the exact port of a flavor's registered redirect URI; a free one
- * when 0 or absent). Resolves to { issuer, port, control, close(), ... }; with tls also caFile (absolute path) and
- * ca (its PEM text); with a flavor other than oidc also clientId and redirectUri (the registered one).
+ * when 0 or absent), dpop ('off' (default), 'on', 'nonce': DPoP with server nonces required), requireDpop (every
+ * client gets dpop_bound_access_tokens), par ('hidden' (default: served, not in the metadata), 'advertised',
+ * 'required'), parTtl (seconds a request_uri lives; 0 = 60). Resolves to { issuer, port, control, close(), ... };
+ * with tls also caFile (absolute path) and ca (its PEM text); with a flavor other than oidc also clientId and
+ * redirectUri (the registered one).
  */
 export async function startProvider({
   port = 0, deviceInterval = 5, accessTokenTtl = 3600, tls = false, metadata = 'oidc', flavor: flavorName = 'oidc', redirectPort = 0,
+  dpop = 'off', requireDpop = false, par = 'hidden', parTtl = 0,
 } = {}) {
   const flavor = FLAVORS[flavorName];
   if (!flavor) throw new Error(`unknown flavor "${flavorName}"; known: ${Object.keys(FLAVORS).join(', ')}`);
   // Changed by POST /__test/config.
   const settings = {
-    slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none',
+    slowDown: 0, deviceInterval, accessTokenTtl, idTokenMutation: 'none', tokenResponseMutation: 'none', parTtl, resourceNonce: false,
   };
+  const dpopPar = dpopParConfiguration({ dpop, requireDpop, par });
   const stats = createStats();
   const ca = tls ? fixture('ca.cert.pem') : undefined;
 
@@ -149,7 +160,7 @@ export async function startProvider({
   const routes = flavor.routes;
 
   try {
-    const provider = new Provider(issuer, configuration(settings, flavor, clients));
+    const provider = new Provider(issuer, configuration(settings, flavor, clients, dpopPar));
     const keys = signingKeys(provider);
     recordLoginAcr(provider);
     const api = flavor.api ?? FLAVORS.oidc.api;
@@ -163,10 +174,13 @@ export async function startProvider({
     // provider.use() puts these in front of oidc-provider's routes, the first one outermost.
     provider.use(countRequests(stats, routes));
     provider.use(idTokenMutation(settings, routes, keys));
+    provider.use(tokenResponseMutation(settings, routes));
     provider.use(devicePolling(settings, routes));
     provider.use(checkLogin());
     provider.use(keepOfflineAccess(routes));
     if (flavor.audienceAsResource) provider.use(audienceAsResource(routes));
+    provider.use(parRules({ par, settings, routes }));
+    provider.use(requireDpopProof({ requireDpop, routes }));
 
     const app = provider.callback();
     const control = controlApi({
@@ -175,8 +189,15 @@ export async function startProvider({
     const serve = metadata === 'rfc8414' ? rfc8414Only(app) : app;
     const users = flavor.userApi ? userApi(provider, origin) : undefined;
     const mount = flavor.issuerPath.replace(/\/$/, '');
+    const resource = resourceServer({
+      issuer,
+      settings,
+      introspect: (token) => introspect(base, routes, { token }, ca),
+      jwks: async () => JSON.parse((await httpRequest(`${base}${routes.jwks}`, { ca })).text),
+    });
     handle = (req, res) => {
       if (/^\/__test(\/|$|\?)/.test(req.url)) return control(req, res);
+      if (req.url.startsWith(RESOURCE_PREFIX)) return resource(req, res);
       if (users && req.url.split('?')[0] === flavor.userApi) return users(req, res);
       // A provider whose issuer has a path serves its routes under it (oidc-provider's mounting rule).
       if (mount && (req.url === mount || req.url.startsWith(`${mount}/`) || req.url.startsWith(`${mount}?`))) {

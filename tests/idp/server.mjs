@@ -1,5 +1,7 @@
 // Command line: node tests/idp/server.mjs [--port N] [--device-interval S] [--access-token-ttl S]
-//                                         [--tls] [--ignore-stdin] [--provider NAME [--redirect-port N]]
+//                                         [--tls] [--rfc8414-only] [--dpop] [--dpop-nonce] [--require-dpop]
+//                                         [--par] [--require-par] [--par-ttl S] [--ignore-stdin]
+//                                         [--provider NAME [--redirect-port N]]
 // Prints ONE JSON line on stdout once listening: {"issuer":...,"port":...,"control":...}, plus
 // "caFile" with --tls (HTTPS with fixtures/server.cert.pem, signed by fixtures/ca.cert.pem).
 // --provider github|google|entra starts that provider's emulator (emulators/); okta|auth0|keycloak|gitlab the test
@@ -40,6 +42,12 @@ try {
       'access-token-ttl': { type: 'string' },
       tls: { type: 'boolean' },
       'rfc8414-only': { type: 'boolean' },
+      dpop: { type: 'boolean' },
+      'dpop-nonce': { type: 'boolean' },
+      'require-dpop': { type: 'boolean' },
+      par: { type: 'boolean' },
+      'require-par': { type: 'boolean' },
+      'par-ttl': { type: 'string' },
       'ignore-stdin': { type: 'boolean' },
       provider: { type: 'string' },
       'redirect-port': { type: 'string' },
@@ -63,6 +71,10 @@ const idp = await (EMULATORS[providerName]
     metadata: args['rfc8414-only'] ? 'rfc8414' : 'oidc',
     flavor: providerName ?? 'oidc',
     redirectPort: integer(args['redirect-port'], 'redirect-port', 0),
+    dpop: args['dpop-nonce'] ? 'nonce' : (args.dpop ? 'on' : 'off'),
+    requireDpop: args['require-dpop'] === true,
+    par: args['require-par'] ? 'required' : (args.par ? 'advertised' : 'hidden'),
+    parTtl: integer(args['par-ttl'], 'par-ttl', 1),
   })).catch((err) => fail(`could not start: ${err.message}`));
 
 let stopping = false;

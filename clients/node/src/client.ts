@@ -267,6 +267,11 @@ export class SidecarClient {
     return this.request(P.RefreshRequest, params, options);
   }
 
+  /** A DPoP proof for your own request (RFC 9449 §7): send it as the `DPoP` header with `Authorization: DPoP <token>`. */
+  createDpopProof(params: P.CreateDpopProofParams, options?: CallOptions): Promise<P.CreateDpopProofResult> {
+    return this.request(P.CreateDpopProofRequest, params, options);
+  }
+
   obtainTokenForClient(params: P.ObtainTokenForClientParams, options?: CallOptions): Promise<P.TokenResult> {
     return this.request(P.ObtainTokenForClientRequest, params, options);
   }

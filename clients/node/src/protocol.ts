@@ -92,6 +92,24 @@ export interface CreateClientResult {
   quirks: string[];
 }
 
+/** `CreateDpopProofResult`: the result of `createDpopProof`. */
+export interface CreateDpopProofResult {
+  proof: string;
+  jkt: string;
+  expiresAt: number;
+}
+
+/** `DpopAlgorithm`: `DpopOptions.alg`. */
+export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'RS256' | 'PS256';
+
+/** `DpopOptions`. */
+export interface DpopOptions {
+  alg?: DpopAlgorithm | null;
+}
+
+/** `DpopSetting`: `createClient`'s `dpop`. */
+export type DpopSetting = boolean | DpopOptions;
+
 /** `EnvironmentInfo`: `ServerCapabilities.environment`. */
 export interface EnvironmentInfo {
   remote: boolean;
@@ -162,6 +180,9 @@ export interface OAuthErrorData {
   errorUri?: string | null;
   status?: number | null;
 }
+
+/** `ParMode`: `createClient`'s `par`. */
+export type ParMode = 'auto' | 'always' | 'never';
 
 /** `ParseAuthResponseResult`: the result of `parseAuthResponse`. */
 export interface ParseAuthResponseResult {
@@ -237,6 +258,9 @@ export interface ServerConfiguration {
   jwksUri?: string | null;
   introspectionEndpoint?: string | null;
   authorizationResponseIssParameterSupported?: boolean | null;
+  pushedAuthorizationRequestEndpoint?: string | null;
+  requirePushedAuthorizationRequests?: boolean | null;
+  dpopSigningAlgValuesSupported?: string[] | null;
 }
 
 /** `ServerInfo`: `InitializeResult.serverInfo`. */
@@ -315,6 +339,7 @@ export interface TokenResult {
   raw: JsonObject;
   account?: string | null;
   method?: SignInMethod | null;
+  jkt?: string | null;
 }
 
 /** `UnknownHandleData`: `data` of -32004 (UnknownHandle). */
@@ -339,7 +364,7 @@ export interface BuildAuthRequestUriParams {
   extraParams?: StringMap | null;
 }
 
-/** `buildAuthRequestUri` (request, caller → sidecar): Builds an authorization request URI (MSAL's builder: no PKCE, no state kept). */
+/** `buildAuthRequestUri` (request, caller → sidecar): Builds an authorization request URI (MSAL's builder: no PKCE, no state kept); pushed first when the client uses PAR (RFC 9126). */
 export namespace BuildAuthRequestUriRequest {
   export const method = 'buildAuthRequestUri';
   export const type = new RequestType<BuildAuthRequestUriParams, BuildAuthRequestUriResult, void>(method, ParameterStructures.byName);
@@ -378,14 +403,33 @@ export interface CreateClientParams {
   headers?: StringMap | null;
   timeoutSeconds?: number | null;
   tls?: TlsOptions | null;
+  allowInsecureHttp?: boolean | null;
   pages?: CallbackPages | null;
   storage?: StorageBackend | null;
+  dpop?: DpopSetting;
+  par?: ParMode | null;
 }
 
 /** `createClient` (request, caller → sidecar): Registers a client at an authorization server (discovery or explicit endpoints). */
 export namespace CreateClientRequest {
   export const method = 'createClient';
   export const type = new RequestType<CreateClientParams, CreateClientResult, void>(method, ParameterStructures.byName);
+}
+
+/** Parameters of `createDpopProof`. */
+export interface CreateDpopProofParams {
+  clientHandle: string;
+  htm: string;
+  htu: string;
+  account?: string | null;
+  accessToken?: string | null;
+  nonce?: string | null;
+}
+
+/** `createDpopProof` (request, caller → sidecar): A DPoP proof (RFC 9449 §7) for the caller's own request, signed with the key its tokens are bound to; the key never leaves the sidecar. */
+export namespace CreateDpopProofRequest {
+  export const method = 'createDpopProof';
+  export const type = new RequestType<CreateDpopProofParams, CreateDpopProofResult, void>(method, ParameterStructures.byName);
 }
 
 /** Parameters of `disposeClient`. */
@@ -457,7 +501,7 @@ export interface InitiateAuthCodeFlowParams {
   openBrowser?: boolean | null;
 }
 
-/** `initiateAuthCodeFlow` (request, caller → sidecar): Starts an authorization code flow with PKCE and its loopback listener. */
+/** `initiateAuthCodeFlow` (request, caller → sidecar): Starts an authorization code flow with PKCE and its loopback listener; pushes the request first when the client uses PAR (RFC 9126). */
 export namespace InitiateAuthCodeFlowRequest {
   export const method = 'initiateAuthCodeFlow';
   export const type = new RequestType<InitiateAuthCodeFlowParams, InitiateAuthCodeFlowResult, void>(method, ParameterStructures.byName);
@@ -843,6 +887,7 @@ export const ClientRequests = [
   BuildAuthRequestUriRequest.method,
   CancelFlowRequest.method,
   CreateClientRequest.method,
+  CreateDpopProofRequest.method,
   DisposeClientRequest.method,
   GetCredentialsRequest.method,
   InitializeRequest.method,

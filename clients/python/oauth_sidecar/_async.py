@@ -31,10 +31,13 @@ from ._types import (
     ClientInfo,
     CreateClientResult,
     DeviceFlow,
+    DpopProof,
+    DpopSetting,
     InitializeResult,
     InteractionMode,
     Model,
     Pages,
+    ParMode,
     ParseChallengeResult,
     PrivateKey,
     PromptRedirect,
@@ -455,6 +458,9 @@ class AsyncSidecar(NotificationCallbacks):
         authority: Optional[str] = None,
         resource: Optional[Resources] = None,
         redirect_uri: Optional[str] = None,
+        dpop: Optional[Union[DpopSetting, Mapping[str, Any]]] = None,
+        par: Optional[ParMode] = None,
+        allow_insecure_http: Optional[bool] = None,
     ) -> CreateClientResult:
         """Registers a client: ``issuer`` (discovery), ``server_configuration`` (explicit endpoints), or
         ``provider`` (``"github"``, ``"gitlab"``, ``"google"``, ``"entra"``, ``"okta"``, ``"auth0"``, ``"keycloak"``)
@@ -462,7 +468,9 @@ class AsyncSidecar(NotificationCallbacks):
         with every authorization, redemption and refresh; ``redirect_uri`` is the default of browser sign-ins.
 
         ``pages`` accepts :class:`Pages`, a dict, or flytekit's ``EndpointMetadata`` (``bytes`` HTML is
-        decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods.
+        decoded as UTF-8). Pass the result (or its ``client_handle``) to the grant methods. ``dpop=True`` (or
+        ``{"alg": "RS256"}``, :class:`DpopOptions`) binds the tokens to keys the sidecar keeps (RFC 9449); ``par`` is ``"auto"``
+        (default), ``"always"`` or ``"never"`` (RFC 9126). ``allow_insecure_http=True`` accepts plain http endpoints on hosts that are not loopback (test servers only).
         """
         return CreateClientResult.from_json(await self.request("createClient", wire_params("createClient", locals())))
 
@@ -593,6 +601,15 @@ class AsyncSidecar(NotificationCallbacks):
         if isinstance(refresh_token, TokenResult):
             refresh_token = refresh_token.refresh_token  # type: ignore[assignment]
         return TokenResult.from_json(await self.request("refresh", wire_params("refresh", locals())))
+
+    @protocol_method("createDpopProof")
+    async def create_dpop_proof(self, client_handle: Handle, htm: str, htu: str, *, account: Optional[str] = None,
+                                access_token: Optional[Union[str, TokenResult]] = None,
+                                nonce: Optional[str] = None) -> DpopProof:
+        """A DPoP proof (RFC 9449 §7) for your own request: send ``proof`` as the ``DPoP`` header."""
+        if isinstance(access_token, TokenResult):
+            access_token = access_token.access_token
+        return DpopProof.from_json(await self.request("createDpopProof", wire_params("createDpopProof", locals())))
 
     @protocol_method("obtainTokenForClient")
     async def obtain_token_for_client(self, client_handle: Handle, *, scopes: Optional[Scopes] = None,

@@ -566,6 +566,7 @@ class Sidecar(NotificationCallbacks):
     initiate_device_flow = _blocking(AsyncSidecar.initiate_device_flow)
     obtain_token_by_device_flow = _blocking(AsyncSidecar.obtain_token_by_device_flow)
     refresh = _blocking(AsyncSidecar.refresh)
+    create_dpop_proof = _blocking(AsyncSidecar.create_dpop_proof)
     obtain_token_for_client = _blocking(AsyncSidecar.obtain_token_for_client)
     obtain_token_by_username_password = _blocking(AsyncSidecar.obtain_token_by_username_password)
     obtain_token_by_assertion = _blocking(AsyncSidecar.obtain_token_by_assertion)

@@ -24,7 +24,10 @@ __all__ = [
     "snake_case",
     "AssertionGrantType",
     "CallbackScheme",
+    "DpopAlgorithm",
+    "DpopSetting",
     "InteractionMode",
+    "ParMode",
     "Provider",
     "RequestId",
     "ResourceIndicators",
@@ -42,6 +45,8 @@ __all__ = [
     "ClientInfo",
     "ServerConfiguration",
     "CreateClientResult",
+    "DpopProof",
+    "DpopOptions",
     "EnvironmentInfo",
     "ServerCapabilities",
     "ServerInfo",
@@ -81,8 +86,14 @@ AssertionGrantType = Literal["urn:ietf:params:oauth:grant-type:jwt-bearer", "urn
 #: startCallbackServer's scheme.
 CallbackScheme = Literal["https", "http"]
 
+#: DpopOptions.alg.
+DpopAlgorithm = Literal["ES256", "ES384", "ES512", "RS256", "PS256"]
+
 #: getCredentials's interactive.
 InteractionMode = Literal["auto", "browser", "device", "paste", "none"]
+
+#: createClient's par.
+ParMode = Literal["auto", "always", "never"]
 
 #: createClient's provider, CreateClientResult.provider.
 Provider = Literal["github", "gitlab", "google", "entra", "okta", "auth0", "keycloak"]
@@ -199,6 +210,9 @@ class ServerConfiguration(Model):
     jwks_uri: Optional[str] = None
     introspection_endpoint: Optional[str] = None
     authorization_response_iss_parameter_supported: Optional[bool] = None
+    pushed_authorization_request_endpoint: Optional[str] = None
+    require_pushed_authorization_requests: Optional[bool] = None
+    dpop_signing_alg_values_supported: Optional[List[str]] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -210,6 +224,24 @@ class CreateClientResult(Model):
     server_configuration: Optional[ServerConfiguration] = field(default=None, metadata=nested(ServerConfiguration))
     provider: Optional[Provider] = None
     quirks: Optional[List[str]] = None
+    extra: Dict[str, Any] = extra_field()
+
+
+@dataclass
+class DpopProof(Model):
+    """The schema's ``CreateDpopProofResult``: the result of ``createDpopProof``."""
+
+    proof: Optional[str] = field(default=None, repr=False)
+    jkt: Optional[str] = None
+    expires_at: Optional[int] = None
+    extra: Dict[str, Any] = extra_field()
+
+
+@dataclass
+class DpopOptions(Model):
+    """The schema's ``DpopOptions``."""
+
+    alg: Optional[DpopAlgorithm] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -384,6 +416,7 @@ class TokenResult(Model):
     raw: Optional[Dict[str, Any]] = field(default=None, repr=False)
     account: Optional[str] = None
     method: Optional[SignInMethod] = None
+    jkt: Optional[str] = None
     extra: Dict[str, Any] = extra_field()
 
 
@@ -495,8 +528,12 @@ class PromptRedirect(Model):
     extra: Dict[str, Any] = extra_field()
 
 
+#: createClient's dpop.
+DpopSetting = Union[bool, DpopOptions]
+
+
 #: Requests the caller sends (wire names).
-CLIENT_REQUESTS: Tuple[str, ...] = ("buildAuthRequestUri", "cancelFlow", "createClient", "disposeClient", "getCredentials", "initialize", "initiateAuthCodeFlow", "initiateDeviceFlow", "listAccounts", "obtainTokenByAssertion", "obtainTokenByAuthCodeFlow", "obtainTokenByAuthorizationCode", "obtainTokenByBrowser", "obtainTokenByDeviceFlow", "obtainTokenByUsernamePassword", "obtainTokenForClient", "parseAuthResponse", "parseChallenge", "refresh", "shutdown", "signOut", "startCallbackServer", "stopCallbackServer", "waitForCallback")
+CLIENT_REQUESTS: Tuple[str, ...] = ("buildAuthRequestUri", "cancelFlow", "createClient", "createDpopProof", "disposeClient", "getCredentials", "initialize", "initiateAuthCodeFlow", "initiateDeviceFlow", "listAccounts", "obtainTokenByAssertion", "obtainTokenByAuthCodeFlow", "obtainTokenByAuthorizationCode", "obtainTokenByBrowser", "obtainTokenByDeviceFlow", "obtainTokenByUsernamePassword", "obtainTokenForClient", "parseAuthResponse", "parseChallenge", "refresh", "shutdown", "signOut", "startCallbackServer", "stopCallbackServer", "waitForCallback")
 
 #: Notifications the caller sends (wire names).
 CLIENT_NOTIFICATIONS: Tuple[str, ...] = ("exit", "initialized", "$/cancelRequest")
@@ -511,7 +548,8 @@ SERVER_REQUESTS: Mapping[str, Type[Model]] = {"window/showDocument": ShowDocumen
 PARAMS: Mapping[str, Tuple[Tuple[str, bool], ...]] = {
     "buildAuthRequestUri": (("clientHandle", True), ("responseType", True), ("redirectUri", False), ("scopes", False), ("state", False), ("extraParams", False)),
     "cancelFlow": (("flowId", True),),
-    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("provider", False), ("authority", False), ("resource", False), ("redirectUri", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("pages", False), ("storage", False)),
+    "createClient": (("clientId", True), ("issuer", False), ("serverConfiguration", False), ("provider", False), ("authority", False), ("resource", False), ("redirectUri", False), ("clientSecret", False), ("clientAssertion", False), ("privateKey", False), ("tokenEndpointAuthMethod", False), ("scopes", False), ("audience", False), ("extraAuthParams", False), ("extraTokenParams", False), ("extraRefreshParams", False), ("addAuthParamsToTokenRequest", False), ("headers", False), ("timeoutSeconds", False), ("tls", False), ("allowInsecureHttp", False), ("pages", False), ("storage", False), ("dpop", False), ("par", False)),
+    "createDpopProof": (("clientHandle", True), ("htm", True), ("htu", True), ("account", False), ("accessToken", False), ("nonce", False)),
     "disposeClient": (("clientHandle", True),),
     "exit": (),
     "getCredentials": (("clientHandle", True), ("scopes", False), ("interactive", False), ("account", False), ("claims", False), ("acrValues", False), ("maxAge", False), ("resource", False)),

@@ -93,11 +93,24 @@ class Provider:
 
 @pytest.fixture(scope="session")
 def idp():
+    with _provider("--device-interval", "1") as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def dpop_idp():
+    """The provider with DPoP on and its PAR endpoint advertised (``--dpop --par``); ``/rs/`` checks DPoP proofs."""
+    with _provider("--dpop", "--par") as provider:
+        yield provider
+
+
+@contextlib.contextmanager
+def _provider(*arguments: str):
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is needed for the test provider (tests/idp/server.mjs)")
     process = subprocess.Popen(
-        [node, str(REPO / "tests" / "idp" / "server.mjs"), "--device-interval", "1"],
+        [node, str(REPO / "tests" / "idp" / "server.mjs"), *arguments],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
     stderr_lines: List[bytes] = []
     drain = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
+import urllib.error
+import urllib.request
 from typing import Any, List
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -216,3 +220,27 @@ def test_spawn_with_a_missing_executable_leaves_nothing_running(tmp_path: Any) -
     with pytest.raises(SidecarNotFoundError):
         Sidecar.spawn(tmp_path / "no-such-oauth-sidecar")
     assert ours() == before
+
+
+def test_calling_an_api_with_dpop(sidecar: Sidecar, dpop_idp: Any) -> None:
+    client = sidecar.create_client(issuer=dpop_idp.issuer, client_id="native-app", scopes=NATIVE_SCOPES, dpop=True, par="auto")
+    flow = sidecar.initiate_auth_code_flow(client, open_browser=False)
+    assert sorted(parse_qs(urlsplit(flow.auth_uri).query)) == ["client_id", "request_uri"]  # a pushed request
+    dpop_idp.authorize(flow.auth_uri)
+    tokens = sidecar.obtain_token_by_auth_code_flow(flow)
+    assert tokens.token_type == "DPoP" and tokens.jkt
+
+    url = dpop_idp.issuer + "/rs/profile?fields=all"
+    proof = sidecar.create_dpop_proof(client, "GET", url, access_token=tokens)
+    assert proof.jkt == tokens.jkt and proof.proof not in repr(proof)
+    request = urllib.request.Request(url, headers={"Authorization": f"DPoP {tokens.access_token}", "DPoP": proof.proof})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.loads(response.read())
+    assert body["sub"] == "alice" and body["jkt"] == tokens.jkt
+
+    with pytest.raises(urllib.error.HTTPError) as replayed:  # a proof is good once
+        urllib.request.urlopen(request, timeout=30)
+    assert replayed.value.code == 401 and json.loads(replayed.value.read())["error"] == "invalid_dpop_proof"
+    with pytest.raises(InvalidParamsError) as bad:
+        sidecar.create_dpop_proof(client, "GET", "/relative")
+    assert bad.value.data["field"] == "htu"

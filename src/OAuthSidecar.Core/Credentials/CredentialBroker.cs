@@ -80,7 +80,13 @@ public sealed class CredentialBroker
                 continue;
             }
 
-            return await entry.Task!.WaitAsync(cancellationToken).ConfigureAwait(false);
+            TokenOutcome outcome = await entry.Task!.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome.Tokens is { } tokens)
+            {
+                client.DpopKeys.Remember(tokens); // so a proof for this access token uses its key
+            }
+
+            return outcome;
         }
     }
 
@@ -182,12 +188,13 @@ public sealed class CredentialBroker
             {
                 signingInFor = account;
                 long now = this.time.GetUtcNow().ToUnixTimeSeconds();
+                DpopKey? accountKey = stored.DpopKey?.Load(client.Redactor);
                 StoredToken? token = GrantRules.Find(stored, wanted.Scopes, wanted.Resources);
                 string? unsatisfied = token is null ? null : StepUpCheck.OfToken(stepUp, token, now);
                 if (token is not null && unsatisfied is null && GrantRules.IsFresh(token, this.time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0))
                 {
                     this.logger.LogDebug("Credentials: a stored access token of {Account} is valid until {ExpiresAt}.", account, token.ExpiresAt);
-                    return TokenOutcome.Success(FromStore(stored, token, now)) with { Method = SignInMethod.Stored };
+                    return TokenOutcome.Success(FromStore(stored, token, now, accountKey)) with { Method = SignInMethod.Stored };
                 }
 
                 if (unsatisfied is not null)
@@ -208,7 +215,11 @@ public sealed class CredentialBroker
                 {
                     RefreshPlan plan = GrantRules.Plan(stored, wanted.Scopes);
                     IReadOnlyList<string> send = plan.Send.Count == 0 && client.Registration.RefreshNamesScopes ? wanted.Scopes : plan.Send;
-                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, new RefreshOptions { Scopes = send, ReportScopes = plan.Report, Resources = wanted.Resources, Account = account }, CancellationToken.None).ConfigureAwait(false);
+
+                    // RFC 9449 §5: a refresh token bound to the account's key is redeemed only with it; an account without
+                    // one gets its own key when the client uses DPoP.
+                    var options = new RefreshOptions { Scopes = send, ReportScopes = plan.Report, Resources = wanted.Resources, Account = account, DpopKey = accountKey ?? client.DpopKeys.CreateKey() };
+                    TokenOutcome refreshed = await client.RefreshAsync(refreshToken, options, CancellationToken.None).ConfigureAwait(false);
                     if (refreshed.Tokens is { } tokens)
                     {
                         this.logger.LogInformation("Credentials: refreshed the access token of {Account} silently.", account);
@@ -282,6 +293,24 @@ public sealed class CredentialBroker
 
     private TokenSet Save(CredentialStore store, StoredAccount stored, Wanted wanted, TokenSet tokens, string account, AuthenticationContext? authentication)
     {
+        if (tokens.DpopKey is { } key && stored.DpopKey?.Thumbprint != key.Thumbprint)
+        {
+            // One key per account: a sign-in with a new key replaces the old key and what was bound to it (with the old
+            // grant's scopes, unless the sign-in brought a new grant, whose scopes the caller has just recorded).
+            if (stored.DpopKey is not null)
+            {
+                stored.Tokens.Clear();
+                stored.RefreshToken = null;
+                if (tokens.RefreshToken is null)
+                {
+                    stored.GrantRequestedScopes = null;
+                    stored.GrantGrantedScopes = null;
+                }
+            }
+
+            stored.DpopKey = StoredDpopKey.From(key);
+        }
+
         stored.RefreshToken = tokens.RefreshToken ?? stored.RefreshToken;
         stored.Username = tokens.Username ?? Claim(tokens, "preferred_username") ?? Claim(tokens, "email") ?? stored.Username;
         GrantRules.Remove(stored, wanted.Scopes, wanted.Resources);
@@ -304,7 +333,7 @@ public sealed class CredentialBroker
         return tokens.WithAccount(account);
     }
 
-    private static TokenSet FromStore(StoredAccount stored, StoredToken token, long now)
+    private static TokenSet FromStore(StoredAccount stored, StoredToken token, long now, DpopKey? accountKey)
     {
         JsonElement? claims = token.IdToken is { } idToken ? TokenResponseProcessor.DecodePayload(idToken) : null;
         using JsonDocument raw = JsonDocument.Parse("{}");
@@ -321,6 +350,7 @@ public sealed class CredentialBroker
             Raw = raw.RootElement.Clone(),
             Account = stored.Account,
             Username = stored.Username,
+            DpopKey = string.Equals(token.TokenType, "DPoP", StringComparison.OrdinalIgnoreCase) ? accountKey : null,
         };
     }
 

@@ -44,6 +44,12 @@ public sealed class StoredAccount
     /// <summary>Gets or sets the access tokens, one per scope set.</summary>
     public List<StoredToken> Tokens { get; set; } = [];
 
+    /// <summary>
+    /// Gets or sets the account's DPoP key (RFC 9449): the refresh token and every DPoP-bound access token of the
+    /// account are bound to it. Kept here, in the secret item, like the refresh token; never in the index.
+    /// </summary>
+    public StoredDpopKey? DpopKey { get; set; }
+
     /// <summary>Gets or sets when this was last written, in Unix seconds.</summary>
     public long UpdatedAt { get; set; }
 
@@ -59,6 +65,33 @@ public sealed class StoredAccount
 
     /// <summary>Gets or sets the claims request (JSON) the sign-in behind the refresh token was made with.</summary>
     public string? GrantClaims { get; set; }
+}
+
+/// <summary>A DPoP private key as kept in the store.</summary>
+public sealed class StoredDpopKey
+{
+    /// <summary>Gets or sets the JWS algorithm, e.g. <c>ES256</c>.</summary>
+    public required string Algorithm { get; set; }
+
+    /// <summary>Gets or sets the private key: PKCS#8, base64.</summary>
+    public required string Pkcs8 { get; set; }
+
+    /// <summary>Gets or sets the key's thumbprint (<c>jkt</c>, RFC 7638).</summary>
+    public required string Thumbprint { get; set; }
+
+    /// <summary>Returns the stored form of <paramref name="key"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>What the store keeps.</returns>
+    public static StoredDpopKey From(OAuth.DpopKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new StoredDpopKey { Algorithm = key.Algorithm, Pkcs8 = key.ExportPkcs8(), Thumbprint = key.Thumbprint };
+    }
+
+    /// <summary>Loads the key.</summary>
+    /// <param name="redactor">Learns the private key in every form it is written.</param>
+    /// <returns>The key, or <see langword="null"/> when the stored value is unreadable.</returns>
+    public OAuth.DpopKey? Load(Diagnostics.SecretRedactor redactor) => OAuth.DpopKey.Import(this.Algorithm, this.Pkcs8, redactor);
 }
 
 /// <summary>An access token for one scope set and one set of resource indicators (RFC 8707).</summary>

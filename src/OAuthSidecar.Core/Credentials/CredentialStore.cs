@@ -144,7 +144,8 @@ public sealed class CredentialStore : IDisposable
     private static bool IsWhole(StoredAccount a) =>
         a.Issuer is not null && a.ClientId is not null && a.Account is not null && a.Tokens is not null
         && a.Tokens.All(t => t is not null && t.Scopes is not null && t.Scopes.All(x => x is not null) && t.AccessToken is not null
-            && t.GrantedScopes is not null && t.GrantedScopes.All(x => x is not null) && t.TokenType is not null);
+            && t.GrantedScopes is not null && t.GrantedScopes.All(x => x is not null) && t.TokenType is not null)
+        && (a.DpopKey is null || (a.DpopKey.Algorithm is not null && a.DpopKey.Pkcs8 is not null && a.DpopKey.Thumbprint is not null));
 
     private static bool IsWhole(AccountIndex index) =>
         index.Accounts is not null

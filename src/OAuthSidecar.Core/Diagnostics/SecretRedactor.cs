@@ -144,6 +144,6 @@ public sealed partial class SecretRedactor
     private static partial Regex UserInfoPattern();
 
     // "access_token": "..." in JSON text.
-    [GeneratedRegex(@"(""(?:code|access_token|accessToken|refresh_token|refreshToken|id_token|idToken|code_verifier|codeVerifier|client_secret|clientSecret|password|assertion|client_assertion|device_code|deviceCode)""\s*:\s*)""(?:[^""\\]|\\.)*""", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(""(?:code|access_token|accessToken|refresh_token|refreshToken|id_token|idToken|code_verifier|codeVerifier|client_secret|clientSecret|password|assertion|client_assertion|device_code|deviceCode|proof|pkcs8)""\s*:\s*)""(?:[^""\\]|\\.)*""", RegexOptions.CultureInvariant)]
     private static partial Regex JsonPropertyPattern();
 }

@@ -49,7 +49,9 @@ public sealed class AuthCodeFlowOptions
 /// <summary>
 /// The authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636, RFC 8252): starts a flow and its loopback
 /// listener, waits for the callback, checks <c>state</c> and <c>iss</c> (RFC 9207) and redeems the code with the
-/// code verifier. Every step is a transition of the flow's <see cref="FlowStateMachine"/>.
+/// code verifier. Every step is a transition of the flow's <see cref="FlowStateMachine"/>. A DPoP client's flow has a
+/// key of its own whose thumbprint is the request's <c>dpop_jkt</c> (RFC 9449 §10); a PAR client pushes the request
+/// first (RFC 9126), and the flow then ends no later than its <c>request_uri</c>.
 /// </summary>
 public sealed class AuthCodeFlowService
 {
@@ -83,6 +85,8 @@ public sealed class AuthCodeFlowService
     /// <returns>The flow, with the authorization URI and the real redirect URI.</returns>
     /// <exception cref="InvalidOptionException">A bad redirect URI or parameter.</exception>
     /// <exception cref="ListenFailedException">The listener could not start.</exception>
+    /// <exception cref="OAuthErrorException">The server refused the pushed authorization request (RFC 9126 §2.3).</exception>
+    /// <exception cref="ServerUnreachableException">The pushed authorization request endpoint could not be used.</exception>
     public async Task<AuthCodeFlow> InitiateAsync(OAuthClient client, AuthCodeFlowOptions flowOptions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -122,7 +126,7 @@ public sealed class AuthCodeFlowService
         this.options.Redactor.Register(verifier);
         string flowId = "f_" + ProtocolRandom.Create(12);
         string path = string.IsNullOrEmpty(redirectUri.AbsolutePath) ? "/" : redirectUri.AbsolutePath;
-        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, path, flowOptions.Pages ?? client.Registration.Pages ?? CallbackPages.Default, this.options.Events)
+        var flow = new AuthCodeFlow(flowId, client, state, nonce, verifier, scopes, this.options.TimeProvider.GetUtcNow() + lifetime, path, flowOptions.Pages ?? client.Registration.Pages ?? CallbackPages.Default, this.options.Events, client.DpopKeys.CreateKey())
         {
             Resources = resources,
         };
@@ -144,19 +148,21 @@ public sealed class AuthCodeFlowService
         flow.RedirectUri = effectiveRedirect;
         try
         {
-            flow.AuthUri = client.BuildAuthorizeUrl(new AuthorizeRequest
+            var request = new AuthorizeRequest
             {
                 RedirectUri = effectiveRedirect,
                 Scopes = scopes,
                 State = state,
                 Nonce = nonce,
                 CodeChallenge = Pkce.CreateCodeChallenge(verifier),
+                DpopJkt = flow.DpopKey?.Thumbprint,
                 LoginHint = flowOptions.LoginHint,
                 Prompt = flowOptions.Prompt,
                 ResponseMode = flowOptions.ResponseMode,
                 ExtraParams = flowOptions.ExtraParams,
                 Resources = resources,
-            });
+            };
+            flow.AuthUri = client.UsesPar ? await this.PushAsync(flow, request, cancellationToken).ConfigureAwait(false) : client.BuildAuthorizeUrl(request);
         }
         catch
         {
@@ -232,7 +238,16 @@ public sealed class AuthCodeFlowService
         }
         else
         {
-            response = (await this.WaitUntilExpiryAsync(flow, cancellationToken).ConfigureAwait(false)).Params;
+            try
+            {
+                response = (await this.WaitUntilExpiryAsync(flow, cancellationToken).ConfigureAwait(false)).Params;
+            }
+            catch (FlowTimeoutException) when (flow is { EndsWithRequestUri: true, Pushed: { } pushed })
+            {
+                // RFC 9126 §2.2: the browser's URL refers to a request_uri the server no longer accepts.
+                return TokenOutcome.Failure(new OAuthError("invalid_request_uri", $"The request_uri of the pushed authorization request was good for {pushed.ExpiresIn} s (RFC 9126 §2.2) and expired before the sign-in completed, so the authorization server no longer accepts it. Start a new sign-in."));
+            }
+
             try
             {
                 AuthorizationResponse.Validate(response, flow.State, client.Server.Issuer, client.Server.AuthorizationResponseIssParameterSupported, flowId);
@@ -261,7 +276,7 @@ public sealed class AuthCodeFlowService
         TokenOutcome outcome;
         try
         {
-            outcome = await client.RedeemCodeAsync(response.GetValueOrDefault("code") ?? string.Empty, flow.RedirectUri, flow.CodeVerifier, flow.Scopes, flow.Resources, flow.Nonce, flowId, cancellationToken).ConfigureAwait(false);
+            outcome = await client.RedeemCodeAsync(response.GetValueOrDefault("code") ?? string.Empty, flow.RedirectUri, flow.CodeVerifier, flow.Scopes, flow.Resources, flow.Nonce, flowId, flow.DpopKey, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ServerUnreachableException or OperationCanceledException)
         {
@@ -312,6 +327,24 @@ public sealed class AuthCodeFlowService
     /// <returns>A task that completes when the flow has ended.</returns>
     public Task EndAsync(AuthCodeFlow flow) =>
         this.flows.EndAsync(flow, FlowState.Cancelled, new FlowCancelledException(flow.FlowId), lingerListener: true);
+
+    // RFC 9126 §2.1, §4: push the request; the browser's URL then names only the client and the request_uri, and the flow
+    // ends no later than the request_uri.
+    private async Task<string> PushAsync(AuthCodeFlow flow, AuthorizeRequest request, CancellationToken cancellationToken)
+    {
+        PushOutcome outcome = await flow.Client.PushAuthorizationAsync(request, cancellationToken).ConfigureAwait(false);
+        PushedAuthorization pushed = outcome.Pushed ?? throw new OAuthErrorException(outcome.Error!);
+        flow.Pushed = pushed;
+        DateTimeOffset requestUriExpiry = this.options.TimeProvider.GetUtcNow().AddSeconds(pushed.ExpiresIn);
+        if (requestUriExpiry < flow.ExpiresAt)
+        {
+            flow.ExpireNoLaterThan(requestUriExpiry);
+            flow.EndsWithRequestUri = true;
+        }
+
+        this.logger.LogDebug("Flow {FlowId}: the authorization request was pushed; its request_uri is good for {ExpiresIn} s.", flow.FlowId, pushed.ExpiresIn);
+        return AuthorizeRequestBuilder.BuildPushed(flow.Client.Registration, flow.Client.Server, pushed.RequestUri);
+    }
 
     private async Task<CallbackResult> WaitUntilExpiryAsync(AuthCodeFlow flow, CancellationToken cancellationToken)
     {

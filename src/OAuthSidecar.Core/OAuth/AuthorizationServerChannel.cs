@@ -8,7 +8,7 @@ using Polly.Retry;
 namespace OAuthSidecar.Core.OAuth;
 
 /// <summary>
-/// Sends one protocol request (token, device authorization, revocation) to the authorization server through
+/// Sends one protocol request (token, device authorization, pushed authorization, revocation) to the authorization server through
 /// Duende.IdentityModel and sorts its answer: an OAuth <c>error</c> body (RFC 6749 §5.2) is an answer for the caller
 /// to read, whatever the HTTP status below 500 (GitHub answers errors, <c>authorization_pending</c> included, with
 /// HTTP 200); a form-encoded answer (GitHub's default) is read as the JSON object it stands for; no connection, a TLS
@@ -25,16 +25,19 @@ public sealed class AuthorizationServerChannel
     private readonly ILogger logger;
     private readonly double timeoutSeconds;
     private readonly TimeProvider timeProvider;
+    private readonly DpopNonces nonces;
 
     /// <summary>Initializes a new instance of the <see cref="AuthorizationServerChannel"/> class.</summary>
     /// <param name="http">The HTTP client (not owned).</param>
     /// <param name="timeoutSeconds">The per-request timeout the client uses, in seconds (for messages).</param>
     /// <param name="logger">Diagnostics (never secrets).</param>
-    /// <param name="timeProvider">The clock of the retry delays.</param>
-    public AuthorizationServerChannel(HttpClient http, double timeoutSeconds, ILogger logger, TimeProvider timeProvider)
+    /// <param name="timeProvider">The clock of the retry delays and of DPoP proofs' <c>iat</c>.</param>
+    /// <param name="nonces">The servers' latest DPoP nonces, shared by the engine's clients; a private cache when <see langword="null"/>.</param>
+    public AuthorizationServerChannel(HttpClient http, double timeoutSeconds, ILogger logger, TimeProvider timeProvider, DpopNonces? nonces = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(logger);
+        this.nonces = nonces ?? new DpopNonces();
         this.http = http;
         this.timeoutSeconds = timeoutSeconds;
         this.logger = logger;
@@ -115,6 +118,49 @@ public sealed class AuthorizationServerChannel
         return response;
     }
 
+    /// <summary>
+    /// Sends a request with a DPoP proof (RFC 9449 §5) made with <paramref name="dpop"/> for <c>POST</c>
+    /// <paramref name="endpoint"/>, carrying the server's latest nonce when one is known. A <c>use_dpop_nonce</c>
+    /// refusal with a <c>DPoP-Nonce</c> header (§8) is answered once: the request is sent again with a fresh proof
+    /// that carries the nonce (a <c>private_key_jwt</c> client assertion is made afresh too). Every nonce the server
+    /// sends, on success or failure, is remembered for its origin. Without a key this is <see cref="SendAsync{TRequest, TResponse}(string, TRequest, Func{HttpClient, TRequest, CancellationToken, Task{TResponse}}, CancellationToken)"/>.
+    /// </summary>
+    /// <typeparam name="TRequest">The Duende request type (the extension methods send a clone of it, so it can be sent again).</typeparam>
+    /// <typeparam name="TResponse">The Duende response type.</typeparam>
+    /// <param name="endpoint">The URL: the proof's <c>htu</c>.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="send">The Duende extension method that sends it.</param>
+    /// <param name="dpop">The key that signs the proofs, or <see langword="null"/> for none.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The response, as for the other overload (after the retry, the second answer).</returns>
+    /// <exception cref="ServerUnreachableException">No usable answer.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<TResponse> SendAsync<TRequest, TResponse>(string endpoint, TRequest request, Func<HttpClient, TRequest, CancellationToken, Task<TResponse>> send, DpopKey? dpop, CancellationToken cancellationToken)
+        where TRequest : ProtocolRequest
+        where TResponse : ProtocolResponse, new()
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (dpop is null)
+        {
+            return await this.SendAsync(endpoint, request, send, cancellationToken).ConfigureAwait(false);
+        }
+
+        request.DPoPProofToken = dpop.CreateProof("POST", endpoint, null, this.nonces.Get(endpoint), this.timeProvider.GetUtcNow());
+        TResponse response = await this.SendAsync(endpoint, request, send, cancellationToken).ConfigureAwait(false);
+        string? nonce = NonceOf(response);
+        this.nonces.Remember(endpoint, nonce);
+        if (response.IsError && OAuthErrorCode(response) == "use_dpop_nonce" && nonce is not null)
+        {
+            this.logger.LogDebug("{Endpoint} asked for a DPoP nonce (use_dpop_nonce); sending the request once more with it.", endpoint);
+            response.Dispose();
+            request.DPoPProofToken = dpop.CreateProof("POST", endpoint, null, nonce, this.timeProvider.GetUtcNow());
+            response = await this.SendAsync(endpoint, request, send, cancellationToken).ConfigureAwait(false);
+            this.nonces.Remember(endpoint, NonceOf(response));
+        }
+
+        return response;
+    }
+
     /// <summary>Turns an OAuth error answer into an <see cref="OAuthError"/>.</summary>
     /// <param name="response">The response.</param>
     /// <param name="endpoint">The URL, for the log.</param>
@@ -174,6 +220,11 @@ public sealed class AuthorizationServerChannel
             { Date: { } date } => date - now is { Ticks: > 0 } wait ? wait : TimeSpan.Zero,
             _ => null,
         };
+
+    private static string? NonceOf(ProtocolResponse response) =>
+        response.DPoPNonce is { Length: > 0 } nonce ? nonce
+        : response.HttpResponse?.Headers.TryGetValues("DPoP-Nonce", out IEnumerable<string>? values) == true ? values.FirstOrDefault()
+        : null;
 
     // RFC 6749 §5.2: invalid_client may come as HTTP 401 with an OAuth error body; it is still the server's answer. So is
     // an error member with HTTP 200 (GitHub, device polling included) or 428 (Google's authorization_pending). HTTP 5xx

@@ -14,6 +14,7 @@ public static class AuthorizeRequestBuilder
     public static readonly IReadOnlySet<string> StandardAuthParams = new HashSet<string>(StringComparer.Ordinal)
     {
         "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method",
+        "dpop_jkt", "request_uri",
     };
 
     /// <summary>The parameters the sidecar sets itself in a token request.</summary>
@@ -32,15 +33,45 @@ public static class AuthorizeRequestBuilder
     public static string Build(ClientRegistration registration, ServerConfiguration server, AuthorizeRequest request)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(request);
-        string endpoint = server.AuthorizationEndpoint
-            ?? throw new InvalidOptionException(CoreOption.AuthorizationEndpoint, $"This client has no authorization endpoint: give {{{CoreOption.AuthorizationEndpoint}}} or an {{{CoreOption.Issuer}}} whose metadata has one.");
-        var parameters = new Parameters
+        return new RequestUrl(EndpointOf(server)).Create(BuildParameters(registration, request, includeClientId: true));
+    }
+
+    /// <summary>
+    /// Builds the URI the browser opens after a pushed authorization request (RFC 9126 §4): only <c>client_id</c> and
+    /// <c>request_uri</c>.
+    /// </summary>
+    /// <param name="registration">The client registration.</param>
+    /// <param name="server">The server's endpoints.</param>
+    /// <param name="requestUri">The <c>request_uri</c> the server answered.</param>
+    /// <returns>The URI to open in the browser.</returns>
+    /// <exception cref="InvalidOptionException">No authorization endpoint is known.</exception>
+    public static string BuildPushed(ClientRegistration registration, ServerConfiguration server, string requestUri)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        return new RequestUrl(EndpointOf(server)).Create(new Parameters { { "client_id", registration.ClientId }, { "request_uri", requestUri } });
+    }
+
+    /// <summary>
+    /// Builds the parameters of an authorization request: the standard ones, the resource indicators (RFC 8707), then
+    /// the client's <c>audience</c> and extra parameters, then the request's own, and last a preset's defaults for what
+    /// is still unset.
+    /// </summary>
+    /// <param name="registration">The client registration.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="includeClientId">Add <c>client_id</c> (a pushed request gets it from the client authentication).</param>
+    /// <returns>The parameters.</returns>
+    /// <exception cref="InvalidOptionException">An extra parameter overrides a standard one.</exception>
+    public static Parameters BuildParameters(ClientRegistration registration, AuthorizeRequest request, bool includeClientId)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(request);
+        var parameters = new Parameters { { "response_type", request.ResponseType } };
+        if (includeClientId)
         {
-            { "response_type", request.ResponseType },
-            { "client_id", registration.ClientId },
-        };
+            parameters.Add("client_id", registration.ClientId);
+        }
+
         parameters.AddOptional("redirect_uri", request.RedirectUri);
         IReadOnlyList<string> scopes = registration.AuthorizationScopes(request.Scopes is { Count: > 0 } s ? s : registration.Scopes);
         if (scopes.Count > 0)
@@ -56,6 +87,7 @@ public static class AuthorizeRequestBuilder
             parameters.Add("code_challenge_method", Pkce.MethodS256);
         }
 
+        parameters.AddOptional("dpop_jkt", request.DpopJkt);
         parameters.AddOptional("login_hint", request.LoginHint);
         parameters.AddOptional("prompt", request.Prompt);
         parameters.AddOptional("response_mode", request.ResponseMode);
@@ -76,7 +108,7 @@ public static class AuthorizeRequestBuilder
             }
         }
 
-        return new RequestUrl(endpoint).Create(parameters);
+        return parameters;
     }
 
     /// <summary>Refuses extra parameters that would set a standard one.</summary>
@@ -99,6 +131,13 @@ public static class AuthorizeRequestBuilder
                 throw new InvalidOptionException(CoreOption.Member(option, key), $"{{{option}}} may not set the standard parameter '{key}': the sidecar sets it itself (a standard parameter is never overridden).");
             }
         }
+    }
+
+    private static string EndpointOf(ServerConfiguration server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return server.AuthorizationEndpoint
+            ?? throw new InvalidOptionException(CoreOption.AuthorizationEndpoint, $"This client has no authorization endpoint: give {{{CoreOption.AuthorizationEndpoint}}} or an {{{CoreOption.Issuer}}} whose metadata has one.");
     }
 
     // An extra parameter may add a name (response_mode, a vendor parameter) but never replace a value already set.

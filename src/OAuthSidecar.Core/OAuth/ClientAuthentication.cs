@@ -68,9 +68,10 @@ public sealed class ClientAuthentication
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 break;
             case TokenEndpointAuthMethod.PrivateKeyJwt when r.AssertionKey is { } key:
-                string signed = key.CreateAssertion(r.ClientId, this.server.TokenEndpoint, this.timeProvider.GetUtcNow());
-                this.redactor.Register(signed);
-                request.ClientAssertion = new ClientAssertion { Type = JwtBearerAssertionType, Value = signed };
+                // Also a factory: Duende's token and PAR requests call it on each send, so a DPoP nonce retry gets an
+                // assertion with a fresh jti (requests that ignore the factory send the value).
+                request.ClientAssertion = this.SignAssertion(key);
+                request.ClientAssertionFactory = () => Task.FromResult(this.SignAssertion(key));
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 break;
             case TokenEndpointAuthMethod.PrivateKeyJwt when r.ClientAssertion is { } assertion:
@@ -102,5 +103,12 @@ public sealed class ClientAuthentication
                 }
             }
         }
+    }
+
+    private ClientAssertion SignAssertion(ClientAssertionKey key)
+    {
+        string signed = key.CreateAssertion(this.registration.ClientId, this.server.TokenEndpoint, this.timeProvider.GetUtcNow());
+        this.redactor.Register(signed);
+        return new ClientAssertion { Type = JwtBearerAssertionType, Value = signed };
     }
 }

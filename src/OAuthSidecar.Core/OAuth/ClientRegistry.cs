@@ -6,7 +6,8 @@ namespace OAuthSidecar.Core.OAuth;
 /// <summary>
 /// The client registrations of one engine, by handle: validates a registration, discovers its server (OpenID Connect
 /// Discovery, then RFC 8414) unless endpoints are given, gives it an HTTP client over the injected
-/// <see cref="SessionOptions.HttpHandlerFactory"/>, and disposes it. Thread-safe.
+/// <see cref="SessionOptions.HttpHandlerFactory"/>, and disposes it. Its clients share the servers' latest DPoP nonces
+/// (RFC 9449 §8). Thread-safe.
 /// </summary>
 public sealed class ClientRegistry : IDisposable
 {
@@ -14,6 +15,7 @@ public sealed class ClientRegistry : IDisposable
     private readonly SessionOptions options;
     private readonly ILogger logger;
     private readonly DiscoveryService discovery;
+    private readonly DpopNonces nonces = new();
 
     /// <summary>Initializes a new instance of the <see cref="ClientRegistry"/> class.</summary>
     /// <param name="options">The engine's settings.</param>
@@ -77,6 +79,7 @@ public sealed class ClientRegistry : IDisposable
                 }
 
                 configuration = server with { Issuer = server.Issuer ?? issuer };
+                this.CheckEndpoints(configuration, registration);
             }
             else if (issuer is not null)
             {
@@ -89,7 +92,7 @@ public sealed class ClientRegistry : IDisposable
             }
 
             string handle = "c_" + ProtocolRandom.Create(12);
-            var client = new OAuthClient(handle, registration, configuration, http, this.options, this.IdTokens);
+            var client = new OAuthClient(handle, registration, configuration, http, this.options, this.IdTokens, this.nonces);
             this.clients[handle] = client;
             this.logger.LogInformation("Client {ClientId} registered for {Issuer}{Preset}.", registration.ClientId, configuration.Issuer ?? configuration.TokenEndpoint, registration.Preset is { } p ? $" (preset {p.Name})" : string.Empty);
             return client;
@@ -135,6 +138,41 @@ public sealed class ClientRegistry : IDisposable
         }
 
         this.clients.Clear();
+    }
+
+    // Explicit endpoints get the checks discovered ones get (RFC 8414 §2; RFC 6749 §3.1, §3.2): https, or http on a
+    // loopback address; nothing a browser launcher or a URL handler could take for something else.
+    private void CheckEndpoints(ServerConfiguration server, ClientRegistration registration)
+    {
+        (string Option, string? Url)[] endpoints =
+        [
+            (CoreOption.TokenEndpoint, server.TokenEndpoint),
+            (CoreOption.AuthorizationEndpoint, server.AuthorizationEndpoint),
+            (CoreOption.DeviceAuthorizationEndpoint, server.DeviceAuthorizationEndpoint),
+            (CoreOption.RevocationEndpoint, server.RevocationEndpoint),
+            (CoreOption.JwksUri, server.JwksUri),
+            (CoreOption.IntrospectionEndpoint, server.IntrospectionEndpoint),
+            (CoreOption.ParEndpoint, server.PushedAuthorizationRequestEndpoint),
+            (CoreOption.ServerIssuer, server.Issuer),
+        ];
+        foreach ((string option, string? url) in endpoints)
+        {
+            if (url is not null && EndpointRules.Problem(url, registration.AllowInsecureHttp) is { } problem)
+            {
+                string hint = problem.Contains("plain http", StringComparison.Ordinal) ? $" (for a test server only: {{{CoreOption.AllowInsecureHttp}}})" : string.Empty;
+                throw new InvalidOptionException(option, $"{{{option}}} '{url}' {problem}{hint}.");
+            }
+        }
+
+        if (server.Issuer is null && registration.Scopes.Contains("openid", StringComparer.Ordinal))
+        {
+            throw new InvalidOptionException(CoreOption.ServerIssuer, $"{{{CoreOption.ServerIssuer}}} is required with explicit endpoints and the openid scope: every id_token's iss is checked against it (OpenID Connect Core §3.1.3.7).");
+        }
+
+        if (registration.AllowInsecureHttp)
+        {
+            this.logger.LogWarning("Plain http endpoints are allowed for client {ClientId}: its secrets and codes may cross the network in cleartext. Allow this for test servers only.", registration.ClientId);
+        }
     }
 
     private static void Validate(ClientRegistration registration)

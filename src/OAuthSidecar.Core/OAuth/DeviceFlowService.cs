@@ -56,7 +56,7 @@ public sealed class DeviceFlowService
 
         int expiresIn = authorization.ExpiresIn is > 0 and { } e ? e : DevicePoller.DefaultExpiresInSeconds;
         int interval = authorization.Interval is > 0 and { } i ? i : DevicePoller.DefaultIntervalSeconds;
-        var flow = new DeviceFlow("f_" + ProtocolRandom.Create(12), client, authorization, effective, interval, expiresIn, this.options.TimeProvider.GetUtcNow().AddSeconds(expiresIn))
+        var flow = new DeviceFlow("f_" + ProtocolRandom.Create(12), client, authorization, effective, interval, expiresIn, this.options.TimeProvider.GetUtcNow().AddSeconds(expiresIn), client.DpopKeys.CreateKey())
         {
             Resources = sentResources,
         };
@@ -97,7 +97,7 @@ public sealed class DeviceFlowService
             {
                 outcome = await DevicePoller.PollAsync(
                     flowId,
-                    ct => flow.Client.RequestDeviceTokenAsync(flow.Authorization.DeviceCode, flow.Scopes, flow.Resources, flowId, ct),
+                    ct => flow.Client.RequestDeviceTokenAsync(flow.Authorization.DeviceCode, flow.Scopes, flow.Resources, flowId, flow.DpopKey, ct),
                     flow.IntervalSeconds,
                     flow.ExpiresAt,
                     (attempt, error, next) => this.options.Events.DeviceFlowPending(flowId, attempt, error, next),

@@ -189,6 +189,9 @@ public sealed class DiscoveryService
             d.RevocationEndpoint,
             d.JwksUri,
             d.IntrospectionEndpoint,
-            d.AuthorizationResponseIssParameterSupported ?? false);
+            d.AuthorizationResponseIssParameterSupported ?? false,
+            d.PushedAuthorizationRequestEndpoint,
+            d.RequirePushedAuthorizationRequests ?? false,
+            d.DPoPSigningAlgorithmsSupported is { } algs && algs.Any() ? [.. algs] : null);
     }
 }

@@ -51,7 +51,7 @@ public abstract class CallbackFlow : IFlow, ICallbackTarget
     public abstract string? State { get; }
 
     /// <inheritdoc/>
-    public DateTimeOffset ExpiresAt { get; }
+    public DateTimeOffset ExpiresAt { get; private set; }
 
     /// <inheritdoc/>
     public FlowStateMachine Machine { get; } = new();
@@ -110,6 +110,16 @@ public abstract class CallbackFlow : IFlow, ICallbackTarget
         return this.callback.TrySetResult(result);
     }
 
+    /// <summary>Brings the expiry forward (never back), before the flow is registered.</summary>
+    /// <param name="at">The new expiry.</param>
+    internal void ExpireNoLaterThan(DateTimeOffset at)
+    {
+        if (at < this.ExpiresAt)
+        {
+            this.ExpiresAt = at;
+        }
+    }
+
     internal void SetListener(LoopbackHub hub, LoopbackListener listener)
     {
         this.hub = hub;
@@ -125,10 +135,11 @@ public sealed class AuthCodeFlow : CallbackFlow
 {
     private readonly string state;
 
-    internal AuthCodeFlow(string flowId, OAuthClient client, string state, string? nonce, string codeVerifier, IReadOnlyList<string> scopes, DateTimeOffset expiresAt, string path, CallbackPages pages, ISidecarEvents events)
+    internal AuthCodeFlow(string flowId, OAuthClient client, string state, string? nonce, string codeVerifier, IReadOnlyList<string> scopes, DateTimeOffset expiresAt, string path, CallbackPages pages, ISidecarEvents events, DpopKey? dpopKey = null)
         : base(flowId, path, expiresAt, pages, events)
     {
         this.Client = client;
+        this.DpopKey = dpopKey;
         this.state = state;
         this.Nonce = nonce;
         this.CodeVerifier = codeVerifier;
@@ -158,6 +169,15 @@ public sealed class AuthCodeFlow : CallbackFlow
 
     /// <summary>Gets the authorization request URI to open in the browser.</summary>
     public string AuthUri { get; internal set; } = string.Empty;
+
+    /// <summary>Gets the flow's DPoP key (RFC 9449 §10: its thumbprint is the request's <c>dpop_jkt</c>), or <see langword="null"/>.</summary>
+    public DpopKey? DpopKey { get; }
+
+    /// <summary>Gets the pushed authorization request the browser's URL refers to (RFC 9126), or <see langword="null"/>.</summary>
+    public PushedAuthorization? Pushed { get; internal set; }
+
+    /// <summary>Gets a value indicating whether the flow ends when its <c>request_uri</c> expires (its lifetime was cut to it).</summary>
+    public bool EndsWithRequestUri { get; internal set; }
 }
 
 /// <summary>A device authorization grant in progress (RFC 8628).</summary>
@@ -167,8 +187,9 @@ public sealed class DeviceFlow : IFlow
     private readonly CancellationTokenSource ended = new();
     private Exception? endReason;
 
-    internal DeviceFlow(string flowId, OAuthClient client, DeviceAuthorization authorization, IReadOnlyList<string> scopes, int intervalSeconds, int expiresInSeconds, DateTimeOffset expiresAt)
+    internal DeviceFlow(string flowId, OAuthClient client, DeviceAuthorization authorization, IReadOnlyList<string> scopes, int intervalSeconds, int expiresInSeconds, DateTimeOffset expiresAt, DpopKey? dpopKey = null)
     {
+        this.DpopKey = dpopKey;
         this.FlowId = flowId;
         this.Client = client;
         this.Authorization = authorization;
@@ -186,6 +207,9 @@ public sealed class DeviceFlow : IFlow
 
     /// <summary>Gets the client the flow belongs to.</summary>
     public OAuthClient Client { get; }
+
+    /// <summary>Gets the flow's DPoP key, which signs its token requests (RFC 9449 §5), or <see langword="null"/>.</summary>
+    public DpopKey? DpopKey { get; }
 
     /// <summary>Gets the server's device authorization response.</summary>
     public DeviceAuthorization Authorization { get; }

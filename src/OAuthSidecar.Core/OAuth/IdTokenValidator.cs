@@ -90,6 +90,13 @@ public sealed class IdTokenValidator
             throw new InvalidIdTokenException("The id_token is not signed (alg 'none'); unsigned id_tokens are refused (OpenID Connect Core §3.1.3.7).");
         }
 
+        if (token.TryGetHeaderValue("crit", out object? crit))
+        {
+            // RFC 7515 §4.1.11: a recipient that does not understand every listed extension MUST refuse the JWS; the
+            // sidecar understands none.
+            throw new InvalidIdTokenException($"The id_token's header names critical extensions ({crit}) that the sidecar does not understand; it is refused (RFC 7515 §4.1.11).");
+        }
+
         if (server.JwksUri is not { } jwksUri)
         {
             throw new InvalidIdTokenException("The id_token's signature cannot be checked: the server configuration has no jwksUri. Give serverConfiguration.jwksUri, or use discovery.");
@@ -122,7 +129,13 @@ public sealed class IdTokenValidator
             throw new InvalidIdTokenException(Describe(result.Exception, token, server, clientId), result.Exception);
         }
 
-        if (server.Issuer is { } expectedIssuer)
+        if (server.Issuer is not { } expectedIssuer)
+        {
+            // Nothing to check the iss against: any issuer's token would do. (createClient refuses openid as a default
+            // scope without an issuer; a flow that asks for openid anyway gets this.)
+            throw new InvalidIdTokenException("The client was created with explicit endpoints and no issuer, so the id_token's issuer cannot be checked (OpenID Connect Core §3.1.3.7); give the client its issuer.");
+        }
+
         {
             string? tenant = token.TryGetPayloadValue("tid", out string? tid) ? tid : null;
             if (!token.TryGetPayloadValue("iss", out string? iss) || iss is null || !issuers.AcceptsTokenIssuer(iss, expectedIssuer, tenant))
@@ -160,6 +173,11 @@ public sealed class IdTokenValidator
         }
 
         using JsonDocument claims = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+        if (!claims.RootElement.TryGetProperty("sub", out JsonElement sub) || sub.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(sub.GetString()))
+        {
+            throw new InvalidIdTokenException("The id_token has no sub claim that is a non-empty string, so it names no user (OpenID Connect Core §2: sub is required, a case-sensitive string).");
+        }
+
         return claims.RootElement.Clone();
     }
 

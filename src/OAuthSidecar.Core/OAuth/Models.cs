@@ -14,6 +14,9 @@ namespace OAuthSidecar.Core.OAuth;
 /// <param name="JwksUri">The JSON Web Key Set that signs id_tokens.</param>
 /// <param name="IntrospectionEndpoint">RFC 7662 introspection endpoint.</param>
 /// <param name="AuthorizationResponseIssParameterSupported">RFC 9207: the server puts <c>iss</c> in every authorization response, so the client must check it.</param>
+/// <param name="PushedAuthorizationRequestEndpoint">RFC 9126 §5 pushed authorization request endpoint.</param>
+/// <param name="RequirePushedAuthorizationRequests">RFC 9126 §5: the server accepts authorization requests only through its pushed authorization request endpoint.</param>
+/// <param name="DpopSigningAlgValuesSupported">RFC 9449 §5.1: the JWS algorithms the server accepts in DPoP proofs; <see langword="null"/> when not published.</param>
 public sealed record ServerConfiguration(
     string? Issuer,
     string? AuthorizationEndpoint,
@@ -22,7 +25,30 @@ public sealed record ServerConfiguration(
     string? RevocationEndpoint = null,
     string? JwksUri = null,
     string? IntrospectionEndpoint = null,
-    bool AuthorizationResponseIssParameterSupported = false);
+    bool AuthorizationResponseIssParameterSupported = false,
+    string? PushedAuthorizationRequestEndpoint = null,
+    bool RequirePushedAuthorizationRequests = false,
+    IReadOnlyList<string>? DpopSigningAlgValuesSupported = null);
+
+/// <summary>When an authorization request is pushed to the server first (RFC 9126).</summary>
+public enum ParMode
+{
+    /// <summary>When the server's metadata names a <c>pushed_authorization_request_endpoint</c> (the default).</summary>
+    Auto,
+
+    /// <summary>Always; the server must have a pushed authorization request endpoint.</summary>
+    Always,
+
+    /// <summary>Never; refused when the server requires pushed authorization requests.</summary>
+    Never,
+}
+
+/// <summary>A client's DPoP settings (RFC 9449): its tokens are bound to keys the sidecar holds.</summary>
+public sealed class DpopOptions
+{
+    /// <summary>Gets the JWS algorithm of the keys (<c>ES256</c>, <c>RS256</c>, …); by default the sidecar's first choice (ES256, ES384, ES512, RS256, PS256) that the server's <c>dpop_signing_alg_values_supported</c> lists, else ES256.</summary>
+    public string? Algorithm { get; init; }
+}
 
 /// <summary>How the client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2).</summary>
 public enum TokenEndpointAuthMethod
@@ -105,6 +131,12 @@ public sealed record ClientRegistration
     /// <summary>Gets a value indicating whether server certificates are not verified (flytekit <c>verify=False</c>; for development only).</summary>
     public bool InsecureSkipVerify { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether plain <c>http</c> endpoints on hosts that are not loopback are accepted (tests and
+    /// labs only: a client secret or code would then cross the network in cleartext; RFC 6749 §3.1, §3.2 require TLS).
+    /// </summary>
+    public bool AllowInsecureHttp { get; init; }
+
     /// <summary>Gets the credential store of this client; the process default when <see langword="null"/>.</summary>
     public Credentials.StorageBackend? Storage { get; init; }
 
@@ -137,6 +169,12 @@ public sealed record ClientRegistration
 
     /// <summary>Gets what the preset set, in words (empty without a preset).</summary>
     public IReadOnlyList<string> Quirks { get; init; } = [];
+
+    /// <summary>Gets the DPoP settings (RFC 9449); <see langword="null"/>: the client's tokens are bearer tokens.</summary>
+    public DpopOptions? Dpop { get; init; }
+
+    /// <summary>Gets when authorization requests are pushed (RFC 9126); default <see cref="ParMode.Auto"/>.</summary>
+    public ParMode Par { get; init; } = ParMode.Auto;
 
     /// <summary>Gets the effective authentication method.</summary>
     public TokenEndpointAuthMethod EffectiveAuthMethod =>
@@ -204,17 +242,28 @@ public sealed class TokenSet
     /// <summary>Gets the name to show for the account (the user endpoint's <c>login</c> / <c>username</c>), when the provider issues no id_token.</summary>
     public string? Username { get; init; }
 
+    /// <summary>Gets the DPoP key the tokens are bound to (RFC 9449 §5: the server answered <c>token_type</c> <c>DPoP</c>), or <see langword="null"/> for bearer tokens. Never leaves the sidecar.</summary>
+    public DpopKey? DpopKey { get; init; }
+
+    /// <summary>Gets the thumbprint (<c>jkt</c>, RFC 7638) of <see cref="DpopKey"/>, or <see langword="null"/>.</summary>
+    public string? Jkt => this.DpopKey?.Thumbprint;
+
+    /// <summary>Returns a copy bound to <paramref name="key"/>.</summary>
+    /// <param name="key">The DPoP key the server bound the tokens to.</param>
+    /// <returns>The copy.</returns>
+    public TokenSet BoundTo(DpopKey key) => this.Copy(this.Account, this.RefreshToken, key);
+
     /// <summary>Returns a copy naming <paramref name="account"/>.</summary>
     /// <param name="account">The account.</param>
     /// <returns>The copy.</returns>
-    public TokenSet WithAccount(string account) => this.Copy(account, this.RefreshToken);
+    public TokenSet WithAccount(string account) => this.Copy(account, this.RefreshToken, this.DpopKey);
 
     /// <summary>Returns a copy with <paramref name="refreshToken"/> (a refresh answer without one keeps the one used, RFC 6749 §6).</summary>
     /// <param name="refreshToken">The refresh token.</param>
     /// <returns>The copy.</returns>
-    public TokenSet WithRefreshToken(string refreshToken) => this.Copy(this.Account, refreshToken);
+    public TokenSet WithRefreshToken(string refreshToken) => this.Copy(this.Account, refreshToken, this.DpopKey);
 
-    private TokenSet Copy(string? account, string? refreshToken) => new()
+    private TokenSet Copy(string? account, string? refreshToken, DpopKey? dpopKey) => new()
     {
         AccessToken = this.AccessToken,
         TokenType = this.TokenType,
@@ -227,6 +276,7 @@ public sealed class TokenSet
         Raw = this.Raw,
         Account = account,
         Username = this.Username,
+        DpopKey = dpopKey,
     };
 }
 
@@ -237,12 +287,35 @@ public sealed class TokenSet
 /// <param name="Status">The HTTP status of the response, when it came from an endpoint (not a redirect).</param>
 public sealed record OAuthError(string Error, string? ErrorDescription = null, string? ErrorUri = null, int? Status = null)
 {
+    /// <summary>Gets what the error says about DPoP (RFC 9449), so the host can add advice.</summary>
+    public DpopRefusal Dpop { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the sidecar refused the server's answer (e.g. an unusable <c>token_type</c>)
+    /// rather than the server refusing the request; <see cref="ErrorDescription"/> then says why.
+    /// </summary>
+    public bool FromClient { get; init; }
+
     /// <summary>Returns a sentence for a person: the code and the server's description.</summary>
     /// <returns>The sentence.</returns>
     public string Describe() =>
+        this.FromClient ? $"The authorization server's answer was refused ('{this.Error}'): {this.ErrorDescription}" :
         this.ErrorDescription is { Length: > 0 } d
             ? $"The authorization server answered '{this.Error}': {d}"
             : $"The authorization server answered '{this.Error}'.";
+}
+
+/// <summary>What a refusal says about DPoP (RFC 9449).</summary>
+public enum DpopRefusal
+{
+    /// <summary>Nothing.</summary>
+    None,
+
+    /// <summary>The server wants DPoP proofs and the client sent none: it must use DPoP with this server.</summary>
+    Required,
+
+    /// <summary>The client sent a proof and the server refused it (<c>invalid_dpop_proof</c>, or <c>use_dpop_nonce</c> again after the one retry with its nonce).</summary>
+    ProofRefused,
 }
 
 /// <summary>The outcome of a token request: tokens, or the OAuth error the server answered.</summary>

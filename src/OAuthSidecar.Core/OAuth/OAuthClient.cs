@@ -8,7 +8,8 @@ namespace OAuthSidecar.Core.OAuth;
 /// <summary>
 /// The token client of one OAuth client registration at one authorization server (MSAL's <c>Client</c>, flytekit's
 /// <c>AuthorizationClient</c>, Git Credential Manager's <c>OAuth2Client</c>): one method per grant, each made with
-/// Duende.IdentityModel, and the token events raised where the tokens are obtained.
+/// Duende.IdentityModel and sent by its <see cref="TokenRequestSender"/> (with DPoP proofs when the client uses DPoP,
+/// RFC 9449), and the refresh token events raised where the tokens are obtained.
 /// </summary>
 /// <remarks>
 /// Expected refusals (an OAuth <c>error</c> body, RFC 6749 §5.2) come back as <see cref="TokenOutcome.Error"/>.
@@ -34,7 +35,9 @@ public sealed class OAuthClient : IDisposable
     private readonly ISidecarEvents events;
     private readonly AuthorizationServerChannel channel;
     private readonly ClientAuthentication authentication;
-    private readonly TokenResponseProcessor responses;
+    private readonly TokenRequestSender tokens;
+    private readonly PushedAuthorizationRequests pushed;
+    private readonly DeviceAuthorizationRequests deviceAuthorization;
 
     /// <summary>Initializes a new instance of the <see cref="OAuthClient"/> class.</summary>
     /// <param name="handle">The opaque handle the caller uses.</param>
@@ -43,8 +46,9 @@ public sealed class OAuthClient : IDisposable
     /// <param name="http">The HTTP client (owned by this instance afterwards).</param>
     /// <param name="options">The engine's clock, logging, redactor and events.</param>
     /// <param name="idTokens">Validates every id_token received.</param>
-    /// <exception cref="InvalidOptionException">An extra parameter would override a standard one.</exception>
-    public OAuthClient(string handle, ClientRegistration registration, ServerConfiguration server, HttpClient http, SessionOptions options, IdTokenValidator idTokens)
+    /// <param name="nonces">The servers' latest DPoP nonces, shared by the engine's clients; a private cache when <see langword="null"/>.</param>
+    /// <exception cref="InvalidOptionException">An extra parameter would override a standard one; a DPoP algorithm or PAR mode the server or the sidecar cannot use.</exception>
+    public OAuthClient(string handle, ClientRegistration registration, ServerConfiguration server, HttpClient http, SessionOptions options, IdTokenValidator idTokens, DpopNonces? nonces = null)
     {
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(server);
@@ -57,9 +61,13 @@ public sealed class OAuthClient : IDisposable
         this.redactor = options.Redactor;
         this.events = options.Events;
         ILogger logger = options.LoggerFactory.CreateLogger("OAuthSidecar");
-        this.channel = new AuthorizationServerChannel(http, registration.TimeoutSeconds, logger, options.TimeProvider);
+        this.channel = new AuthorizationServerChannel(http, registration.TimeoutSeconds, logger, options.TimeProvider, nonces);
         this.authentication = new ClientAuthentication(registration, server, options.Redactor, options.TimeProvider);
-        this.responses = new TokenResponseProcessor(registration, server, idTokens, options.Redactor, options.TimeProvider, http);
+        this.DpopKeys = new DpopKeyRing(registration.Dpop is { } dpop ? DpopKey.ChooseAlgorithm(dpop.Algorithm, server.DpopSigningAlgValuesSupported) : null, options.Redactor);
+        this.pushed = new PushedAuthorizationRequests(registration, server, this.channel, this.authentication);
+        this.deviceAuthorization = new DeviceAuthorizationRequests(registration, server, this.channel, this.authentication, options.Redactor);
+        var responses = new TokenResponseProcessor(registration, server, idTokens, options.Redactor, options.TimeProvider, http, logger);
+        this.tokens = new TokenRequestSender(handle, this.channel, responses, this.DpopKeys, options.Events);
         this.redactor.Register(registration.ClientSecret);
         this.redactor.Register(registration.ClientAssertion);
         AuthorizeRequestBuilder.RejectOverrides(registration.ExtraAuthParams, AuthorizeRequestBuilder.StandardAuthParams, CoreOption.ExtraAuthParams);
@@ -82,6 +90,12 @@ public sealed class OAuthClient : IDisposable
     /// <summary>Gets the HTTP client used for every request to the server.</summary>
     public HttpClient Http => this.http;
 
+    /// <summary>Gets the DPoP keys the client holds in memory (RFC 9449); <see cref="DpopKeyRing.Enabled"/> says whether it uses DPoP.</summary>
+    public DpopKeyRing DpopKeys { get; }
+
+    /// <summary>Gets a value indicating whether authorization requests are pushed first (RFC 9126).</summary>
+    public bool UsesPar => this.pushed.Enabled;
+
     /// <summary>Gets the issuer, or the token endpoint when the client was given endpoints without an issuer: the key of its accounts in the store.</summary>
     public string StoreIssuer => this.Server.Issuer ?? this.Server.TokenEndpoint;
 
@@ -98,9 +112,24 @@ public sealed class OAuthClient : IDisposable
     public string BuildAuthorizeUrl(AuthorizeRequest request) => AuthorizeRequestBuilder.Build(this.Registration, this.Server, request);
 
     /// <summary>
-    /// Redeems an authorization code (RFC 6749 §4.1.3) with its PKCE code verifier (RFC 7636 §4.5) and the resource
-    /// indicators of the authorization request (RFC 8707 §2.2). Without an id_token, the account is named by the
-    /// provider's account endpoint, if it has one.
+    /// Pushes an authorization request (RFC 9126 §2) with the client's authentication; the browser then opens
+    /// <see cref="AuthorizeRequestBuilder.BuildPushed"/>.
+    /// </summary>
+    /// <param name="request">The request parameters.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The <c>request_uri</c> and its lifetime, or the server's error.</returns>
+    /// <exception cref="InvalidOptionException">An extra parameter overrides a standard one, or the server has no pushed authorization request endpoint.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
+    public Task<PushOutcome> PushAuthorizationAsync(AuthorizeRequest request, CancellationToken cancellationToken) => this.pushed.PushAsync(request, cancellationToken);
+
+    /// <inheritdoc cref="RedeemCodeAsync(string, string?, string?, IReadOnlyList{string}, IReadOnlyList{string}, string?, string?, DpopKey?, CancellationToken)"/>
+    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? nonce, string? flowId, CancellationToken cancellationToken) =>
+        this.RedeemCodeAsync(code, redirectUri, codeVerifier, scopes, resources, nonce, flowId, null, cancellationToken);
+
+    /// <summary>
+    /// Redeems an authorization code (RFC 6749 §4.1.3) with its PKCE code verifier (RFC 7636 §4.5), the resource
+    /// indicators of the authorization request (RFC 8707 §2.2) and a DPoP proof when the client uses DPoP (RFC 9449
+    /// §5). Without an id_token, the account is named by the provider's account endpoint, if it has one.
     /// </summary>
     /// <param name="code">The authorization code.</param>
     /// <param name="redirectUri">The redirect URI sent in the authorization request.</param>
@@ -109,12 +138,13 @@ public sealed class OAuthClient : IDisposable
     /// <param name="resources">The resource indicators (RFC 8707); empty for none.</param>
     /// <param name="nonce">The nonce sent in the authorization request, checked in the id_token; <see langword="null"/> when none was sent.</param>
     /// <param name="flowId">The flow the code came from, for the <c>tokensObtained</c> event, or <see langword="null"/>.</param>
+    /// <param name="dpopKey">The key of the authorization request's <c>dpop_jkt</c> that signs the DPoP proof (RFC 9449 §5, §10); <see langword="null"/>: the client's own key when it uses DPoP, else none.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens or the server's error.</returns>
     /// <exception cref="InvalidOptionException">An empty code.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
     /// <exception cref="InvalidIdTokenException">The id_token failed validation.</exception>
-    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? nonce, string? flowId, CancellationToken cancellationToken)
+    public Task<TokenOutcome> RedeemCodeAsync(string code, string? redirectUri, string? codeVerifier, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? nonce, string? flowId, DpopKey? dpopKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resources);
         if (string.IsNullOrEmpty(code))
@@ -131,7 +161,7 @@ public sealed class OAuthClient : IDisposable
         }
 
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
-        return this.SendTokenRequestAsync(request, "authorization_code", scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), nonce, flowId, cancellationToken);
+        return this.tokens.SendAsync(request, "authorization_code", scopes, (h, r, c) => h.RequestAuthorizationCodeTokenAsync(r, c), nonce, flowId, dpopKey ?? this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>Asks for a device code (RFC 8628 §3.1–3.2), with resource indicators (RFC 8707).</summary>
@@ -141,53 +171,30 @@ public sealed class OAuthClient : IDisposable
     /// <returns>The device authorization, or the server's error.</returns>
     /// <exception cref="InvalidOptionException">The server has no device authorization endpoint.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<DeviceAuthorizationOutcome> RequestDeviceAuthorizationAsync(IReadOnlyList<string> scopes, IReadOnlyList<string>? resources, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(scopes);
-        string endpoint = this.Server.DeviceAuthorizationEndpoint
-            ?? throw new InvalidOptionException(CoreOption.DeviceAuthorizationEndpoint, $"This authorization server has no device authorization endpoint (RFC 8628), so the device flow cannot be used with it. Use the authorization code flow, or give {{{CoreOption.DeviceAuthorizationEndpoint}}}.");
-        IReadOnlyList<string> sent = this.Registration.AuthorizationScopes(scopes);
-        var request = new DeviceAuthorizationRequest { Scope = sent.Count > 0 ? string.Join(' ', sent) : null };
-        this.authentication.Prepare(request, this.Registration.ExtraAuthParams, includeAuthParams: false);
-        AddResources(request, resources ?? this.Registration.Resources);
-        request.Address = endpoint;
-        using DeviceAuthorizationResponse response = await this.channel.SendAsync(endpoint, request, (h, r, c) => h.RequestDeviceAuthorizationAsync(r, c), cancellationToken).ConfigureAwait(false);
-        if (response.IsError)
-        {
-            return new DeviceAuthorizationOutcome(null, this.channel.ToOAuthError(response, endpoint));
-        }
+    public Task<DeviceAuthorizationOutcome> RequestDeviceAuthorizationAsync(IReadOnlyList<string> scopes, IReadOnlyList<string>? resources, CancellationToken cancellationToken) =>
+        this.deviceAuthorization.RequestAsync(scopes, resources, cancellationToken);
 
-        if (DeviceAuthorization.Read(response.Json) is not { } authorization)
-        {
-            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, "The device authorization response lacks device_code, user_code or verification_uri (RFC 8628 §3.2).");
-        }
-
-        // The user is sent to these: a server must not point them at javascript:, file: or a lookalike http page.
-        if (EndpointRules.Problem(authorization.VerificationUri) is { } bad || (authorization.VerificationUriComplete is { } complete && EndpointRules.Problem(complete) is { } bad2 && (bad = bad2) is not null))
-        {
-            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, $"The device authorization response's verification_uri {bad}, so it is not shown to the user (RFC 8628 §3.2).");
-        }
-
-        this.redactor.Register(authorization.DeviceCode);
-        return new DeviceAuthorizationOutcome(authorization, null);
-    }
+    /// <inheritdoc cref="RequestDeviceTokenAsync(string, IReadOnlyList{string}, IReadOnlyList{string}, string?, DpopKey?, CancellationToken)"/>
+    public Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? flowId, CancellationToken cancellationToken) =>
+        this.RequestDeviceTokenAsync(deviceCode, scopes, resources, flowId, null, cancellationToken);
 
     /// <summary>Polls the token endpoint once with a device code (RFC 8628 §3.4), retrying transient failures.</summary>
     /// <param name="deviceCode">The device code.</param>
     /// <param name="scopes">The scopes that were requested.</param>
     /// <param name="resources">The resource indicators of the device authorization request (RFC 8707).</param>
     /// <param name="flowId">The device flow, for the <c>tokensObtained</c> event.</param>
+    /// <param name="dpopKey">The flow's key that signs the DPoP proof (RFC 9449 §5); <see langword="null"/>: the client's own key when it uses DPoP, else none.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens, or the server's error (<c>authorization_pending</c>, <c>slow_down</c>, <c>access_denied</c>, <c>expired_token</c>, …).</returns>
     /// <exception cref="ServerUnreachableException">The server could not be used.</exception>
-    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? flowId, CancellationToken cancellationToken) =>
+    public async Task<TokenOutcome> RequestDeviceTokenAsync(string deviceCode, IReadOnlyList<string> scopes, IReadOnlyList<string> resources, string? flowId, DpopKey? dpopKey, CancellationToken cancellationToken) =>
         await this.channel.PollingRetry.ExecuteAsync(
             async ct =>
             {
                 var request = new DeviceTokenRequest { DeviceCode = deviceCode };
                 this.authentication.Prepare(request, this.Registration.ExtraTokenParams, this.Registration.AddAuthParamsToTokenRequest);
                 AddResources(request, resources);
-                return await this.SendTokenRequestAsync(request, DeviceCodeGrantType, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, flowId, ct).ConfigureAwait(false);
+                return await this.tokens.SendAsync(request, DeviceCodeGrantType, scopes, (h, r, c) => h.RequestDeviceTokenAsync(r, c), null, flowId, dpopKey ?? this.DpopKeys.ClientKey, ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
 
@@ -206,14 +213,15 @@ public sealed class OAuthClient : IDisposable
         this.RefreshAsync(refreshToken, new RefreshOptions { Scopes = scopes, Account = account }, cancellationToken);
 
     /// <summary>
-    /// Redeems a refresh token (RFC 6749 §6) with the resource indicators of the grant (RFC 8707 §2.2). <c>scope</c> is
+    /// Redeems a refresh token (RFC 6749 §6) with the resource indicators of the grant (RFC 8707 §2.2) and, when the
+    /// client uses DPoP, a proof made with the key the refresh token is bound to (RFC 9449 §5). <c>scope</c> is
     /// sent only when <see cref="RefreshOptions.Scopes"/> names some (never <c>offline_access</c>). An answer without
     /// <c>scope</c> reports <see cref="RefreshOptions.ReportScopes"/>; one without <c>refresh_token</c> returns the
     /// refresh token used, which stays valid. A rotated refresh token is announced by
     /// <see cref="ISidecarEvents.RefreshTokenUpdated"/>; <c>invalid_grant</c> by <see cref="ISidecarEvents.RefreshTokenRemoved"/>.
     /// </summary>
     /// <param name="refreshToken">The refresh token.</param>
-    /// <param name="options">Scopes, reported scopes, resources and account.</param>
+    /// <param name="options">Scopes, reported scopes, resources, account and DPoP key.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The tokens (possibly with a rotated refresh token) or the server's error.</returns>
     /// <exception cref="InvalidOptionException">An empty refresh token.</exception>
@@ -231,6 +239,7 @@ public sealed class OAuthClient : IDisposable
         IReadOnlyList<string> resources = options.Resources ?? this.Registration.Resources;
         string? account = options.Account;
         this.redactor.Register(refreshToken);
+        DpopKey? key = options.DpopKey ?? this.DpopKeys.ForToken(refreshToken) ?? this.DpopKeys.ClientKey;
         TokenOutcome outcome = await this.channel.RefreshRetry.ExecuteAsync(
             async ct =>
             {
@@ -241,7 +250,7 @@ public sealed class OAuthClient : IDisposable
                 }
 
                 this.authentication.Prepare(request, this.Registration.ExtraRefreshParams, includeAuthParams: false);
-                return await this.SendTokenRequestAsync(request, "refresh_token", report, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, null, ct).ConfigureAwait(false);
+                return await this.tokens.SendAsync(request, "refresh_token", report, (h, r, c) => h.RequestRefreshTokenAsync(r, c), null, null, key, ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         if (outcome.Tokens is { RefreshToken: { } rotated } tokens && !string.Equals(rotated, refreshToken, StringComparison.Ordinal))
@@ -250,7 +259,9 @@ public sealed class OAuthClient : IDisposable
         }
         else if (outcome.Tokens is { RefreshToken: null } kept)
         {
-            return TokenOutcome.Success(kept.WithRefreshToken(refreshToken)); // providers that never rotate (Google)
+            TokenSet same = kept.WithRefreshToken(refreshToken); // providers that never rotate (Google)
+            this.DpopKeys.Remember(same);
+            return TokenOutcome.Success(same);
         }
         else if (outcome.Error is { Error: "invalid_grant" } error)
         {
@@ -276,7 +287,7 @@ public sealed class OAuthClient : IDisposable
         }
 
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, "client_credentials", scopes, (h, r, c) => h.RequestClientCredentialsTokenAsync(r, c), null, null, cancellationToken);
+        return this.tokens.SendAsync(request, "client_credentials", scopes, (h, r, c) => h.RequestClientCredentialsTokenAsync(r, c), null, null, this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>The resource owner password credentials grant (RFC 6749 §4.3).</summary>
@@ -303,7 +314,7 @@ public sealed class OAuthClient : IDisposable
 
         var request = new PasswordTokenRequest { UserName = username, Password = password, Scope = scopes.Count > 0 ? string.Join(' ', scopes) : null };
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, "password", scopes, (h, r, c) => h.RequestPasswordTokenAsync(r, c), null, null, cancellationToken);
+        return this.tokens.SendAsync(request, "password", scopes, (h, r, c) => h.RequestPasswordTokenAsync(r, c), null, null, this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>
@@ -343,7 +354,7 @@ public sealed class OAuthClient : IDisposable
         }
 
         this.authentication.Prepare(request, this.Registration.ExtraTokenParams, includeAuthParams: false);
-        return this.SendTokenRequestAsync(request, grantType, scopes, (h, r, c) => h.RequestTokenAsync(r, c), null, null, cancellationToken);
+        return this.tokens.SendAsync(request, grantType, scopes, (h, r, c) => h.RequestTokenAsync(r, c), null, null, this.DpopKeys.ClientKey, cancellationToken);
     }
 
     /// <summary>Revokes a token (RFC 7009) at the revocation endpoint, authenticating as for token requests.</summary>
@@ -380,21 +391,5 @@ public sealed class OAuthClient : IDisposable
         {
             request.Parameters.Add("resource", resource);
         }
-    }
-
-    private async Task<TokenOutcome> SendTokenRequestAsync<TRequest>(TRequest request, string grantType, IReadOnlyList<string> scopes, Func<HttpClient, TRequest, CancellationToken, Task<TokenResponse>> send, string? nonce, string? flowId, CancellationToken cancellationToken)
-        where TRequest : ProtocolRequest
-    {
-        string endpoint = request.Address!;
-        using TokenResponse response = await this.channel.SendAsync(endpoint, request, send, cancellationToken).ConfigureAwait(false);
-        if (response.IsError)
-        {
-            return TokenOutcome.Failure(this.channel.ToOAuthError(response, endpoint));
-        }
-
-        bool signIn = grantType is "authorization_code" or DeviceCodeGrantType;
-        TokenSet tokens = await this.responses.ReadAsync(response, endpoint, scopes, nonce, signIn, cancellationToken).ConfigureAwait(false);
-        this.events.TokensObtained(this.Handle, flowId, grantType, tokens.Scopes, tokens.ExpiresAt);
-        return TokenOutcome.Success(tokens);
     }
 }

@@ -64,6 +64,7 @@ public sealed class OAuthSession : IAsyncDisposable
         this.CallbackServers = new CallbackServerService(this.Flows, this.Listeners, options);
         this.Storage = new StorageFactory(options.DataDirectory, options.LoggerFactory.CreateLogger("OAuthSidecar"));
         this.Credentials = new CredentialBroker(this.AuthCode, this.Device, options);
+        this.DpopProofs = new DpopProofService(options.TimeProvider);
     }
 
     /// <summary>Gets the settings.</summary>
@@ -92,6 +93,9 @@ public sealed class OAuthSession : IAsyncDisposable
 
     /// <summary>Gets the credential broker (getCredentials, listAccounts, signOut).</summary>
     public CredentialBroker Credentials { get; }
+
+    /// <summary>Gets the maker of DPoP proofs for the caller's own requests (RFC 9449 §7).</summary>
+    public DpopProofService DpopProofs { get; }
 
     /// <summary>Forgets a client and cancels its flows.</summary>
     /// <param name="clientHandle">The handle.</param>

@@ -21,6 +21,9 @@ public sealed class AuthorizeRequest
     /// <summary>Gets the PKCE S256 code challenge.</summary>
     public string? CodeChallenge { get; init; }
 
+    /// <summary>Gets the <c>dpop_jkt</c>: the thumbprint of the DPoP key the authorization code is bound to (RFC 9449 §10).</summary>
+    public string? DpopJkt { get; init; }
+
     /// <summary>Gets the <c>login_hint</c>.</summary>
     public string? LoginHint { get; init; }
 
@@ -93,4 +96,11 @@ public sealed class RefreshOptions
 
     /// <summary>Gets the account the refresh token belongs to, for the events, or <see langword="null"/>.</summary>
     public string? Account { get; init; }
+
+    /// <summary>
+    /// Gets the key the refresh token is bound to, which signs the DPoP proof (RFC 9449 §5: a bound refresh token is
+    /// redeemed only with its key); <see langword="null"/>: the key this process bound it to, else the client's own key
+    /// when it uses DPoP, else none.
+    /// </summary>
+    public DpopKey? DpopKey { get; init; }
 }

@@ -1,6 +1,8 @@
 using System.Buffers.Text;
 using System.Text.Json;
 using Duende.IdentityModel.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using OAuthSidecar.Core.Diagnostics;
 
 namespace OAuthSidecar.Core.OAuth;
@@ -10,16 +12,30 @@ namespace OAuthSidecar.Core.OAuth;
 /// redactor, validates the id_token (OpenID Connect Core §3.1.3.7, with the flow's nonce), takes the account from
 /// its <c>sub</c> (or, without one, from the provider's account endpoint), and reports the requested scopes when the
 /// server sent none. Members are read as real servers write them (<see cref="ResponseFields"/>: numbers as strings;
-/// scopes space- or comma-separated).
+/// scopes space- or comma-separated). A missing or unusable <c>expires_in</c> (absent, zero, negative, fractional) is
+/// taken as <see cref="AssumedLifetimeSeconds"/> and logged, so such a token is refreshed or renewed in time instead of
+/// being kept forever (MSAL assumes 3599 s), except where the provider documents tokens that never expire (GitHub).
+/// A sign-in that asked an OpenID provider (one with a <c>jwks_uri</c>) for <c>openid</c> must bring an id_token
+/// (OpenID Connect Core §3.1.3.3).
 /// </summary>
 public sealed class TokenResponseProcessor
 {
+    /// <summary>The access token lifetime assumed, in seconds, when a token response has no usable <c>expires_in</c>.</summary>
+    public const long AssumedLifetimeSeconds = 3600;
+
+    /// <summary>The <c>token_type</c> of bearer tokens (RFC 6750), as <see cref="TokenSet.TokenType"/> spells it whatever the server's case.</summary>
+    public const string Bearer = "Bearer";
+
+    /// <summary>The <c>token_type</c> of DPoP-bound tokens (RFC 9449 §5), as <see cref="TokenSet.TokenType"/> spells it whatever the server's case.</summary>
+    public const string Dpop = "DPoP";
+
     private readonly ClientRegistration registration;
     private readonly ServerConfiguration server;
     private readonly IdTokenValidator idTokens;
     private readonly SecretRedactor redactor;
     private readonly TimeProvider timeProvider;
     private readonly HttpClient http;
+    private readonly ILogger logger;
 
     /// <summary>Initializes a new instance of the <see cref="TokenResponseProcessor"/> class.</summary>
     /// <param name="registration">The client registration.</param>
@@ -28,8 +44,10 @@ public sealed class TokenResponseProcessor
     /// <param name="redactor">Learns every token received.</param>
     /// <param name="timeProvider">The clock of <see cref="TokenSet.ExpiresAt"/>.</param>
     /// <param name="http">The HTTP client for the JWKS.</param>
-    public TokenResponseProcessor(ClientRegistration registration, ServerConfiguration server, IdTokenValidator idTokens, SecretRedactor redactor, TimeProvider timeProvider, HttpClient http)
+    /// <param name="logger">Where an assumed lifetime is reported; nowhere when <see langword="null"/>.</param>
+    public TokenResponseProcessor(ClientRegistration registration, ServerConfiguration server, IdTokenValidator idTokens, SecretRedactor redactor, TimeProvider timeProvider, HttpClient http, ILogger? logger = null)
     {
+        this.logger = logger ?? NullLogger.Instance;
         this.registration = registration;
         this.server = server;
         this.idTokens = idTokens;
@@ -70,7 +88,10 @@ public sealed class TokenResponseProcessor
         string? accessToken = ResponseFields.Text(response.Json, "access_token");
         if (response.Json is not { ValueKind: JsonValueKind.Object } json || string.IsNullOrEmpty(accessToken))
         {
-            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, "The token endpoint answered without an access_token (RFC 6749 §5.1).");
+            bool present = response.Json is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("access_token", out _);
+            throw new ServerUnreachableException(endpoint, (int)response.HttpStatusCode, present
+                ? "The token endpoint answered with an access_token that is not a string (RFC 6749 §5.1); it was not used."
+                : "The token endpoint answered without an access_token (RFC 6749 §5.1).");
         }
 
         string? refreshToken = ResponseFields.Text(json, "refresh_token");
@@ -79,7 +100,14 @@ public sealed class TokenResponseProcessor
         this.redactor.Register(refreshToken);
         this.redactor.Register(idToken);
         long now = this.timeProvider.GetUtcNow().ToUnixTimeSeconds();
-        long? expiresIn = ResponseFields.Seconds(json, "expires_in") is > 0 and { } e ? e : null;
+        long? expiresIn = this.Lifetime(json, endpoint);
+        if (idToken is null && nameAccount && nonce is not null && this.server.JwksUri is not null)
+        {
+            // The authorization request asked an OpenID provider (it publishes signing keys) for openid (the request
+            // carried a nonce): the answer must identify the user.
+            throw new InvalidIdTokenException("The token endpoint answered a sign-in that asked for the openid scope without an id_token (OpenID Connect Core §3.1.3.3), so who signed in cannot be verified.");
+        }
+
         JsonElement? claims = idToken is not null
             ? await this.idTokens.ValidateAsync(idToken, this.server, this.registration.ClientId, nonce, this.registration.Issuers, this.http, cancellationToken).ConfigureAwait(false)
             : null;
@@ -94,7 +122,13 @@ public sealed class TokenResponseProcessor
         return new TokenSet
         {
             AccessToken = accessToken,
-            TokenType = ResponseFields.Text(json, "token_type") ?? "Bearer",
+            TokenType = ResponseFields.Text(json, "token_type") switch
+            {
+                { } t when string.Equals(t, Bearer, StringComparison.OrdinalIgnoreCase) => Bearer,
+                { } t when string.Equals(t, Dpop, StringComparison.OrdinalIgnoreCase) => Dpop,
+                { } t => t,
+                null => string.Empty, // refused by the TokenRequestSender (RFC 6749 §5.1 requires it)
+            },
             ExpiresIn = expiresIn,
             ExpiresAt = expiresIn is { } lifetime ? now + lifetime : null,
             RefreshToken = refreshToken,
@@ -105,6 +139,29 @@ public sealed class TokenResponseProcessor
             Account = account,
             Username = username,
         };
+    }
+
+    // RFC 6749 §5.1: expires_in is the lifetime in seconds. Absent or unusable: assume an hour (and say so), unless the
+    // provider documents tokens that never expire.
+    private long? Lifetime(JsonElement json, string endpoint)
+    {
+        bool present = json.TryGetProperty("expires_in", out JsonElement raw);
+        if (ResponseFields.Seconds(json, "expires_in") is > 0 and { } seconds && !(raw.ValueKind == JsonValueKind.Number && raw.GetRawText().Contains('.', StringComparison.Ordinal)))
+        {
+            return seconds;
+        }
+
+        if (!present && this.registration.Preset?.AccessTokensMayNotExpire == true)
+        {
+            return null;
+        }
+
+        this.logger.LogWarning(
+            "The token endpoint {Endpoint} sent {ExpiresIn} as expires_in; the access token is taken to expire in {Assumed} s (RFC 6749 §5.1).",
+            endpoint,
+            present ? raw.GetRawText() : "nothing",
+            AssumedLifetimeSeconds);
+        return AssumedLifetimeSeconds;
     }
 
     /// <summary>Decodes a JWT's payload without checking it (for tokens validated when they were received).</summary>

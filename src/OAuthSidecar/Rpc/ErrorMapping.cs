@@ -41,6 +41,7 @@ internal static class ErrorMapping
             Raw = t.Raw,
             Account = t.Account,
             Method = ProtocolMapping.ToDto(outcome.Method),
+            Jkt = t.Jkt,
         };
     }
 
@@ -48,11 +49,19 @@ internal static class ErrorMapping
     /// <param name="error">The server's error.</param>
     /// <returns>The exception to throw.</returns>
     public static LocalRpcException OAuthFailure(OAuthError error) =>
-        new(error.Describe())
+        new(error.Describe() + DpopAdvice(error.Dpop))
         {
             ErrorCode = ErrorCodes.OAuthError,
             ErrorData = new OAuthErrorData { Error = error.Error, ErrorDescription = error.ErrorDescription, ErrorUri = error.ErrorUri, Status = error.Status },
         };
+
+    // RFC 9449: what to do about a refusal that concerns DPoP, in the protocol's words.
+    private static string DpopAdvice(DpopRefusal refusal) => refusal switch
+    {
+        DpopRefusal.Required => " This authorization server requires DPoP-bound tokens (RFC 9449): create the client with dpop: true.",
+        DpopRefusal.ProofRefused => " The server refused the sidecar's DPoP proof (RFC 9449 §4.3): check that the clock is right and that dpop.alg is one of the server's dpop_signing_alg_values_supported.",
+        _ => string.Empty,
+    };
 
     /// <summary>Maps an exception thrown while serving a request to the error sent back.</summary>
     /// <param name="exception">What was thrown.</param>
@@ -125,6 +134,9 @@ internal static class ErrorMapping
         {
             case LocalRpcException rpc:
                 return (rpc.ErrorCode, rpc.Message, rpc.ErrorData);
+            case OAuthErrorException oauth:
+                LocalRpcException failure = OAuthFailure(oauth.Error);
+                return (failure.ErrorCode, failure.Message, failure.ErrorData);
             case InvalidOptionException invalid:
                 return (ErrorCodes.InvalidParams, WireNames.Message(invalid), new InvalidParamsData { Field = WireNames.Field(invalid.Option) });
             case WireValueException value: // a value outside a contract enum: name the field and the allowed values

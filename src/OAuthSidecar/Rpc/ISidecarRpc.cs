@@ -58,7 +58,7 @@ public partial interface ISidecarRpc
     /// <param name="parameters">What to ask for.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The flow id, the URI to open and the real redirect URI.</returns>
-    [ProtocolMethod("Starts an authorization code flow with PKCE and its loopback listener.", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle, ErrorCodes.ListenFailed)]
+    [ProtocolMethod("Starts an authorization code flow with PKCE and its loopback listener; pushes the request first when the client uses PAR (RFC 9126).", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle, ErrorCodes.ListenFailed, ErrorCodes.OAuthError, ErrorCodes.ServerUnreachable)]
     [JsonRpcMethod("initiateAuthCodeFlow", UseSingleObjectParameterDeserialization = true)]
     Task<InitiateAuthCodeFlowResult> InitiateAuthCodeFlowAsync(InitiateAuthCodeFlowParams parameters, CancellationToken cancellationToken);
 
@@ -106,7 +106,7 @@ public partial interface ISidecarRpc
     /// <param name="parameters">The request.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The URI.</returns>
-    [ProtocolMethod("Builds an authorization request URI (MSAL's builder: no PKCE, no state kept).", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle)]
+    [ProtocolMethod("Builds an authorization request URI (MSAL's builder: no PKCE, no state kept); pushed first when the client uses PAR (RFC 9126).", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle, ErrorCodes.OAuthError, ErrorCodes.ServerUnreachable)]
     [JsonRpcMethod("buildAuthRequestUri", UseSingleObjectParameterDeserialization = true)]
     Task<BuildAuthRequestUriResult> BuildAuthRequestUriAsync(BuildAuthRequestUriParams parameters, CancellationToken cancellationToken);
 
@@ -213,4 +213,12 @@ public partial interface ISidecarRpc
     [ProtocolMethod("Redeems a refresh token (RFC 6749 §6).", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle, ErrorCodes.OAuthError, ErrorCodes.ServerUnreachable, ErrorCodes.InvalidIdToken)]
     [JsonRpcMethod("refresh", UseSingleObjectParameterDeserialization = true)]
     Task<TokenResult> RefreshAsync(RefreshParams parameters, CancellationToken cancellationToken);
+
+    /// <summary><c>createDpopProof</c>: a DPoP proof (RFC 9449 §7) for the caller's own request, signed with the key its tokens are bound to.</summary>
+    /// <param name="parameters">The client, account, method, URL, access token and nonce.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The proof, the key's thumbprint and until when to use it.</returns>
+    [ProtocolMethod("A DPoP proof (RFC 9449 §7) for the caller's own request, signed with the key its tokens are bound to; the key never leaves the sidecar.", ErrorCodes.InvalidParams, ErrorCodes.UnknownHandle, ErrorCodes.StorageUnavailable)]
+    [JsonRpcMethod("createDpopProof", UseSingleObjectParameterDeserialization = true)]
+    Task<CreateDpopProofResult> CreateDpopProofAsync(CreateDpopProofParams parameters, CancellationToken cancellationToken);
 }

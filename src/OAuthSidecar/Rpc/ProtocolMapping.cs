@@ -48,7 +48,7 @@ internal static class ProtocolMapping
     /// <param name="dto">The wire shape.</param>
     /// <returns>The configuration, or <see langword="null"/>.</returns>
     public static ServerConfiguration? ToServerConfiguration(ServerConfigurationDto? dto) => dto is { } s
-        ? new ServerConfiguration(s.Issuer, s.AuthorizationEndpoint, s.TokenEndpoint, s.DeviceAuthorizationEndpoint, s.RevocationEndpoint, s.JwksUri, s.IntrospectionEndpoint, s.AuthorizationResponseIssParameterSupported ?? false)
+        ? new ServerConfiguration(s.Issuer, s.AuthorizationEndpoint, s.TokenEndpoint, s.DeviceAuthorizationEndpoint, s.RevocationEndpoint, s.JwksUri, s.IntrospectionEndpoint, s.AuthorizationResponseIssParameterSupported ?? false, s.PushedAuthorizationRequestEndpoint, s.RequirePushedAuthorizationRequests ?? false, s.DpopSigningAlgValuesSupported)
         : null;
 
     /// <summary>Writes the endpoints a client uses.</summary>
@@ -64,6 +64,9 @@ internal static class ProtocolMapping
         JwksUri = c.JwksUri,
         IntrospectionEndpoint = c.IntrospectionEndpoint,
         AuthorizationResponseIssParameterSupported = c.AuthorizationResponseIssParameterSupported,
+        PushedAuthorizationRequestEndpoint = c.PushedAuthorizationRequestEndpoint,
+        RequirePushedAuthorizationRequests = c.PushedAuthorizationRequestEndpoint is null ? null : c.RequirePushedAuthorizationRequests,
+        DpopSigningAlgValuesSupported = c.DpopSigningAlgValuesSupported,
     };
 
     /// <summary>Reads the client registration of <c>createClient</c>.</summary>
@@ -88,10 +91,13 @@ internal static class ProtocolMapping
         TimeoutSeconds = p.TimeoutSeconds ?? 30,
         CaBundlePath = p.Tls?.CaBundlePath,
         InsecureSkipVerify = p.Tls?.InsecureSkipVerify ?? false,
+        AllowInsecureHttp = p.AllowInsecureHttp ?? false,
         Pages = ToPages(p.Pages, logger),
         Storage = p.Storage is { } storage ? ToStorage(storage) : null,
         Resources = p.Resource?.Values ?? [],
         RedirectUri = p.RedirectUri,
+        Dpop = p.Dpop is { Enabled: true } dpop ? new DpopOptions { Algorithm = dpop.Alg is { } alg ? ToAlgorithm(alg) : null } : null,
+        Par = ToParMode(p.Par),
     };
 
     /// <summary>Reads what <c>createClient</c> names as the server: issuer, endpoints, or a provider preset and its authority.</summary>
@@ -316,6 +322,25 @@ internal static class ProtocolMapping
 
         return ClientAssertionKey.FromPem(pem, key.KeyId, key.Algorithm, CoreOption.PrivateKey);
     }
+
+    private static ParMode ToParMode(ParModeDto? value) => value switch
+    {
+        null or ParModeDto.Auto => ParMode.Auto,
+        ParModeDto.Always => ParMode.Always,
+        ParModeDto.Never => ParMode.Never,
+        { } other => throw Unmapped(other),
+    };
+
+    // The wire names are the JWS algorithm names (RFC 7518 §3.1) the engine uses.
+    private static string ToAlgorithm(DpopAlgorithmDto value) => value switch
+    {
+        DpopAlgorithmDto.ES256 => "ES256",
+        DpopAlgorithmDto.ES384 => "ES384",
+        DpopAlgorithmDto.ES512 => "ES512",
+        DpopAlgorithmDto.RS256 => "RS256",
+        DpopAlgorithmDto.PS256 => "PS256",
+        _ => throw Unmapped(value),
+    };
 
     private static TokenEndpointAuthMethod? ToAuthMethod(TokenEndpointAuthMethodDto? value) => value switch
     {

@@ -176,7 +176,7 @@ public static class SchemaGenerator
         private static string RpcName(MethodInfo method) => method.GetCustomAttribute<JsonRpcMethodAttribute>()!.Name!;
 
         // Marks what the exporter cannot know: the protocol name of every contract class and enum (as its title), the
-        // values of contract enums, the shape of JsonElement members. Hoist() then moves every titled schema to
+        // values of contract enums, the shape of JsonElement members and of the types read by their own converters. Hoist() then moves every titled schema to
         // components.schemas.
         private static JsonNode Annotate(JsonSchemaExporterContext context, JsonNode node)
         {
@@ -207,13 +207,22 @@ public static class SchemaGenerator
                 return nullable ? new JsonObject { ["oneOf"] = new JsonArray(oneOrMany, new JsonObject { ["type"] = "null" }) } : oneOrMany;
             }
 
-            if (context.TypeInfo.Options.GetTypeInfo(element).Converter is IWireValues wireEnum)
+            if (element == typeof(DpopSetting))
             {
-                return Titled(ProtocolName(element), new JsonObject
+                // A custom converter exports as "anything": say what it reads (RFC 9449: on or off, or the key's algorithm).
+                JsonObject options = Titled("DpopOptions", new JsonObject
                 {
-                    ["type"] = nullable ? new JsonArray("string", "null") : "string",
-                    ["enum"] = new JsonArray([.. wireEnum.WireValues.Select(v => (JsonNode)v)]),
+                    ["type"] = "object",
+                    ["properties"] = new JsonObject { ["alg"] = WireEnum(typeof(DpopAlgorithmDto), context.TypeInfo.Options, nullable: true) },
+                    ["additionalProperties"] = false,
                 });
+                JsonObject setting = Titled("DpopSetting", new JsonObject { ["oneOf"] = new JsonArray(new JsonObject { ["type"] = "boolean" }, options) });
+                return nullable ? new JsonObject { ["oneOf"] = new JsonArray(setting, new JsonObject { ["type"] = "null" }) } : setting;
+            }
+
+            if (context.TypeInfo.Options.GetTypeInfo(element).Converter is IWireValues)
+            {
+                return WireEnum(element, context.TypeInfo.Options, nullable);
             }
 
             if (node is JsonObject obj && element.Namespace == typeof(ErrorCodes).Namespace && context.TypeInfo.Kind == JsonTypeInfoKind.Object)
@@ -230,6 +239,14 @@ public static class SchemaGenerator
                 ? throw new InvalidOperationException($"{context.TypeInfo.Type.Name} has no schema but true/false; give it a shape the schema can say.")
                 : node;
         }
+
+        // A contract enum: its protocol name and its wire values.
+        private static JsonObject WireEnum(Type type, JsonSerializerOptions options, bool nullable) =>
+            Titled(ProtocolName(type), new JsonObject
+            {
+                ["type"] = nullable ? new JsonArray("string", "null") : "string",
+                ["enum"] = new JsonArray([.. ((IWireValues)options.GetTypeInfo(type).Converter).WireValues.Select(v => (JsonNode)v)]),
+            });
 
         private static JsonObject Titled(string title, JsonObject schema)
         {
@@ -250,8 +267,8 @@ public static class SchemaGenerator
 
         private JsonNode Schema(Type type) => this.Hoist(this.Raw(type));
 
-        // Moves every titled schema into components.schemas (a $ref stays), and turns type arrays with "null" into
-        // oneOf [the value, null].
+        // Moves every titled schema (also a member of a oneOf) into components.schemas (a $ref stays), and turns type
+        // arrays with "null" into oneOf [the value, null].
         private JsonNode Hoist(JsonNode node)
         {
             if (node is not JsonObject schema)
@@ -272,6 +289,14 @@ public static class SchemaGenerator
                 foreach ((string name, JsonNode? property) in properties.ToList())
                 {
                     properties[name] = property is null ? null : this.Hoist(property.DeepClone());
+                }
+            }
+
+            if (schema["oneOf"] is JsonArray members)
+            {
+                for (int i = 0; i < members.Count; i++)
+                {
+                    members[i] = members[i] is { } member ? this.Hoist(member.DeepClone()) : null;
                 }
             }
 

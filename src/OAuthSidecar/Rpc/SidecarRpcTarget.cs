@@ -150,18 +150,29 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         return ErrorMapping.Unwrap(await this.session.Device.ObtainTokenAsync(parameters.FlowId, cancellationToken).ConfigureAwait(false));
     }
 
-    public Task<BuildAuthRequestUriResult> BuildAuthRequestUriAsync(BuildAuthRequestUriParams parameters, CancellationToken cancellationToken)
+    public async Task<BuildAuthRequestUriResult> BuildAuthRequestUriAsync(BuildAuthRequestUriParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        string uri = this.session.Clients.Get(parameters.ClientHandle).BuildAuthorizeUrl(new AuthorizeRequest
+        OAuthClient client = this.session.Clients.Get(parameters.ClientHandle);
+        var request = new AuthorizeRequest
         {
             ResponseType = parameters.ResponseType,
             RedirectUri = parameters.RedirectUri,
             Scopes = parameters.Scopes,
             State = parameters.State,
             ExtraParams = parameters.ExtraParams,
-        });
-        return Task.FromResult(new BuildAuthRequestUriResult { Uri = uri });
+            // The code is redeemed by obtainTokenByAuthorizationCode, with the client's own key (RFC 9449 §10).
+            DpopJkt = parameters.ExtraParams?.ContainsKey("dpop_jkt") == true ? null : client.DpopKeys.ClientKey?.Thumbprint,
+        };
+        if (!client.UsesPar)
+        {
+            return new BuildAuthRequestUriResult { Uri = client.BuildAuthorizeUrl(request) };
+        }
+
+        PushOutcome pushed = await client.PushAuthorizationAsync(request, cancellationToken).ConfigureAwait(false);
+        return pushed.Pushed is { } accepted
+            ? new BuildAuthRequestUriResult { Uri = AuthorizeRequestBuilder.BuildPushed(client.Registration, client.Server, accepted.RequestUri) }
+            : throw ErrorMapping.OAuthFailure(pushed.Error!);
     }
 
     public Task<ParseAuthResponseResult> ParseAuthResponseAsync(ParseAuthResponseParams parameters, CancellationToken cancellationToken)
@@ -305,9 +316,26 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         }
 
         // An answer without scope reports the scopes asked for or, without any, the grant's as far as a stateless call
-        // knows them: the client's default scopes (the caller manages this refresh token itself).
-        var options = new RefreshOptions { Scopes = parameters.Scopes ?? [], ReportScopes = parameters.Scopes is { Count: > 0 } narrowed ? narrowed : client.Registration.Scopes, Resources = resources };
+        // knows them: the client's default scopes (the caller manages this refresh token itself). A DPoP-bound refresh
+        // token is redeemed with its key (RFC 9449 §5): the one this process or the store bound it to.
+        DpopKey? key = parameters.RefreshToken is { Length: > 0 } token ? DpopProofService.KeyOfToken(client, this.StoreOf(client), token) : null;
+        var options = new RefreshOptions { Scopes = parameters.Scopes ?? [], ReportScopes = parameters.Scopes is { Count: > 0 } narrowed ? narrowed : client.Registration.Scopes, Resources = resources, DpopKey = key };
         return ErrorMapping.Unwrap(await client.RefreshAsync(parameters.RefreshToken, options, cancellationToken).ConfigureAwait(false));
+    }
+
+    public Task<CreateDpopProofResult> CreateDpopProofAsync(CreateDpopProofParams parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        OAuthClient client = this.session.Clients.Get(parameters.ClientHandle);
+        DpopProof proof = this.session.DpopProofs.Create(client, this.StoreOf(client), new DpopProofRequest
+        {
+            Account = parameters.Account,
+            Htm = parameters.Htm,
+            Htu = parameters.Htu,
+            AccessToken = parameters.AccessToken,
+            Nonce = parameters.Nonce,
+        });
+        return Task.FromResult(new CreateDpopProofResult { Proof = proof.Proof, Jkt = proof.Jkt, ExpiresAt = proof.ExpiresAt });
     }
 
     private CredentialStore StoreOf(OAuthClient client) => this.session.Storage.Get(client.Registration.Storage ?? this.DefaultStorage);

@@ -19,6 +19,9 @@ internal static class WireNames
         [CoreOption.RequestResource] = "resource",
         [CoreOption.ClientRedirectUri] = "redirectUri",
         [CoreOption.Server] = "serverConfiguration",
+        [CoreOption.ServerIssuer] = "serverConfiguration.issuer",
+        [CoreOption.AllowInsecureHttp] = "allowInsecureHttp",
+        [CoreOption.ParEndpoint] = "serverConfiguration.pushedAuthorizationRequestEndpoint",
         [CoreOption.TokenEndpoint] = "serverConfiguration.tokenEndpoint",
         [CoreOption.AuthorizationEndpoint] = "serverConfiguration.authorizationEndpoint",
         [CoreOption.DeviceAuthorizationEndpoint] = "serverConfiguration.deviceAuthorizationEndpoint",
@@ -68,6 +71,12 @@ internal static class WireNames
         [CoreOption.AcrValues] = "acrValues",
         [CoreOption.MaxAge] = "maxAge",
         [CoreOption.WwwAuthenticate] = "wwwAuthenticate",
+        [CoreOption.Dpop] = "dpop",
+        [CoreOption.DpopAlgorithm] = "dpop.alg",
+        [CoreOption.Par] = "par",
+        [CoreOption.DpopHtm] = "htm",
+        [CoreOption.DpopHtu] = "htu",
+        [CoreOption.DpopAccount] = "account",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Returns the wire field path of a Core option (with <c>.key</c> for a dictionary member).</summary>

@@ -8,8 +8,8 @@ using OAuthSidecar.Core.OAuth;
 
 namespace OAuthSidecar.Core.Tests.Engine;
 
-/// <summary>One request the stub authorization server received: its path and form.</summary>
-internal sealed record StubRequest(string Path, IReadOnlyDictionary<string, string> Form)
+/// <summary>One request the stub authorization server received: its path, form and headers (names in lower case).</summary>
+internal sealed record StubRequest(string Path, IReadOnlyDictionary<string, string> Form, IReadOnlyDictionary<string, string>? Headers = null)
 {
     /// <summary>Gets the Accept header, as sent.</summary>
     public string? Accept { get; init; }
@@ -19,6 +19,9 @@ internal sealed record StubRequest(string Path, IReadOnlyDictionary<string, stri
 
     /// <summary>Gets the host the request went to.</summary>
     public string? Host { get; init; }
+
+    /// <summary>Gets a header's value, or <see langword="null"/>.</summary>
+    public string? Header(string name) => this.Headers?.GetValueOrDefault(name.ToLowerInvariant());
 }
 
 /// <summary>
@@ -39,6 +42,9 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
 
     /// <summary>Gets or sets the answer of the token endpoint: status and JSON body for a request's form.</summary>
     public Func<IReadOnlyDictionary<string, string>, (HttpStatusCode Status, string Json)> Token { get; set; }
+
+    /// <summary>Gets or sets a whole answer that takes precedence over the others (headers too), or returns <see langword="null"/> for the usual one.</summary>
+    public Func<StubRequest, HttpResponseMessage?>? Answer { get; set; }
 
     /// <summary>Gets or sets the answer of the device authorization endpoint.</summary>
     public Func<IReadOnlyDictionary<string, string>, (HttpStatusCode Status, string Json)> Device { get; set; } =
@@ -86,9 +92,16 @@ internal sealed class StubAuthorizationServer : HttpMessageHandler
         Dictionary<string, string> form = body.Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Split('=', 2))
             .ToDictionary(p => Uri.UnescapeDataString(p[0].Replace('+', ' ')), p => Uri.UnescapeDataString(p.Length > 1 ? p[1].Replace('+', ' ') : string.Empty));
-        var recorded = new StubRequest(request.RequestUri!.AbsolutePath, form) { Accept = request.Headers.Accept.ToString(), Authorization = request.Headers.Authorization?.ToString(), Host = request.RequestUri.Host };
+        Dictionary<string, string> headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(", ", h.Value));
+        var recorded = new StubRequest(request.RequestUri!.AbsolutePath, form, headers) { Accept = request.Headers.Accept.ToString(), Authorization = request.Headers.Authorization?.ToString(), Host = request.RequestUri.Host };
         this.Requests.Enqueue(recorded);
         this.arrivals.Writer.TryWrite(recorded);
+        if (this.Answer?.Invoke(recorded) is { } whole)
+        {
+            whole.RequestMessage = request;
+            return whole;
+        }
+
         (HttpStatusCode status, string json) = recorded.Path switch
         {
             "/token" => this.Token(form),

@@ -23,9 +23,21 @@ public sealed class TolerantResponseTests
         TokenSet tokens = Assert.IsType<TokenSet>(outcome.Tokens);
         Assert.Equal("gho_16C7e42F292c6912E7710c838347Ae178B4a", tokens.AccessToken);
         Assert.Equal(new[] { "repo", "gist" }, tokens.Scopes);
-        Assert.Equal("bearer", tokens.TokenType);
-        Assert.Null(tokens.ExpiresAt);
+        Assert.Equal("Bearer", tokens.TokenType); // GitHub's "bearer", spelled as RFC 6750 does
+        Assert.Equal(TokenResponseProcessor.AssumedLifetimeSeconds, tokens.ExpiresIn); // no expires_in and no preset that says tokens never expire: an hour
         Assert.Equal("gho_16C7e42F292c6912E7710c838347Ae178B4a", tokens.Raw.GetProperty("access_token").GetString());
+    }
+
+    [Fact]
+    public async Task Only_a_provider_whose_tokens_never_expire_keeps_a_token_without_expires_in_unbounded()
+    {
+        // GitHub OAuth app tokens do not expire and come without expires_in; any other server's are taken as an hour.
+        ClientRegistration github = new Core.OAuth.Providers.GitHubPreset().Apply(new ClientRegistration { ClientId = "app" }, new Uri("https://github.com"));
+        await using TestEngine engine = await TestEngine.CreateAsync(github with { AccountEndpoint = null }, new Core.OAuth.Providers.ClientTarget(Server: StubAuthorizationServer.Server));
+        engine.Server.Token = _ => (HttpStatusCode.OK, "access_token=gho_x&scope=repo&token_type=bearer");
+        TokenOutcome outcome = await engine.Client.RedeemCodeAsync("c", "http://127.0.0.1:1/cb", "v".PadRight(43, 'v'), ["repo"], [], null, null, CancellationToken.None);
+        Assert.Null(outcome.Tokens!.ExpiresAt);
+        Assert.Null(outcome.Tokens.ExpiresIn);
     }
 
     [Fact]

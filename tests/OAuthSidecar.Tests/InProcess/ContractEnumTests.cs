@@ -7,7 +7,7 @@ namespace OAuthSidecar.Tests.InProcess;
 
 /// <summary>
 /// The closed sets of the contract (storage backend, interaction mode, client authentication method, response mode,
-/// callback scheme, assertion grant type): their wire strings, the schema's <c>enum</c>s, and -32602 naming the field
+/// callback scheme, assertion grant type, PAR mode, DPoP algorithm): their wire strings, the schema's <c>enum</c>s, and -32602 naming the field
 /// and the allowed values for anything else, in process.
 /// </summary>
 public sealed class ContractEnumTests
@@ -18,6 +18,7 @@ public sealed class ContractEnumTests
     {
         { "getCredentials", "interactive", "'auto', 'browser', 'device', 'paste' or 'none'" },
         { "createClient", "storage", "'keyring', 'file' or 'memory'" },
+        { "createClient", "par", "'auto', 'always' or 'never'" },
         { "createClient", "tokenEndpointAuthMethod", "'client_secret_basic', 'client_secret_post', 'none' or 'private_key_jwt'" },
         { "initiateAuthCodeFlow", "responseMode", "'query' or 'form_post'" },
         { "startCallbackServer", "scheme", "'https' or 'http'" },
@@ -76,6 +77,33 @@ public sealed class ContractEnumTests
         AssertRoundTrip(new[] { "query", "form_post" }, Enum.GetValues<ResponseModeDto>());
         AssertRoundTrip(new[] { "https", "http" }, Enum.GetValues<CallbackSchemeDto>());
         AssertRoundTrip(new[] { "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:saml2-bearer" }, Enum.GetValues<AssertionGrantTypeDto>());
+        AssertRoundTrip(new[] { "auto", "always", "never" }, Enum.GetValues<ParModeDto>());
+        AssertRoundTrip(new[] { "ES256", "ES384", "ES512", "RS256", "PS256" }, Enum.GetValues<DpopAlgorithmDto>());
+    }
+
+    [Fact]
+    public void Dpop_is_a_boolean_or_an_object_whose_alg_is_one_of_the_algorithms()
+    {
+        var info = SidecarJsonContext.Default.DpopSetting;
+        Assert.Equal((true, (DpopAlgorithmDto?)null), Read("true"));
+        Assert.Equal((false, (DpopAlgorithmDto?)null), Read("false"));
+        Assert.Equal((true, (DpopAlgorithmDto?)null), Read("{}"));
+        Assert.Equal((true, (DpopAlgorithmDto?)null), Read("""{"alg":null}"""));
+        Assert.Equal((true, DpopAlgorithmDto.PS256), Read("""{"alg":"PS256"}"""));
+        Assert.Equal("""{"alg":"RS256"}""", JsonSerializer.Serialize(new DpopSetting { Enabled = true, Alg = DpopAlgorithmDto.RS256 }, info));
+        Assert.Equal("true", JsonSerializer.Serialize(new DpopSetting { Enabled = true }, info));
+
+        WireValueException lower = Assert.Throws<WireValueException>(() => Read("""{"alg":"es256"}"""));
+        Assert.Equal("alg", lower.Member);
+        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256"], lower.Allowed);
+        Assert.Throws<JsonException>(() => Read("""{"algorithm":"ES256"}"""));
+        Assert.Throws<JsonException>(() => Read("\"ES256\""));
+
+        (bool, DpopAlgorithmDto?) Read(string json)
+        {
+            DpopSetting setting = JsonSerializer.Deserialize(json, info)!;
+            return (setting.Enabled, setting.Alg);
+        }
     }
 
     [Fact]
@@ -88,6 +116,10 @@ public sealed class ContractEnumTests
         Assert.Equal(["client_secret_basic", "client_secret_post", "none", "private_key_jwt"], schemas["TokenEndpointAuthMethod"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["query", "form_post"], schemas["ResponseMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["stored", "refresh", "browser", "device", "paste"], schemas["SignInMethod"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["auto", "always", "never"], schemas["ParMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256"], schemas["DpopAlgorithm"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal("#/components/schemas/DpopAlgorithm", schemas["DpopOptions"]!["properties"]!["alg"]!["oneOf"]![0]!["$ref"]!.GetValue<string>());
+        Assert.Equal(["boolean", "#/components/schemas/DpopOptions"], schemas["DpopSetting"]!["oneOf"]!.AsArray().Select(m => (m!["type"] ?? m["$ref"])!.GetValue<string>()));
         Assert.Equal("InteractionMode", schemas["InteractionMode"]!["title"]!.GetValue<string>());
     }
 
@@ -97,7 +129,9 @@ public sealed class ContractEnumTests
         var info = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<TEnum>)SidecarJsonContext.WireOptions.GetTypeInfo(typeof(TEnum));
         Assert.Equal(wire, values.Select(v => JsonSerializer.Deserialize(JsonSerializer.Serialize(v, info), SidecarJsonContext.Default.String)));
         Assert.Equal(values, wire.Select(w => JsonSerializer.Deserialize($"\"{w}\"", info)));
-        WireValueException error = Assert.Throws<WireValueException>(() => JsonSerializer.Deserialize($"\"{wire[0].ToUpperInvariant()}\"", info));
+        string upper = wire[0].ToUpperInvariant();
+        string otherCase = string.Equals(upper, wire[0], StringComparison.Ordinal) ? wire[0].ToLowerInvariant() : upper;
+        WireValueException error = Assert.Throws<WireValueException>(() => JsonSerializer.Deserialize($"\"{otherCase}\"", info));
         Assert.Equal(wire, error.Allowed);
     }
 }

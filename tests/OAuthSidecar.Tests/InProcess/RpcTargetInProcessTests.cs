@@ -110,6 +110,8 @@ public sealed class RpcTargetInProcessTests
     [Fact]
     public void Every_engine_option_has_a_wire_name()
     {
+        string[] declared = [.. typeof(CoreOption).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)];
+        Assert.All(declared, option => Assert.True(CoreOption.All.Contains(option), $"{option} is declared but missing from CoreOption.All"));
         Assert.All(CoreOption.All, option => Assert.True(WireNames.Fields.ContainsKey(option), $"{option} has no wire name"));
         Assert.Equal("extraAuthParams.scope", WireNames.Field(CoreOption.Member(CoreOption.ExtraAuthParams, "scope")));
         var exception = new InvalidOptionException(CoreOption.FlowTimeout, $"{{{CoreOption.FlowTimeout}}} must be positive ({{{CoreOption.RedirectUri}}} too; {{not an option}}).");

@@ -95,7 +95,11 @@ public sealed class KeyringSession : IAsyncDisposable
     }
 
     /// <summary>Runs <c>secret-tool search</c> for the sidecar's items and counts them.</summary>
-    public async Task<int> CountItemsAsync()
+    public async Task<int> CountItemsAsync() =>
+        (await this.SearchAsync()).Split('\n').Count(l => l.StartsWith("[/", StringComparison.Ordinal));
+
+    /// <summary>Runs <c>secret-tool search --all</c> for the sidecar's items: their attributes and secrets, as text.</summary>
+    public async Task<string> SearchAsync()
     {
         var info = new ProcessStartInfo("secret-tool") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[] { "search", "--all", "service", "oauth-sidecar" })
@@ -111,7 +115,7 @@ public sealed class KeyringSession : IAsyncDisposable
         using Process process = Process.Start(info)!;
         string output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return output.Split('\n').Count(l => l.StartsWith("[/", StringComparison.Ordinal));
+        return output;
     }
 
     private static Process Start(string file, string[] arguments, Dictionary<string, string?>? environment)

@@ -40,15 +40,18 @@ public sealed class SidecarProcess : IAsyncDisposable
     private readonly HashSet<string> secrets = new(StringComparer.Ordinal);
     private readonly HashSet<string> codeChallenges = new(StringComparer.Ordinal);
     private readonly Lock changedGate = new();
+    private readonly List<string> output = [];
+    private readonly HashSet<string> privateKeys = new(StringComparer.Ordinal);
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool stderrEnded;
+    private string? dataDirectory;
     private long nextId;
 
     /// <summary>Property names whose values are secrets, in what the test sends and what the sidecar answers.</summary>
     private static readonly HashSet<string> SecretNames = new(StringComparer.Ordinal)
     {
         "clientSecret", "password", "assertion", "clientAssertion", "pem", "refreshToken", "accessToken", "idToken", "code", "codeVerifier",
-        "access_token", "refresh_token", "id_token", "client_secret", "device_code",
+        "access_token", "refresh_token", "id_token", "client_secret", "device_code", "proof",
     };
 
     /// <summary>Gets a value indicating whether the secret check runs at dispose (on by default in every test).</summary>
@@ -178,7 +181,8 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
 
         Process process = Process.Start(info) ?? throw new InvalidOperationException("The sidecar could not be started.");
-        return Task.FromResult(new SidecarProcess(process, arguments.Contains("newline"), readStderr));
+        var sidecar = new SidecarProcess(process, arguments.Contains("newline"), readStderr) { dataDirectory = environment is not null && environment.TryGetValue("OAUTH_SIDECAR_DATA_DIR", out string? data) ? data : null };
+        return Task.FromResult(sidecar);
     }
 
     /// <summary>Sends a request and returns the whole response object (with <c>result</c> or <c>error</c>).</summary>
@@ -355,13 +359,56 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Adds private key material the sidecar holds (e.g. read from the keyring) to what must never appear in its output.</summary>
+    public void AddPrivateKeyMaterial(string material)
+    {
+        lock (this.privateKeys)
+        {
+            this.privateKeys.Add(material);
+        }
+    }
+
+    /// <summary>
+    /// Asserts that no private key ever left the sidecar, through any channel, results included: no PEM private key,
+    /// no JWK with a private member (RFC 7518 §6.2.2, §6.3.2), no JWT (a DPoP proof) whose <c>jwk</c> header has one,
+    /// and none of the DPoP keys its file store holds (their PKCS#8 and their <c>d</c>, <c>p</c>, <c>q</c>…) nor any
+    /// a test added (<see cref="AddPrivateKeyMaterial"/>). Runs when every end-to-end test disposes its sidecar.
+    /// </summary>
+    public void AssertNoPrivateKeyLeaked()
+    {
+        string[] messages;
+        lock (this.output)
+        {
+            messages = [.. this.output];
+        }
+
+        string everything = this.Stderr + "\n" + string.Join("\n", messages);
+        Assert.DoesNotContain("PRIVATE KEY", everything, StringComparison.Ordinal);
+        foreach (string message in messages)
+        {
+            PrivateKeyCheck.AssertNoPrivateJwk(JsonNode.Parse(message));
+        }
+
+        string[] known;
+        lock (this.privateKeys)
+        {
+            known = [.. this.privateKeys, .. PrivateKeyCheck.StoredKeyMaterial(this.dataDirectory)];
+        }
+
+        foreach (string material in known)
+        {
+            Assert.False(everything.Contains(material, StringComparison.Ordinal), $"Private key material ({material.Length} chars) left the sidecar.");
+        }
+    }
+
     /// <summary>Everything the sidecar wrote besides results: stderr and every notification.</summary>
     public string AllDiagnostics() =>
         this.Stderr + "\n" + string.Join("\n", this.Notifications.Select(n => n.ToJsonString()));
 
     /// <summary>
-    /// Ends the process (stdin closed; killed after 5 s), waits for all it wrote, then checks that no secret leaked
-    /// (<see cref="CheckSecretsOnDispose"/>): the check sees everything the process wrote, to its last line.
+    /// Ends the process (stdin closed; killed after 5 s), waits for all it wrote, then checks that no secret and no
+    /// private key leaked (<see cref="CheckSecretsOnDispose"/>): the checks see everything the process wrote, to its
+    /// last line.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -387,6 +434,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         if (this.CheckSecretsOnDispose)
         {
             this.AssertNoSecretLeaked();
+            this.AssertNoPrivateKeyLeaked();
         }
     }
 
@@ -527,6 +575,11 @@ public sealed class SidecarProcess : IAsyncDisposable
                 buffer.Write(chunk, 0, read);
                 while (this.TryTakeMessage(buffer, out string? json))
                 {
+                    lock (this.output)
+                    {
+                        this.output.Add(json!);
+                    }
+
                     this.Dispatch(JsonNode.Parse(json!)!.AsObject());
                 }
             }

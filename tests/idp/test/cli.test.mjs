@@ -27,7 +27,7 @@ test('server.mjs prints one JSON line, serves, and exits when stdin closes', asy
   assert.equal(meta.issuer, ready.issuer);
   const config = await (await fetch(`${ready.control}/config`)).json();
   assert.deepEqual(config, {
-    slowDown: 0, deviceInterval: 2, accessTokenTtl: 60, idTokenMutation: 'none',
+    slowDown: 0, deviceInterval: 2, accessTokenTtl: 60, idTokenMutation: 'none', tokenResponseMutation: 'none', parTtl: 0, resourceNonce: false,
   });
 
   child.stdin.end();

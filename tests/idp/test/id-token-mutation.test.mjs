@@ -122,3 +122,44 @@ test('wrong-nonce in an authorization code flow that sent a nonce', async () => 
   const { payload } = await jwtVerify(tokens.json.id_token, await providerKeys(idp), { issuer: idp.issuer, audience: 'native-app' });
   assert.equal(payload.nonce, 'not-the-nonce');
 });
+
+test('no-sub, numeric-sub and unknown-crit are re-signed with the provider key; drop removes the id_token', async () => {
+  await arm('no-sub');
+  const noSub = (await passwordTokens()).json.id_token;
+  assert.ok(!('sub' in await verifiedPayload(noSub)));
+
+  await arm('numeric-sub');
+  assert.equal((await verifiedPayload((await passwordTokens()).json.id_token)).sub, 42);
+
+  await arm('unknown-crit');
+  const crit = (await passwordTokens()).json.id_token;
+  assert.deepEqual(jwtHeader(crit).crit, ['urn:example:unknown']);
+  assert.equal(jwtPayload(crit).sub, 'alice');
+
+  await arm('drop');
+  const dropped = await passwordTokens();
+  assert.equal(dropped.status, 200);
+  assert.ok(!('id_token' in dropped.json));
+  assert.equal(typeof dropped.json.access_token, 'string');
+});
+
+test('tokenResponseMutation rewrites the next token response once', async () => {
+  const expectations = {
+    'token-type-mac': (b) => assert.equal(b.token_type, 'mac'),
+    'no-token-type': (b) => assert.ok(!('token_type' in b)),
+    'lowercase-bearer': (b) => assert.equal(b.token_type, 'bearer'),
+    'no-expires-in': (b) => assert.ok(!('expires_in' in b)),
+    'zero-expires-in': (b) => assert.equal(b.expires_in, 0),
+    'negative-expires-in': (b) => assert.equal(b.expires_in, -5),
+    'fractional-expires-in': (b) => assert.equal(b.expires_in, 59.5),
+    'numeric-access-token': (b) => assert.equal(b.access_token, 12345),
+  };
+  for (const [mode, check] of Object.entries(expectations)) {
+    assert.equal((await control(idp, 'POST', '/config', { tokenResponseMutation: mode })).status, 200);
+    check((await passwordTokens()).json);
+    assert.equal((await control(idp, 'GET', '/config')).json.tokenResponseMutation, 'none', mode);
+  }
+  const honest = (await passwordTokens()).json;
+  assert.equal(honest.token_type, 'Bearer');
+  assert.equal(typeof honest.expires_in, 'number');
+});

@@ -47,10 +47,10 @@ export interface Idp {
   close(): Promise<void>;
 }
 
-/** The test OpenID provider, in this process (tests/idp/provider.mjs), polling interval 1 s. */
-export async function startIdp(): Promise<Idp> {
+/** The test OpenID provider, in this process (tests/idp/provider.mjs), polling interval 1 s; `options` as startProvider's (e.g. `{ dpop: 'on', par: 'advertised' }`). */
+export async function startIdp(options: { [name: string]: unknown } = {}): Promise<Idp> {
   const { startProvider } = await import(pathToFileURL(join(REPO, 'tests', 'idp', 'provider.mjs')).href);
-  return startProvider({ deviceInterval: 1 });
+  return startProvider({ deviceInterval: 1, ...options });
 }
 
 /** POST to the provider's control API (/__test/...), which plays the user. */

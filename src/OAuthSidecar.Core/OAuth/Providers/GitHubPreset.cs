@@ -20,6 +20,10 @@ public sealed class GitHubPreset : ProviderPreset
     public override string? DefaultAuthority => "https://github.com";
 
     /// <inheritdoc/>
+    /// <remarks>"OAuth app tokens do not expire" unless the app opted into expiring user tokens (then with expires_in).</remarks>
+    public override bool AccessTokensMayNotExpire => true;
+
+    /// <inheritdoc/>
     protected override TokenEndpointAuthMethod? SecretAuthMethod => TokenEndpointAuthMethod.ClientSecretPost;
 
     /// <inheritdoc/>

@@ -28,6 +28,12 @@ public abstract class ProviderPreset
     /// <summary>Gets how refresh tokens are asked for.</summary>
     protected virtual RefreshTokenStyle RefreshTokens => RefreshTokenStyle.AsAsked;
 
+    /// <summary>
+    /// Gets a value indicating whether the provider documents access tokens that never expire and are sent without
+    /// <c>expires_in</c> (GitHub OAuth apps); for the others a missing <c>expires_in</c> is taken as 3600 s.
+    /// </summary>
+    public virtual bool AccessTokensMayNotExpire => false;
+
     /// <summary>Gets a value indicating whether refreshes always name their scopes.</summary>
     protected virtual bool RefreshNamesScopes => false;
 

@@ -78,7 +78,10 @@ public static class ProviderPresets
                 given.RevocationEndpoint ?? fixedByPreset.RevocationEndpoint,
                 given.JwksUri ?? fixedByPreset.JwksUri,
                 given.IntrospectionEndpoint ?? fixedByPreset.IntrospectionEndpoint,
-                given.AuthorizationResponseIssParameterSupported || fixedByPreset.AuthorizationResponseIssParameterSupported),
+                given.AuthorizationResponseIssParameterSupported || fixedByPreset.AuthorizationResponseIssParameterSupported,
+                given.PushedAuthorizationRequestEndpoint ?? fixedByPreset.PushedAuthorizationRequestEndpoint,
+                given.RequirePushedAuthorizationRequests || fixedByPreset.RequirePushedAuthorizationRequests,
+                given.DpopSigningAlgValuesSupported ?? fixedByPreset.DpopSigningAlgValuesSupported),
         };
         return (preset.Apply(registration, authority), target.Issuer ?? resolved.DiscoveryIssuer, server);
     }

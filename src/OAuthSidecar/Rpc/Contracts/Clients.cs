@@ -67,11 +67,33 @@ public sealed class CreateClientParams
     /// <summary>Gets the TLS options (flytekit <c>verify</c>).</summary>
     public TlsOptionsDto? Tls { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether plain http endpoints on hosts that are not loopback are accepted (1.1; default
+    /// false). For test servers and labs only: the client's secret and codes then cross the network in cleartext
+    /// (RFC 6749 §3.1, §3.2 require TLS). A warning is logged.
+    /// </summary>
+    public bool? AllowInsecureHttp { get; init; }
+
     /// <summary>Gets the pages shown in the browser after a callback (flytekit <c>EndpointMetadata</c>, callback.py).</summary>
     public PagesDto? Pages { get; init; }
 
     /// <summary>Gets the credential store for this client: <c>keyring</c>, <c>file</c> or <c>memory</c>.</summary>
     public StorageBackendDto? Storage { get; init; }
+
+    /// <summary>
+    /// Gets DPoP (RFC 9449, addition 1.1): <c>true</c>, or <c>{ "alg": "ES256" | "RS256" | … }</c>, binds the client's
+    /// tokens to keys the sidecar holds (results then say <c>tokenType</c> <c>DPoP</c> and <c>jkt</c>); default off
+    /// (<c>false</c>). Without <c>alg</c>, the sidecar's first choice (ES256, ES384, ES512, RS256, PS256) that the
+    /// server's <c>dpop_signing_alg_values_supported</c> lists, else ES256. EdDSA is refused (-32602): no Ed25519 in
+    /// the sidecar's JOSE library.
+    /// </summary>
+    public DpopSetting? Dpop { get; init; }
+
+    /// <summary>
+    /// Gets when authorization requests are pushed first (RFC 9126, addition 1.1): <c>auto</c> (default: when the
+    /// server's metadata names a <c>pushed_authorization_request_endpoint</c>), <c>always</c> or <c>never</c>.
+    /// </summary>
+    public ParModeDto? Par { get; init; }
 }
 
 /// <summary>An authorization server's endpoints (RFC 8414 names in camelCase).</summary>
@@ -100,6 +122,15 @@ public sealed class ServerConfigurationDto
 
     /// <summary>Gets a value indicating whether the server puts <c>iss</c> in authorization responses (RFC 9207).</summary>
     public bool? AuthorizationResponseIssParameterSupported { get; init; }
+
+    /// <summary>Gets the pushed authorization request endpoint (RFC 9126 §5, addition 1.1).</summary>
+    public string? PushedAuthorizationRequestEndpoint { get; init; }
+
+    /// <summary>Gets a value indicating whether the server accepts pushed authorization requests only (RFC 9126 §5, addition 1.1).</summary>
+    public bool? RequirePushedAuthorizationRequests { get; init; }
+
+    /// <summary>Gets the JWS algorithms the server accepts in DPoP proofs (RFC 9449 §5.1, addition 1.1).</summary>
+    public IReadOnlyList<string>? DpopSigningAlgValuesSupported { get; init; }
 }
 
 /// <summary>TLS options for requests to the authorization server.</summary>

@@ -140,3 +140,49 @@ public enum AssertionGrantTypeDto
     [JsonStringEnumMemberName("urn:ietf:params:oauth:grant-type:saml2-bearer")]
     Saml2Bearer,
 }
+
+/// <summary>When <c>createClient</c>'s authorization requests are pushed first (<c>par</c>, RFC 9126, addition 1.1).</summary>
+[JsonConverter(typeof(WireEnumConverter<ParModeDto>))]
+public enum ParModeDto
+{
+    /// <summary>When the server's metadata names a <c>pushed_authorization_request_endpoint</c> (the default).</summary>
+    [JsonStringEnumMemberName("auto")]
+    Auto,
+
+    /// <summary>Always: -32602 when the server has no pushed authorization request endpoint.</summary>
+    [JsonStringEnumMemberName("always")]
+    Always,
+
+    /// <summary>Never: -32602 when the server requires pushed authorization requests.</summary>
+    [JsonStringEnumMemberName("never")]
+    Never,
+}
+
+/// <summary>
+/// The JWS algorithm of a client's DPoP keys (<c>createClient</c>'s <c>dpop.alg</c>, RFC 9449 §5.1, addition 1.1).
+/// EdDSA is not among them: the sidecar's JOSE library (Microsoft.IdentityModel.Tokens) and .NET have no Ed25519
+/// signatures.
+/// </summary>
+[JsonConverter(typeof(WireEnumConverter<DpopAlgorithmDto>))]
+public enum DpopAlgorithmDto
+{
+    /// <summary>ECDSA with P-256 and SHA-256 (the default when the server's metadata does not choose).</summary>
+    [JsonStringEnumMemberName("ES256")]
+    ES256,
+
+    /// <summary>ECDSA with P-384 and SHA-384.</summary>
+    [JsonStringEnumMemberName("ES384")]
+    ES384,
+
+    /// <summary>ECDSA with P-521 and SHA-512.</summary>
+    [JsonStringEnumMemberName("ES512")]
+    ES512,
+
+    /// <summary>RSASSA-PKCS1-v1_5 with SHA-256 (a 2048-bit key).</summary>
+    [JsonStringEnumMemberName("RS256")]
+    RS256,
+
+    /// <summary>RSASSA-PSS with SHA-256 (a 2048-bit key).</summary>
+    [JsonStringEnumMemberName("PS256")]
+    PS256,
+}

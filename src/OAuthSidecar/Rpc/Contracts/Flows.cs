@@ -231,4 +231,10 @@ public sealed class TokenResult
 
     /// <summary>Gets how the user signed in (<c>getCredentials</c> only): <c>stored</c>, <c>refresh</c>, <c>browser</c>, <c>device</c> or <c>paste</c>.</summary>
     public SignInMethodDto? Method { get; init; }
+
+    /// <summary>
+    /// Gets the thumbprint (RFC 7638) of the DPoP key the tokens are bound to, when <see cref="TokenType"/> is
+    /// <c>DPoP</c> (RFC 9449 §5, addition 1.1). Ask <c>createDpopProof</c> for the proofs that go with the access token.
+    /// </summary>
+    public string? Jkt { get; init; }
 }

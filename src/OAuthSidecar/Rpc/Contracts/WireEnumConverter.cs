@@ -74,17 +74,32 @@ public sealed class WireValueException : JsonException
 {
     /// <summary>Initializes a new instance of the <see cref="WireValueException"/> class.</summary>
     /// <param name="allowed">The allowed wire strings.</param>
-    public WireValueException(IReadOnlyList<string> allowed)
+    /// <param name="member">
+    /// The member that holds the value inside the value at <see cref="JsonException.Path"/>, when a converter of an object
+    /// reads it itself (<c>alg</c> of <c>dpop</c>); <see langword="null"/> when the value is at the path.
+    /// </param>
+    public WireValueException(IReadOnlyList<string> allowed, string? member = null)
         : base("The value is not one of " + string.Join(", ", allowed) + ".")
     {
         this.Allowed = allowed;
+        this.Member = member;
     }
 
     /// <summary>Gets the allowed wire strings.</summary>
     public IReadOnlyList<string> Allowed { get; }
 
-    /// <summary>Gets the field path, e.g. <c>interactive</c> (from <see cref="JsonException.Path"/>).</summary>
-    public string Field => this.Path is { Length: > 1 } path ? path.TrimStart('$').TrimStart('.') : string.Empty;
+    /// <summary>Gets the member inside the value at <see cref="JsonException.Path"/> that holds the value, or <see langword="null"/>.</summary>
+    public string? Member { get; }
+
+    /// <summary>Gets the field path, e.g. <c>interactive</c> or <c>dpop.alg</c> (from <see cref="JsonException.Path"/> and <see cref="Member"/>).</summary>
+    public string Field
+    {
+        get
+        {
+            string path = this.Path is { Length: > 1 } p ? p.TrimStart('$').TrimStart('.') : string.Empty;
+            return this.Member is not { } member ? path : path.Length == 0 ? member : $"{path}.{member}";
+        }
+    }
 
     /// <summary>Gets the sentence for the caller, e.g. <c>interactive must be 'browser', 'device' or 'none'.</c></summary>
     public string Sentence
