@@ -31,7 +31,7 @@ public sealed class BrowserTests
 
         // Nothing the browser printed reached the protocol stream: no stray message, and the process still serves.
         Assert.Empty(sidecar.Unmatched);
-        Assert.Equal("1", (await sidecar.CallAsync("initialize", new { }))!.Str("protocolVersion"));
+        Assert.Equal("1.1", (await sidecar.CallAsync("initialize", new { }))!.Str("protocolVersion"));
         Assert.DoesNotContain(sidecar.Notifications, n => n.ToJsonString().Contains("oops", StringComparison.Ordinal));
     }
 

@@ -61,7 +61,7 @@ public sealed class FuzzTests
         }
 
         Assert.True(checkedParams > 60, $"only {checkedParams} parameters were checked");
-        Assert.Equal("1", (await sidecar.CallAsync("initialize", new { }))!.Str("protocolVersion"));
+        Assert.Equal("1.1", (await sidecar.CallAsync("initialize", new { }))!.Str("protocolVersion"));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class FuzzTests
         byte[] big = new byte[3 * 1024 * 1024];
         random.NextBytes(big);
         await sidecar.WriteRawAsync([.. Encoding.ASCII.GetBytes($"Content-Length: {big.Length}\r\n\r\n"), .. big]);
-        Assert.Equal("1", (await sidecar.CallAsync("initialize", new { }, TimeSpan.FromSeconds(120)))!.Str("protocolVersion"));
+        Assert.Equal("1.1", (await sidecar.CallAsync("initialize", new { }, TimeSpan.FromSeconds(120)))!.Str("protocolVersion"));
         Assert.Contains(sidecar.Unmatched, m => m["error"]?["code"]?.GetValue<int>() == -32600 && m["error"].Str("message").Contains("limit", StringComparison.Ordinal));
         Assert.False(sidecar.HasExited);
         Assert.True(ResidentMegabytes(sidecar.ProcessId) < 250, $"resident memory {ResidentMegabytes(sidecar.ProcessId)} MB after the fuzz");

@@ -16,7 +16,7 @@ public sealed class ProtocolTests
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync();
         JsonNode result = (await sidecar.CallAsync("initialize", new { clientInfo = new { name = "tests", version = "1" }, capabilities = new { showDocument = false }, processId = 1, rootUri = (string?)null }))!;
         Assert.Equal("oauth-sidecar", result["serverInfo"].Str("name"));
-        Assert.Equal("1", result.Str("protocolVersion"));
+        Assert.Equal("1.1", result.Str("protocolVersion"));
         string[] grants = result["capabilities"]!["grantTypes"]!.AsArray().Select(g => g!.GetValue<string>()).ToArray();
         Assert.Contains("authorization_code", grants);
         Assert.Contains("urn:ietf:params:oauth:grant-type:device_code", grants);
@@ -90,7 +90,7 @@ public sealed class ProtocolTests
 
         JsonObject answer = await sidecar.WaitForUnmatchedAsync(1);
         Assert.Equal(41, answer["id"]!.GetValue<int>());
-        Assert.Equal("1", answer["result"].Str("protocolVersion"));
+        Assert.Equal("1.1", answer["result"].Str("protocolVersion"));
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class ProtocolTests
         JsonObject parseError = await sidecar.WaitForUnmatchedAsync(1);
         Assert.Equal(-32700, parseError["error"]!["code"]!.GetValue<int>());
         JsonNode result = (await sidecar.CallAsync("initialize", new { }))!;
-        Assert.Equal("1", result.Str("protocolVersion"));
+        Assert.Equal("1.1", result.Str("protocolVersion"));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ test('initialize over a spawned sidecar; dispose ends it with exit code 0', asyn
   const { client } = sidecar;
   const result = await client.initialize({ clientInfo: { name: 'node-client-tests', version: '1' } });
   assert.equal(result.serverInfo.name, 'oauth-sidecar');
-  assert.equal(result.protocolVersion, '1');
+  assert.equal(result.protocolVersion, '1.1');
   assert.ok(result.capabilities.grantTypes.includes('authorization_code'));
   assert.ok(result.capabilities.storage.includes('memory'));
   // No showDocument handler: the capability is declared false, so the sidecar opens browsers itself.
@@ -159,7 +159,7 @@ test('the CommonJS build works on its own and shares SidecarError with the ESM b
   const tap = new SchemaTap(validators(), ['noSuchMethod']);
   const client = await cjs.spawnSidecar({ path: sidecarUnderTest(), args: ['--storage', 'memory'], onMessage: tap.observe });
   t.after(() => client.dispose());
-  assert.equal((await client.initialize()).protocolVersion, '1');
+  assert.equal((await client.initialize()).protocolVersion, '1.1');
   await assert.rejects(client.sendRequest('noSuchMethod'), (err) => err instanceof esm.SidecarError && err.code === -32601);
   await client.dispose();
   assert.deepEqual(await client.process!.exited, { code: 0, signal: null });

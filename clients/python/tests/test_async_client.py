@@ -56,7 +56,7 @@ async def test_initialize_and_create_client(open_async: Any, idp: Any, recorder:
         sidecar.on_log_message(logs.append)
         result = await sidecar.initialize(client_info={"name": "pytest", "version": "1"})
         assert isinstance(result, InitializeResult)
-        assert result.protocol_version == "1" and result.server_info.name == "oauth-sidecar"
+        assert result.protocol_version == "1.1" and result.server_info.name == "oauth-sidecar"
         assert "urn:ietf:params:oauth:grant-type:device_code" in result.capabilities.grant_types
         assert "memory" in result.capabilities.storage
         await sidecar.initialized()
@@ -288,7 +288,7 @@ async def test_cancelling_a_task_sends_cancel_request_and_the_sidecar_keeps_serv
         cancel = recorder.find(is_sent("$/cancelRequest"))
         assert cancel["params"] == {"id": answer["id"]}
         # Still serving, and the flow is still alive: finish the sign-in.
-        assert (await sidecar.initialize()).protocol_version == "1"
+        assert (await sidecar.initialize()).protocol_version == "1.1"
         await asyncio.to_thread(idp.authorize, flow.auth_uri)
         tokens = await sidecar.obtain_token_by_auth_code_flow(flow)
         assert tokens.access_token
@@ -302,7 +302,7 @@ async def test_cancelling_a_task_sends_cancel_request_and_the_sidecar_keeps_serv
 @run_async
 async def test_newline_framing(open_async: Any, idp: Any) -> None:
     async with open_async(framing="newline") as sidecar:
-        assert (await sidecar.initialize()).protocol_version == "1"
+        assert (await sidecar.initialize()).protocol_version == "1.1"
         client = await _native_client(sidecar, idp)
         tokens = await _sign_in(sidecar, idp, client)
         assert tokens.access_token

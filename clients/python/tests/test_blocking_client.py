@@ -48,7 +48,7 @@ def test_authorization_code_flow_callbacks_have_run_when_the_call_returns(sideca
     sidecar.on_callback_received(callbacks.append)
     sidecar.on_tokens_obtained(on_tokens)
     info = sidecar.initialize()
-    assert info.protocol_version == "1" and sidecar.initialize_result is info
+    assert info.protocol_version == "1.1" and sidecar.initialize_result is info
     client = _native_client(sidecar, idp)
     flow = sidecar.initiate_auth_code_flow(client, open_browser=False)
     idp.authorize(flow.auth_uri)

@@ -15,7 +15,7 @@ namespace OAuthSidecar.Rpc;
 internal sealed class SidecarRpcTarget : ISidecarRpc
 {
     /// <summary>The protocol version reported by <c>initialize</c>.</summary>
-    public const string ProtocolVersion = "1";
+    public const string ProtocolVersion = "1.1";
 
     private readonly OAuthSession session;
     private readonly Lifecycle lifecycle;

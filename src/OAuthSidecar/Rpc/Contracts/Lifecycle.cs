@@ -43,7 +43,7 @@ public sealed class InitializeResult
     /// <summary>Gets the sidecar's name and version.</summary>
     public required ServerInfo ServerInfo { get; init; }
 
-    /// <summary>Gets the protocol version: <c>"1"</c>.</summary>
+    /// <summary>Gets the protocol version: <c>"1.1"</c> (the 1.1 additions are all served; a version 1 caller keeps working).</summary>
     public required string ProtocolVersion { get; init; }
 
     /// <summary>Gets what the sidecar can do.</summary>
