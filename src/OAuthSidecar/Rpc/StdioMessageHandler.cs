@@ -11,16 +11,6 @@ using StreamJsonRpc.Reflection;
 
 namespace OAuthSidecar.Rpc;
 
-/// <summary>How messages are delimited on stdio.</summary>
-public enum Framing
-{
-    /// <summary>The LSP base protocol: <c>Content-Length: N\r\n\r\n</c> then N bytes of UTF-8 JSON.</summary>
-    Lsp,
-
-    /// <summary>One JSON message per line (for shell scripts and <c>jq</c>).</summary>
-    Newline,
-}
-
 /// <summary>
 /// Reads and writes framed JSON-RPC messages on stdio. Unlike StreamJsonRpc's own handlers, which drop the
 /// connection on a message they cannot parse (vs-streamjsonrpc #133), this one answers a bad frame with -32700
@@ -194,55 +184,6 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         base.DisposeWriter();
     }
 
-    private static bool IsWhiteSpace(ReadOnlySequence<byte> bytes)
-    {
-        foreach (ReadOnlyMemory<byte> segment in bytes)
-        {
-            foreach (byte b in segment.Span)
-            {
-                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
-    private static bool TryParseContentLength(ReadOnlySequence<byte> header, out long length)
-    {
-        // On every message: read the header lines as bytes, without building strings (the header is at most 8 KiB).
-        length = -1;
-        ReadOnlySpan<byte> rest = header.IsSingleSegment ? header.FirstSpan
-            : header.Length <= MaxHeaderBytes ? CopyTo(header, stackalloc byte[(int)header.Length])
-            : header.ToArray();
-        while (!rest.IsEmpty)
-        {
-            int end = rest.IndexOf("\r\n"u8);
-            ReadOnlySpan<byte> line = end < 0 ? rest : rest[..end];
-            rest = end < 0 ? default : rest[(end + 2)..];
-            int colon = line.IndexOf((byte)':');
-            if (colon > 0 && Ascii.EqualsIgnoreCase(line[..colon].Trim(" \t"u8), "Content-Length"u8))
-            {
-                ReadOnlySpan<byte> value = line[(colon + 1)..].Trim(" \t"u8);
-                if (value.IsEmpty || !Utf8Parser.TryParse(value, out length, out int consumed) || consumed != value.Length || value[0] is (byte)'-' or (byte)'+')
-                {
-                    length = -1;
-                    return false;
-                }
-            }
-        }
-
-        return length >= 0;
-    }
-
-    private static ReadOnlySpan<byte> CopyTo(ReadOnlySequence<byte> bytes, Span<byte> destination)
-    {
-        bytes.CopyTo(destination);
-        return destination;
-    }
-
     private (FrameStatus Status, SequencePosition Consumed, JsonRpcError? Error, JsonRpcMessage? Message) TryReadLspFrame(ReadOnlySequence<byte> buffer, bool completed)
     {
         var sequence = new SequenceReader<byte>(buffer);
@@ -250,7 +191,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         {
             if (completed)
             {
-                return IsWhiteSpace(buffer)
+                return FrameSyntax.IsWhiteSpace(buffer)
                     ? (FrameStatus.EndOfStream, buffer.End, null, null)
                     : (FrameStatus.Frame, buffer.End, this.Error(ErrorCodes.ParseError, "The input ended inside a message header.", null), null);
             }
@@ -263,7 +204,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
             return (FrameStatus.NeedMore, default, null, null);
         }
 
-        if (!TryParseContentLength(header, out long length))
+        if (!FrameSyntax.TryParseContentLength(header, out long length))
         {
             return (FrameStatus.Frame, sequence.Position, this.Error(ErrorCodes.ParseError, "The message header has no valid Content-Length (LSP base protocol: 'Content-Length: N' then \\r\\n\\r\\n).", null), null);
         }
@@ -298,7 +239,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         }
         else if (completed)
         {
-            if (this.discardingLine || IsWhiteSpace(buffer))
+            if (this.discardingLine || FrameSyntax.IsWhiteSpace(buffer))
             {
                 return (FrameStatus.EndOfStream, buffer.End, null, null);
             }
@@ -329,7 +270,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
             return (FrameStatus.Frame, consumed, this.Error(ErrorCodes.InvalidRequest, $"A line is {line.Length} bytes long; the limit is {this.maxMessageBytes} bytes.", null), null);
         }
 
-        if (IsWhiteSpace(line))
+        if (FrameSyntax.IsWhiteSpace(line))
         {
             return (FrameStatus.Frame, consumed, null, null);
         }
@@ -344,7 +285,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         byte[] copy = payload.ToArray();
         if (JsonRpcSessionGuard.VersionProblem(copy) is { } problem)
         {
-            return (null, this.Error(ErrorCodes.InvalidRequest, problem, IdOf(copy)));
+            return (null, this.Error(ErrorCodes.InvalidRequest, problem, FrameSyntax.IdOf(copy)));
         }
 
         try
@@ -357,36 +298,13 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
         }
     }
 
-    private static RequestId IdOf(byte[] payload)
-    {
-        try
-        {
-            using JsonDocument document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 256 });
-            return IdOf(document.RootElement);
-        }
-        catch (JsonException)
-        {
-            return RequestId.Null;
-        }
-    }
-
-    private static RequestId IdOf(JsonElement root) =>
-        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id", out JsonElement idElement)
-            ? idElement.ValueKind switch
-            {
-                JsonValueKind.Number when idElement.TryGetInt64(out long n) => new RequestId(n),
-                JsonValueKind.String => new RequestId(idElement.GetString()),
-                _ => RequestId.Null,
-            }
-            : RequestId.Null;
-
     private JsonRpcError Classify(byte[] payload)
     {
         try
         {
             using JsonDocument document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 256 });
             JsonElement root = document.RootElement;
-            RequestId id = IdOf(root);
+            RequestId id = FrameSyntax.IdOf(root);
 
             string message = root.ValueKind switch
             {
