@@ -18,12 +18,9 @@ public sealed class TokenResponseRulesTests
     {
         await using IdpServer idp = await IdpServer.StartAsync([]);
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync("--storage", "memory");
-        string client = await Sign.CreateNativeClientAsync(sidecar, idp);
-        JsonObject flow = await Sign.InitiateAsync(sidecar, client);
-        await idp.AuthorizeAsync(flow.Str("authUri"));
-        await idp.ConfigAsync(new JsonObject { ["tokenResponseMutation"] = mutation });
+        (string client, string flowId) = await ConsentWithMutationAsync(idp, sidecar, mutation);
 
-        RpcError refused = await sidecar.CallExpectingErrorAsync("obtainTokenByAuthCodeFlow", new { flowId = flow.Str("flowId") });
+        RpcError refused = await sidecar.CallExpectingErrorAsync("obtainTokenByAuthCodeFlow", new { flowId });
         Assert.Equal(-32003, refused.Code);
         Assert.Equal("unsupported_token_type", refused.DataString("error"));
         Assert.Contains(said, refused.Message, StringComparison.Ordinal);
@@ -69,16 +66,23 @@ public sealed class TokenResponseRulesTests
     {
         await using IdpServer idp = await IdpServer.StartAsync([]);
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync("--storage", "memory");
-        string client = await Sign.CreateNativeClientAsync(sidecar, idp);
-        JsonObject flow = await Sign.InitiateAsync(sidecar, client);
-        await idp.AuthorizeAsync(flow.Str("authUri"));
-        await idp.ConfigAsync(new JsonObject { ["tokenResponseMutation"] = mutation });
+        (string client, string flowId) = await ConsentWithMutationAsync(idp, sidecar, mutation);
         long before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-        JsonNode tokens = (await sidecar.CallAsync("obtainTokenByAuthCodeFlow", new { flowId = flow.Str("flowId") }))!;
+        JsonNode tokens = (await sidecar.CallAsync("obtainTokenByAuthCodeFlow", new { flowId }))!;
         long after = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Assert.Equal(3600, tokens["expiresIn"]!.GetValue<long>());
         Assert.InRange(tokens["expiresAt"]!.GetValue<long>(), before + 3600, after + 3600);
         await sidecar.WaitForStderrAsync($"sent {sent} as expires_in; the access token is taken to expire in 3600 s");
+    }
+
+    // A sign-in up to the redemption: the user consented, and the provider will answer the redemption mutated.
+    private static async Task<(string Client, string FlowId)> ConsentWithMutationAsync(IdpServer idp, SidecarProcess sidecar, string mutation)
+    {
+        string client = await Sign.CreateNativeClientAsync(sidecar, idp);
+        JsonObject flow = await Sign.InitiateAsync(sidecar, client);
+        await idp.AuthorizeAsync(flow.Str("authUri"));
+        await idp.ConfigAsync(new JsonObject { ["tokenResponseMutation"] = mutation });
+        return (client, flow.Str("flowId"));
     }
 }

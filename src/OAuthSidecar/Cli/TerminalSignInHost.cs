@@ -66,37 +66,6 @@ internal sealed class TerminalSignInHost : ISignInHost, ISidecarEvents
     /// <inheritdoc/>
     public void AuthorizationUrl(string flowId, string authUri, string message) => this.Write(message);
 
-    /// <inheritdoc/>
-    public void CallbackReceived(string flowId, CallbackResult result)
-    {
-    }
-
-    /// <inheritdoc/>
-    public void DeviceFlowPending(string flowId, int attempt, string errorCode, int nextPollSeconds)
-    {
-    }
-
-    /// <inheritdoc/>
-    public void DeviceCode(DeviceFlow flow)
-    {
-        // The authorizationUrl event that follows carries the same sentence; it is written once.
-    }
-
-    /// <inheritdoc/>
-    public void TokensObtained(string clientHandle, string? flowId, string grantType, IReadOnlyList<string> scopes, long? expiresAt)
-    {
-    }
-
-    /// <inheritdoc/>
-    public void RefreshTokenUpdated(string clientHandle, string? account, string refreshToken)
-    {
-    }
-
-    /// <inheritdoc/>
-    public void RefreshTokenRemoved(string clientHandle, string? account, string reason)
-    {
-    }
-
     private void Write(string line)
     {
         lock (this.gate)
