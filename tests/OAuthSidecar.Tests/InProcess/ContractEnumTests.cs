@@ -89,12 +89,14 @@ public sealed class ContractEnumTests
         Assert.Equal((true, (DpopAlgorithmDto?)null), Read("{}"));
         Assert.Equal((true, (DpopAlgorithmDto?)null), Read("""{"alg":null}"""));
         Assert.Equal((true, DpopAlgorithmDto.PS256), Read("""{"alg":"PS256"}"""));
+        Assert.Equal((true, DpopAlgorithmDto.EdDSA), Read("""{"alg":"EdDSA"}"""));
         Assert.Equal("""{"alg":"RS256"}""", JsonSerializer.Serialize(new DpopSetting { Enabled = true, Alg = DpopAlgorithmDto.RS256 }, info));
         Assert.Equal("true", JsonSerializer.Serialize(new DpopSetting { Enabled = true }, info));
 
         WireValueException lower = Assert.Throws<WireValueException>(() => Read("""{"alg":"es256"}"""));
         Assert.Equal("alg", lower.Member);
-        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256"], lower.Allowed);
+        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA"], lower.Allowed);
+        Assert.Equal("alg", Assert.Throws<WireValueException>(() => Read("""{"alg":"eddsa"}""")).Member);
         Assert.Throws<JsonException>(() => Read("""{"algorithm":"ES256"}"""));
         Assert.Throws<JsonException>(() => Read("\"ES256\""));
 
