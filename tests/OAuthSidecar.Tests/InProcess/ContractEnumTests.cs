@@ -77,7 +77,7 @@ public sealed class ContractEnumTests
         AssertRoundTrip(new[] { "https", "http" }, Enum.GetValues<CallbackSchemeDto>());
         AssertRoundTrip(new[] { "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:saml2-bearer" }, Enum.GetValues<AssertionGrantTypeDto>());
         AssertRoundTrip(new[] { "auto", "always", "never" }, Enum.GetValues<ParModeDto>());
-        AssertRoundTrip(new[] { "ES256", "ES384", "ES512", "RS256", "PS256" }, Enum.GetValues<DpopAlgorithmDto>());
+        AssertRoundTrip(new[] { "ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA" }, Enum.GetValues<DpopAlgorithmDto>());
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class ContractEnumTests
         Assert.Equal(["client_secret_basic", "client_secret_post", "none", "private_key_jwt"], schemas["TokenEndpointAuthMethod"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["query", "form_post"], schemas["ResponseMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["auto", "always", "never"], schemas["ParMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
-        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256"], schemas["DpopAlgorithm"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA"], schemas["DpopAlgorithm"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal("#/components/schemas/DpopAlgorithm", schemas["DpopOptions"]!["properties"]!["alg"]!["oneOf"]![0]!["$ref"]!.GetValue<string>());
         Assert.Equal(["boolean", "#/components/schemas/DpopOptions"], schemas["DpopSetting"]!["oneOf"]!.AsArray().Select(m => (m!["type"] ?? m["$ref"])!.GetValue<string>()));
         Assert.Equal("InteractionMode", schemas["InteractionMode"]!["title"]!.GetValue<string>());
