@@ -153,6 +153,10 @@ public sealed class DpopEdDsaTests
         Assert.Equal("[redacted]", redactor.Redact(d));
         Assert.DoesNotContain(d, JsonSerializer.Serialize(key.PublicJwk), StringComparison.Ordinal);
         Assert.Null(DpopKey.Import("ES256", stored.Pkcs8, redactor)); // an Ed25519 key is not an EC key
+        byte[] der = Convert.FromBase64String(stored.Pkcs8);
+        Assert.Null(DpopKey.Import("EdDSA", Convert.ToBase64String(der[..^3]), redactor)); // damaged: truncated
+        Assert.Null(DpopKey.Import("EdDSA", Convert.ToBase64String(new byte[48]), redactor)); // damaged: zeros
+        Assert.Null(DpopKey.Import("EdDSA", Convert.ToBase64String(new byte[] { 0x30, 0x03, 0x02, 0x01, 0x00 }), redactor)); // a SEQUENCE that is no PrivateKeyInfo
     }
 
     private static string Pkcs8Of(string d) =>
