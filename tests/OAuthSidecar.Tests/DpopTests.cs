@@ -220,10 +220,10 @@ public sealed class DpopTests
         Assert.Contains("The DPoP proof JWT header is missing.", error.Message, StringComparison.Ordinal);
         Assert.Contains("requires DPoP-bound tokens (RFC 9449): create the client with dpop: true", error.Message, StringComparison.Ordinal);
 
-        RpcError eddsa = await sidecar.CallExpectingErrorAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", dpop = new { alg = "EdDSA" } });
-        Assert.Equal(-32602, eddsa.Code);
-        Assert.Equal("dpop.alg", eddsa.DataString("field"));
-        Assert.Contains("'ES256', 'ES384', 'ES512', 'RS256' or 'PS256'", eddsa.Message, StringComparison.Ordinal);
+        RpcError unknown = await sidecar.CallExpectingErrorAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", dpop = new { alg = "Ed448" } });
+        Assert.Equal(-32602, unknown.Code);
+        Assert.Equal("dpop.alg", unknown.DataString("field"));
+        Assert.Contains("'ES256', 'ES384', 'ES512', 'RS256', 'PS256' or 'EdDSA'", unknown.Message, StringComparison.Ordinal);
         RpcError shape = await sidecar.CallExpectingErrorAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", dpop = new { algorithm = "ES256" } });
         Assert.Equal(-32602, shape.Code);
         Assert.Equal("dpop", shape.DataString("field"));
@@ -248,10 +248,14 @@ public sealed class DpopTests
         Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => PrivateKeyCheck.AssertNoPrivateJwk(new JsonObject { ["proof"] = header + ".e30.sig" }));
     }
 
-    // Signs in (getCredentials, browser) in one process, then in a second one lets the expired 1 s token be refreshed with the
-    // stored key; answers the key's thumbprint.
-    private static async Task<string> SignInThenRefreshAfterRestartAsync(IdpServer idp, string[] arguments, Dictionary<string, string?> environment, KeyringSession? keyring = null)
+    /// <summary>
+    /// Signs in (getCredentials, browser) in one process, then in a second one lets the expired 1 s token be refreshed
+    /// with the stored key and calls the resource server with a proof of it; answers the key's thumbprint.
+    /// <paramref name="dpop"/> is <c>createClient</c>'s <c>dpop</c> (<c>true</c> when null).
+    /// </summary>
+    internal static async Task<string> SignInThenRefreshAfterRestartAsync(IdpServer idp, string[] arguments, Dictionary<string, string?> environment, KeyringSession? keyring = null, object? dpop = null)
     {
+        dpop ??= true;
         string jkt;
         long signedInExpiresAt;
         await using (SidecarProcess first = await SidecarProcess.StartAsync(arguments, environment))
@@ -262,7 +266,7 @@ public sealed class DpopTests
                 return new JsonObject { ["success"] = true };
             };
             await first.CallAsync("initialize", new { capabilities = new { showDocument = true } });
-            string client = (await first.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", scopes = Scopes, dpop = true }))!.Str("clientHandle");
+            string client = (await first.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", scopes = Scopes, dpop }))!.Str("clientHandle");
             JsonNode tokens = (await first.CallAsync("getCredentials", new { clientHandle = client }))!;
             Assert.Equal("DPoP", tokens.Str("tokenType"));
             jkt = tokens.Str("jkt");
@@ -285,7 +289,7 @@ public sealed class DpopTests
             }
         }
 
-        string again = (await second.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", scopes = Scopes, dpop = true }))!.Str("clientHandle");
+        string again = (await second.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "native-app", scopes = Scopes, dpop }))!.Str("clientHandle");
         // The 1 s token has expired: the next one lives an hour, so the refreshed token is still good for the resource call.
         await idp.ConfigAsync(new JsonObject { ["accessTokenTtl"] = 3600 });
         await Sign.WaitUntilPastAsync(signedInExpiresAt);
@@ -300,7 +304,8 @@ public sealed class DpopTests
         return jkt;
     }
 
-    private static async Task<(HttpStatusCode Status, JsonNode Body, HttpResponseHeaders Headers)> CallResourceAsync(IdpServer idp, HttpMethod method, string path, string accessToken, string proof)
+    /// <summary>Calls the provider's resource server (<c>/rs/…</c>) with a DPoP-bound access token and a proof.</summary>
+    internal static async Task<(HttpStatusCode Status, JsonNode Body, HttpResponseHeaders Headers)> CallResourceAsync(IdpServer idp, HttpMethod method, string path, string accessToken, string proof)
     {
         using var request = new HttpRequestMessage(method, idp.Issuer + path);
         request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", accessToken);

@@ -100,7 +100,7 @@ export interface CreateDpopProofResult {
 }
 
 /** `DpopAlgorithm`: `DpopOptions.alg`. */
-export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'RS256' | 'PS256';
+export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'RS256' | 'PS256' | 'EdDSA';
 
 /** `DpopOptions`. */
 export interface DpopOptions {

@@ -87,7 +87,7 @@ AssertionGrantType = Literal["urn:ietf:params:oauth:grant-type:jwt-bearer", "urn
 CallbackScheme = Literal["https", "http"]
 
 #: DpopOptions.alg.
-DpopAlgorithm = Literal["ES256", "ES384", "ES512", "RS256", "PS256"]
+DpopAlgorithm = Literal["ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA"]
 
 #: getCredentials's interactive.
 InteractionMode = Literal["auto", "browser", "device", "paste", "none"]

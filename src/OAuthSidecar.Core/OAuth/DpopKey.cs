@@ -14,8 +14,9 @@ namespace OAuthSidecar.Core.OAuth;
 /// the credential store (<see cref="ExportPkcs8"/>), and every form of it is registered with the redactor.
 /// </summary>
 /// <remarks>
-/// Proofs are built with Microsoft.IdentityModel.JsonWebTokens. EdDSA (Ed25519) is not available: neither
-/// Microsoft.IdentityModel.Tokens 8.23 nor .NET 10 implements Ed25519 signatures, so a client asking for it is refused.
+/// Proofs are built with Microsoft.IdentityModel.JsonWebTokens. EC and RSA keys are .NET's; an EdDSA key (Ed25519,
+/// RFC 8037) is an <see cref="Ed25519SecurityKey"/>, whose crypto provider signs with BouncyCastle, because neither
+/// Microsoft.IdentityModel.Tokens 8.23 nor .NET 10 implements Ed25519.
 /// </remarks>
 public sealed class DpopKey
 {
@@ -34,43 +35,20 @@ public sealed class DpopKey
     private readonly Dictionary<string, object> publicJwk;
     private readonly byte[] pkcs8;
 
-    private DpopKey(string algorithm, AsymmetricAlgorithm material, SecretRedactor redactor)
+    private DpopKey(string algorithm, AsymmetricSecurityKey key, Dictionary<string, object> publicJwk, string thumbprint, byte[] pkcs8, string privatePart, SecretRedactor redactor)
     {
         this.Algorithm = algorithm;
-        this.pkcs8 = material.ExportPkcs8PrivateKey();
-        var jwk = new JsonWebKey();
-        switch (material)
-        {
-            case ECDsa ec:
-                ECParameters p = ec.ExportParameters(includePrivateParameters: true);
-                redactor.Register(Base64Url.EncodeToString(p.D));
-                this.key = new ECDsaSecurityKey(ec);
-                jwk.Kty = JsonWebAlgorithmsKeyTypes.EllipticCurve;
-                jwk.Crv = CurveName(ec.KeySize);
-                jwk.X = Base64Url.EncodeToString(p.Q.X);
-                jwk.Y = Base64Url.EncodeToString(p.Q.Y);
-                this.publicJwk = new Dictionary<string, object>(StringComparer.Ordinal) { ["kty"] = jwk.Kty, ["crv"] = jwk.Crv, ["x"] = jwk.X, ["y"] = jwk.Y };
-                break;
-            case RSA rsa:
-                RSAParameters r = rsa.ExportParameters(includePrivateParameters: true);
-                redactor.Register(Base64Url.EncodeToString(r.D));
-                this.key = new RsaSecurityKey(rsa);
-                jwk.Kty = JsonWebAlgorithmsKeyTypes.RSA;
-                jwk.E = Base64Url.EncodeToString(r.Exponent);
-                jwk.N = Base64Url.EncodeToString(r.Modulus);
-                this.publicJwk = new Dictionary<string, object>(StringComparer.Ordinal) { ["kty"] = jwk.Kty, ["e"] = jwk.E, ["n"] = jwk.N };
-                break;
-            default:
-                throw new ArgumentException("A DPoP key is an EC or RSA key.", nameof(material));
-        }
-
-        this.Thumbprint = Base64UrlEncoder.Encode(jwk.ComputeJwkThumbprint());
+        this.key = key;
+        this.publicJwk = publicJwk;
+        this.Thumbprint = thumbprint;
+        this.pkcs8 = pkcs8;
+        redactor.Register(privatePart);
         redactor.Register(this.ExportPkcs8());
     }
 
     /// <summary>Gets the algorithms a DPoP key can use here, in the order the sidecar prefers them.</summary>
     public static IReadOnlyList<string> SupportedAlgorithms { get; } =
-        [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512, SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256];
+        [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512, SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256, Ed25519SecurityKey.Algorithm];
 
     /// <summary>Gets the JWS algorithm of the proofs, e.g. <c>ES256</c>.</summary>
     public string Algorithm { get; }
@@ -78,10 +56,10 @@ public sealed class DpopKey
     /// <summary>Gets the JWK SHA-256 thumbprint of the public key (RFC 7638), base64url: the <c>jkt</c> (RFC 9449 §6.1).</summary>
     public string Thumbprint { get; }
 
-    /// <summary>Gets the public key as a JWK: <c>kty</c> and <c>crv</c>, <c>x</c>, <c>y</c> (EC) or <c>e</c>, <c>n</c> (RSA); never a private member.</summary>
+    /// <summary>Gets the public key as a JWK: <c>kty</c> and <c>crv</c>, <c>x</c>, <c>y</c> (EC), <c>e</c>, <c>n</c> (RSA) or <c>crv</c>, <c>x</c> (OKP, Ed25519, RFC 8037 §2); never a private member.</summary>
     public IReadOnlyDictionary<string, object> PublicJwk => this.publicJwk;
 
-    /// <summary>Creates a new key pair: P-256/384/521 for ES256/384/512, RSA-2048 for RS256 and PS256.</summary>
+    /// <summary>Creates a new key pair: P-256/384/521 for ES256/384/512, RSA-2048 for RS256 and PS256, Ed25519 for EdDSA.</summary>
     /// <param name="algorithm">One of <see cref="SupportedAlgorithms"/>.</param>
     /// <param name="redactor">Learns the private key in every form it is written.</param>
     /// <returns>The key.</returns>
@@ -89,6 +67,11 @@ public sealed class DpopKey
     public static DpopKey Create(string algorithm, SecretRedactor redactor)
     {
         ArgumentNullException.ThrowIfNull(redactor);
+        if (algorithm == Ed25519SecurityKey.Algorithm)
+        {
+            return FromEd25519(Ed25519SecurityKey.Create(), redactor);
+        }
+
         AsymmetricAlgorithm material = algorithm switch
         {
             SecurityAlgorithms.EcdsaSha256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
@@ -97,7 +80,7 @@ public sealed class DpopKey
             SecurityAlgorithms.RsaSha256 or SecurityAlgorithms.RsaSsaPssSha256 => RSA.Create(2048),
             _ => throw new ArgumentException($"DPoP algorithm {algorithm} is not supported.", nameof(algorithm)),
         };
-        return new DpopKey(algorithm, material, redactor);
+        return FromMaterial(algorithm, material, redactor);
     }
 
     /// <summary>Loads a key kept by <see cref="ExportPkcs8"/>.</summary>
@@ -113,11 +96,23 @@ public sealed class DpopKey
             return null;
         }
 
+        if (algorithm == Ed25519SecurityKey.Algorithm)
+        {
+            try
+            {
+                return FromEd25519(Ed25519SecurityKey.ImportPkcs8(Convert.FromBase64String(pkcs8)), redactor);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
         AsymmetricAlgorithm material = algorithm.StartsWith("ES", StringComparison.Ordinal) ? ECDsa.Create() : RSA.Create();
         try
         {
             material.ImportPkcs8PrivateKey(Convert.FromBase64String(pkcs8), out _);
-            return new DpopKey(algorithm, material, redactor);
+            return FromMaterial(algorithm, material, redactor);
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException)
         {
@@ -134,17 +129,12 @@ public sealed class DpopKey
     /// <param name="requested">The algorithm asked for, or <see langword="null"/>.</param>
     /// <param name="serverSupported">The server's list, or <see langword="null"/> when it published none.</param>
     /// <returns>The algorithm.</returns>
-    /// <exception cref="InvalidOptionException">EdDSA, an unknown algorithm, or one the server does not accept.</exception>
+    /// <exception cref="InvalidOptionException">An unknown algorithm, or one the server does not accept.</exception>
     public static string ChooseAlgorithm(string? requested, IReadOnlyList<string>? serverSupported)
     {
         string supported = string.Join(", ", SupportedAlgorithms);
         if (requested is not null)
         {
-            if (requested == "EdDSA")
-            {
-                throw new InvalidOptionException(CoreOption.DpopAlgorithm, $"{{{CoreOption.DpopAlgorithm}}} EdDSA is not available in this sidecar: its JOSE library (Microsoft.IdentityModel.Tokens 8.23) and .NET 10 have no Ed25519 signatures. Use one of {supported}.");
-            }
-
             if (!SupportedAlgorithms.Contains(requested))
             {
                 throw new InvalidOptionException(CoreOption.DpopAlgorithm, $"{{{CoreOption.DpopAlgorithm}}} '{requested}' is not a DPoP algorithm the sidecar supports; use one of {supported}.");
@@ -233,6 +223,52 @@ public sealed class DpopKey
     /// <summary>Returns the private key as PKCS#8, base64: only for the credential store.</summary>
     /// <returns>The encoded key.</returns>
     public string ExportPkcs8() => Convert.ToBase64String(this.pkcs8);
+
+    private static DpopKey FromMaterial(string algorithm, AsymmetricAlgorithm material, SecretRedactor redactor)
+    {
+        var jwk = new JsonWebKey();
+        switch (material)
+        {
+            case ECDsa ec:
+                ECParameters p = ec.ExportParameters(includePrivateParameters: true);
+                jwk.Kty = JsonWebAlgorithmsKeyTypes.EllipticCurve;
+                jwk.Crv = CurveName(ec.KeySize);
+                jwk.X = Base64Url.EncodeToString(p.Q.X);
+                jwk.Y = Base64Url.EncodeToString(p.Q.Y);
+                return new DpopKey(
+                    algorithm,
+                    new ECDsaSecurityKey(ec),
+                    new Dictionary<string, object>(StringComparer.Ordinal) { ["kty"] = jwk.Kty, ["crv"] = jwk.Crv, ["x"] = jwk.X, ["y"] = jwk.Y },
+                    Base64UrlEncoder.Encode(jwk.ComputeJwkThumbprint()),
+                    ec.ExportPkcs8PrivateKey(),
+                    Base64Url.EncodeToString(p.D),
+                    redactor);
+            case RSA rsa:
+                RSAParameters r = rsa.ExportParameters(includePrivateParameters: true);
+                jwk.Kty = JsonWebAlgorithmsKeyTypes.RSA;
+                jwk.E = Base64Url.EncodeToString(r.Exponent);
+                jwk.N = Base64Url.EncodeToString(r.Modulus);
+                return new DpopKey(
+                    algorithm,
+                    new RsaSecurityKey(rsa),
+                    new Dictionary<string, object>(StringComparer.Ordinal) { ["kty"] = jwk.Kty, ["e"] = jwk.E, ["n"] = jwk.N },
+                    Base64UrlEncoder.Encode(jwk.ComputeJwkThumbprint()),
+                    rsa.ExportPkcs8PrivateKey(),
+                    Base64Url.EncodeToString(r.D),
+                    redactor);
+            default:
+                throw new ArgumentException("A DPoP key is an EC, RSA or Ed25519 key.", nameof(material));
+        }
+    }
+
+    private static DpopKey FromEd25519(Ed25519SecurityKey ed25519, SecretRedactor redactor) => new(
+        Ed25519SecurityKey.Algorithm,
+        ed25519,
+        new Dictionary<string, object>(StringComparer.Ordinal) { ["kty"] = Ed25519SecurityKey.KeyType, ["crv"] = Ed25519SecurityKey.Curve, ["x"] = ed25519.X },
+        Base64UrlEncoder.Encode(ed25519.ComputeJwkThumbprint()),
+        ed25519.ExportPkcs8(),
+        ed25519.PrivateSeed(),
+        redactor);
 
     private static string CurveName(int keySize) => keySize switch
     {

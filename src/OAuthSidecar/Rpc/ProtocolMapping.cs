@@ -331,7 +331,7 @@ internal static class ProtocolMapping
         { } other => throw Unmapped(other),
     };
 
-    // The wire names are the JWS algorithm names (RFC 7518 §3.1) the engine uses.
+    // The wire names are the JWS algorithm names (RFC 7518 §3.1, RFC 8037 §3.1) the engine uses.
     private static string ToAlgorithm(DpopAlgorithmDto value) => value switch
     {
         DpopAlgorithmDto.ES256 => "ES256",
@@ -339,6 +339,7 @@ internal static class ProtocolMapping
         DpopAlgorithmDto.ES512 => "ES512",
         DpopAlgorithmDto.RS256 => "RS256",
         DpopAlgorithmDto.PS256 => "PS256",
+        DpopAlgorithmDto.EdDSA => "EdDSA",
         _ => throw Unmapped(value),
     };
 

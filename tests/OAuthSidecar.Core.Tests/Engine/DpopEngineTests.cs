@@ -8,7 +8,8 @@ namespace OAuthSidecar.Core.Tests.Engine;
 /// <summary>
 /// DPoP (RFC 9449) in the engine on a stub server and a fake clock: the proof on every token request, the one
 /// <c>use_dpop_nonce</c> retry and the remembered nonce, one key per account kept in the store and used for its
-/// refresh, proofs for the caller's own requests, and the algorithms the sidecar can and cannot sign with.
+/// refresh, proofs for the caller's own requests, and the algorithms the sidecar can and cannot sign with (EdDSA in
+/// <see cref="DpopEdDsaTests"/>).
 /// </summary>
 public sealed class DpopEngineTests
 {
@@ -175,7 +176,7 @@ public sealed class DpopEngineTests
     }
 
     [Fact]
-    public async Task The_algorithm_is_the_one_asked_for_else_the_sidecars_first_choice_the_server_accepts_and_eddsa_is_refused()
+    public async Task The_algorithm_is_the_one_asked_for_else_the_sidecars_first_choice_the_server_accepts()
     {
         await using TestEngine engine = await TestEngine.CreateAsync();
         ServerConfiguration server = StubAuthorizationServer.Server with { DpopSigningAlgValuesSupported = ["EdDSA", "PS256"] };
@@ -185,14 +186,22 @@ public sealed class DpopEngineTests
         Assert.Equal("ES256", (await DpopSupport.CreateClientAsync(engine, new DpopOptions())).DpopKeys.Algorithm);
         Assert.Null(engine.Client.DpopKeys.Algorithm);
 
-        InvalidOptionException eddsa = await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "EdDSA" }, server));
-        Assert.Equal(CoreOption.DpopAlgorithm, eddsa.Option);
-        Assert.Contains("Ed25519", eddsa.Message, StringComparison.Ordinal);
-        Assert.Contains("ES256, ES384, ES512, RS256, PS256", eddsa.Message, StringComparison.Ordinal);
-        Assert.Equal(CoreOption.DpopAlgorithm, (await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "RS256" }, server))).Option);
-        Assert.Equal(CoreOption.DpopAlgorithm, (await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "HS256" }))).Option);
+        // EdDSA when asked for, and when it is the only one the server lists.
+        Assert.Equal("EdDSA", (await DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "EdDSA" }, server)).DpopKeys.Algorithm);
+        Assert.Equal("EdDSA", (await DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "EdDSA" })).DpopKeys.Algorithm);
         ServerConfiguration edOnly = StubAuthorizationServer.Server with { DpopSigningAlgValuesSupported = ["EdDSA"] };
-        Assert.Equal(CoreOption.Dpop, (await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions(), edOnly))).Option);
+        Assert.Equal("EdDSA", (await DpopSupport.CreateClientAsync(engine, new DpopOptions(), edOnly)).DpopKeys.Algorithm);
+
+        ServerConfiguration rsaOnly = StubAuthorizationServer.Server with { DpopSigningAlgValuesSupported = ["RS256"] };
+        InvalidOptionException eddsa = await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "EdDSA" }, rsaOnly));
+        Assert.Equal(CoreOption.DpopAlgorithm, eddsa.Option);
+        Assert.Contains("dpop_signing_alg_values_supported is RS256", eddsa.Message, StringComparison.Ordinal);
+        Assert.Equal(CoreOption.DpopAlgorithm, (await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "RS256" }, server))).Option);
+        InvalidOptionException hs = await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "HS256" }));
+        Assert.Equal(CoreOption.DpopAlgorithm, hs.Option);
+        Assert.Contains("ES256, ES384, ES512, RS256, PS256, EdDSA", hs.Message, StringComparison.Ordinal);
+        ServerConfiguration hmacOnly = StubAuthorizationServer.Server with { DpopSigningAlgValuesSupported = ["HS256"] };
+        Assert.Equal(CoreOption.Dpop, (await Assert.ThrowsAsync<InvalidOptionException>(() => DpopSupport.CreateClientAsync(engine, new DpopOptions(), hmacOnly))).Option);
     }
 
     [Fact]
@@ -206,6 +215,8 @@ public sealed class DpopEngineTests
         Assert.Equal(key.Thumbprint, stored.Thumbprint);
         Assert.Equal("[redacted]", redactor.Redact(stored.Pkcs8));
         Assert.Null(DpopKey.Import("ES256", "not base64!", redactor));
-        Assert.Null(DpopKey.Import("EdDSA", stored.Pkcs8, redactor));
+        Assert.Null(DpopKey.Import("EdDSA", stored.Pkcs8, redactor)); // a P-384 key is not an Ed25519 key
+        Assert.Null(DpopKey.Import("EdDSA", "not base64!", redactor));
+        Assert.Null(DpopKey.Import("PS512", stored.Pkcs8, redactor));
     }
 }

@@ -20,13 +20,24 @@ internal sealed record ReadProof(JsonElement Header, JsonElement Jwk, JsonElemen
 /// <summary>Helpers of the DPoP and PAR engine tests.</summary>
 internal static class DpopSupport
 {
-    /// <summary>Reads a proof, checks its signature with the key in its own <c>jwk</c> header, and computes the key's RFC 7638 thumbprint by hand.</summary>
+    /// <summary>
+    /// Reads a proof, checks its signature with the key in its own <c>jwk</c> header (EC and RSA with
+    /// Microsoft.IdentityModel; OKP Ed25519 with BouncyCastle's verifier directly, not through the sidecar's provider),
+    /// and computes the key's RFC 7638 thumbprint by hand.
+    /// </summary>
     public static async Task<ReadProof> ReadAsync(string proof)
     {
         var jwt = new JsonWebToken(proof);
         using JsonDocument header = JsonDocument.Parse(Base64Url.DecodeFromChars(proof.Split('.')[0]));
         using JsonDocument claims = JsonDocument.Parse(Base64Url.DecodeFromChars(proof.Split('.')[1]));
         JsonElement jwk = header.RootElement.GetProperty("jwk");
+        Assert.Equal(DpopKey.ProofType, jwt.Typ);
+        if (jwk.GetProperty("kty").GetString() == "OKP")
+        {
+            Assert.True(VerifyEd25519(proof, jwk), "the Ed25519 signature does not verify with the jwk header's key");
+            return new ReadProof(header.RootElement.Clone(), jwk.Clone(), claims.RootElement.Clone(), Thumbprint(jwk));
+        }
+
         TokenValidationResult checkedProof = await new JsonWebTokenHandler().ValidateTokenAsync(proof, new TokenValidationParameters
         {
             IssuerSigningKey = new JsonWebKey(jwk.GetRawText()),
@@ -37,7 +48,6 @@ internal static class DpopSupport
             RequireExpirationTime = false,
         });
         Assert.True(checkedProof.IsValid, checkedProof.Exception?.Message);
-        Assert.Equal(DpopKey.ProofType, jwt.Typ);
         return new ReadProof(header.RootElement.Clone(), jwk.Clone(), claims.RootElement.Clone(), Thumbprint(jwk));
     }
 
@@ -45,10 +55,25 @@ internal static class DpopSupport
     public static string Thumbprint(JsonElement jwk)
     {
         string kty = jwk.GetProperty("kty").GetString()!;
-        string canonical = kty == "EC"
-            ? $$"""{"crv":"{{jwk.GetProperty("crv").GetString()}}","kty":"EC","x":"{{jwk.GetProperty("x").GetString()}}","y":"{{jwk.GetProperty("y").GetString()}}"}"""
-            : $$"""{"e":"{{jwk.GetProperty("e").GetString()}}","kty":"RSA","n":"{{jwk.GetProperty("n").GetString()}}"}""";
+        string canonical = kty switch
+        {
+            "EC" => $$"""{"crv":"{{jwk.GetProperty("crv").GetString()}}","kty":"EC","x":"{{jwk.GetProperty("x").GetString()}}","y":"{{jwk.GetProperty("y").GetString()}}"}""",
+            "OKP" => $$"""{"crv":"{{jwk.GetProperty("crv").GetString()}}","kty":"OKP","x":"{{jwk.GetProperty("x").GetString()}}"}""", // RFC 8037 §2
+            _ => $$"""{"e":"{{jwk.GetProperty("e").GetString()}}","kty":"RSA","n":"{{jwk.GetProperty("n").GetString()}}"}""",
+        };
         return Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    /// <summary>Checks a JWS signed with EdDSA (RFC 8037 §3.1) with BouncyCastle: the Ed25519 signature of <c>header.payload</c> by the OKP key <paramref name="jwk"/>.</summary>
+    public static bool VerifyEd25519(string jws, JsonElement jwk)
+    {
+        Assert.Equal("Ed25519", jwk.GetProperty("crv").GetString());
+        string[] parts = jws.Split('.');
+        byte[] input = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
+        var verifier = new Org.BouncyCastle.Crypto.Signers.Ed25519Signer();
+        verifier.Init(false, new Org.BouncyCastle.Crypto.Parameters.Ed25519PublicKeyParameters(Base64Url.DecodeFromChars(jwk.GetProperty("x").GetString())));
+        verifier.BlockUpdate(input, 0, input.Length);
+        return verifier.VerifySignature(Base64Url.DecodeFromChars(parts[2]));
     }
 
     /// <summary>The members a private JWK has and a public one must not (RFC 7518 §6.2.2, §6.3.2).</summary>

@@ -78,7 +78,7 @@ public sealed class ContractEnumTests
         AssertRoundTrip(new[] { "https", "http" }, Enum.GetValues<CallbackSchemeDto>());
         AssertRoundTrip(new[] { "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:saml2-bearer" }, Enum.GetValues<AssertionGrantTypeDto>());
         AssertRoundTrip(new[] { "auto", "always", "never" }, Enum.GetValues<ParModeDto>());
-        AssertRoundTrip(new[] { "ES256", "ES384", "ES512", "RS256", "PS256" }, Enum.GetValues<DpopAlgorithmDto>());
+        AssertRoundTrip(new[] { "ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA" }, Enum.GetValues<DpopAlgorithmDto>());
     }
 
     [Fact]
@@ -90,12 +90,14 @@ public sealed class ContractEnumTests
         Assert.Equal((true, (DpopAlgorithmDto?)null), Read("{}"));
         Assert.Equal((true, (DpopAlgorithmDto?)null), Read("""{"alg":null}"""));
         Assert.Equal((true, DpopAlgorithmDto.PS256), Read("""{"alg":"PS256"}"""));
+        Assert.Equal((true, DpopAlgorithmDto.EdDSA), Read("""{"alg":"EdDSA"}"""));
         Assert.Equal("""{"alg":"RS256"}""", JsonSerializer.Serialize(new DpopSetting { Enabled = true, Alg = DpopAlgorithmDto.RS256 }, info));
         Assert.Equal("true", JsonSerializer.Serialize(new DpopSetting { Enabled = true }, info));
 
         WireValueException lower = Assert.Throws<WireValueException>(() => Read("""{"alg":"es256"}"""));
         Assert.Equal("alg", lower.Member);
-        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256"], lower.Allowed);
+        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA"], lower.Allowed);
+        Assert.Equal("alg", Assert.Throws<WireValueException>(() => Read("""{"alg":"eddsa"}""")).Member);
         Assert.Throws<JsonException>(() => Read("""{"algorithm":"ES256"}"""));
         Assert.Throws<JsonException>(() => Read("\"ES256\""));
 
@@ -117,7 +119,7 @@ public sealed class ContractEnumTests
         Assert.Equal(["query", "form_post"], schemas["ResponseMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["stored", "refresh", "browser", "device", "paste"], schemas["SignInMethod"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["auto", "always", "never"], schemas["ParMode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
-        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256"], schemas["DpopAlgorithm"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA"], schemas["DpopAlgorithm"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal("#/components/schemas/DpopAlgorithm", schemas["DpopOptions"]!["properties"]!["alg"]!["oneOf"]![0]!["$ref"]!.GetValue<string>());
         Assert.Equal(["boolean", "#/components/schemas/DpopOptions"], schemas["DpopSetting"]!["oneOf"]!.AsArray().Select(m => (m!["type"] ?? m["$ref"])!.GetValue<string>()));
         Assert.Equal("InteractionMode", schemas["InteractionMode"]!["title"]!.GetValue<string>());

@@ -39,10 +39,12 @@ public sealed class DpopParInProcessTests
         await using InProcessSidecar sidecar = await InProcessSidecar.StartAsync();
         var server = new { issuer = Issuer, tokenEndpoint = Issuer + "/token", authorizationEndpoint = Issuer + "/authorize" };
 
-        JsonObject eddsa = (await sidecar.CallAsync("createClient", new { clientId = "a", serverConfiguration = server, dpop = new { alg = "EdDSA" } }))["error"]!.AsObject();
-        Assert.Equal(-32602, eddsa["code"]!.GetValue<int>());
-        Assert.Equal("dpop.alg", eddsa["data"]!["field"]!.GetValue<string>());
-        Assert.Equal("The parameter 'dpop.alg' must be 'ES256', 'ES384', 'ES512', 'RS256' or 'PS256'.", eddsa["message"]!.GetValue<string>());
+        JsonObject unknown = (await sidecar.CallAsync("createClient", new { clientId = "a", serverConfiguration = server, dpop = new { alg = "Ed448" } }))["error"]!.AsObject();
+        Assert.Equal(-32602, unknown["code"]!.GetValue<int>());
+        Assert.Equal("dpop.alg", unknown["data"]!["field"]!.GetValue<string>());
+        Assert.Equal("The parameter 'dpop.alg' must be 'ES256', 'ES384', 'ES512', 'RS256', 'PS256' or 'EdDSA'.", unknown["message"]!.GetValue<string>());
+        JsonObject eddsa = (await sidecar.CallAsync("createClient", new { clientId = "a", serverConfiguration = server, dpop = new { alg = "EdDSA" } }))["result"]!.AsObject();
+        Assert.False(string.IsNullOrEmpty(eddsa["clientHandle"]!.GetValue<string>()));
 
         JsonObject notBoolean = (await sidecar.CallAsync("createClient", new { clientId = "a", serverConfiguration = server, dpop = "yes" }))["error"]!.AsObject();
         Assert.Equal("dpop", notBoolean["data"]!["field"]!.GetValue<string>());

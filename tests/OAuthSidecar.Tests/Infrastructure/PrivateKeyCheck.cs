@@ -9,7 +9,7 @@ namespace OAuthSidecar.Tests.Infrastructure;
 /// <summary>Finds private key material: in what the sidecar wrote (to refuse it) and in its stores (to look for it).</summary>
 public static partial class PrivateKeyCheck
 {
-    /// <summary>The members of a private JWK that a public one does not have (RFC 7518 §6.2.2, §6.3.2, §6.4).</summary>
+    /// <summary>The members of a private JWK that a public one does not have (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2: an OKP key's <c>d</c>).</summary>
     public static readonly string[] PrivateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
     /// <summary>Fails when <paramref name="node"/> holds a JWK with a private member, or a JWT whose <c>jwk</c> header has one.</summary>
@@ -101,7 +101,14 @@ public static partial class PrivateKeyCheck
         }
     }
 
-    private static IEnumerable<string> PrivateParts(byte[] pkcs8)
+    /// <summary>
+    /// The private parts of a PKCS#8 key, base64url as a JWK writes them: an EC key's <c>d</c>, an RSA key's
+    /// <c>d p q dp dq qi</c>, an Ed25519 key's <c>d</c> (its 32-byte seed, RFC 8037 §2; read with BouncyCastle, .NET
+    /// has no Ed25519) and, for the seed, its plain base64 and the 64-byte seed-and-public-key form other libraries
+    /// (libsodium, NaCl) call the private key.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A key of none of these kinds: the sweep must not silently skip it.</exception>
+    public static IEnumerable<string> PrivateParts(byte[] pkcs8)
     {
         using var ec = ECDsa.Create();
         try
@@ -114,9 +121,23 @@ public static partial class PrivateKeyCheck
         }
 
         using var rsa = RSA.Create();
-        rsa.ImportPkcs8PrivateKey(pkcs8, out _);
-        RSAParameters p = rsa.ExportParameters(true);
-        return new[] { p.D, p.P, p.Q, p.DP, p.DQ, p.InverseQ }.Select(b => Base64Url.EncodeToString(b!));
+        try
+        {
+            rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+            RSAParameters p = rsa.ExportParameters(true);
+            return new[] { p.D, p.P, p.Q, p.DP, p.DQ, p.InverseQ }.Select(b => Base64Url.EncodeToString(b!)).ToList();
+        }
+        catch (CryptographicException)
+        {
+        }
+
+        if (Org.BouncyCastle.Security.PrivateKeyFactory.CreateKey(pkcs8) is Org.BouncyCastle.Crypto.Parameters.Ed25519PrivateKeyParameters ed25519)
+        {
+            byte[] seed = ed25519.GetEncoded();
+            return [Base64Url.EncodeToString(seed), Convert.ToBase64String(seed), Base64Url.EncodeToString([.. seed, .. ed25519.GeneratePublicKey().GetEncoded()])];
+        }
+
+        throw new InvalidOperationException("A stored DPoP key is neither EC, RSA nor Ed25519: the private key sweep cannot read it.");
     }
 
     private static JsonNode? JwtHeader(string text)

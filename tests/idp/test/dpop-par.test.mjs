@@ -204,3 +204,29 @@ test('server nonces, Okta\'s refusal of a missing proof, and required PAR', asyn
     await required.close();
   }
 });
+
+test('EdDSA (Ed25519, RFC 8037) proofs bind a code and tokens and are accepted by the resource server', async () => {
+  // jose's RFC 7638 thumbprint of the RFC 8037 Appendix A key is the one Appendix A.3 gives (what the sidecar's must equal).
+  assert.equal(
+    await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }),
+    'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+  );
+  const idp = await startProvider({ dpop: 'on' });
+  try {
+    const key = await dpopKey('EdDSA');
+    const htu = `${idp.issuer}/token`;
+    const tokens = await postWithProof(idp, '/token', await nativeCode(idp, { dpop_jkt: key.jkt }), await key.proof({ htm: 'POST', htu }));
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.json));
+    assert.equal(tokens.json.token_type, 'DPoP');
+    assert.equal((await control(idp, 'POST', '/introspect', { token: tokens.json.access_token })).json.cnf.jkt, key.jkt);
+
+    const token = tokens.json.access_token;
+    const ok = await callResource(idp, '/rs/items', { token, proof: await key.proof({ htm: 'GET', htu: `${idp.issuer}/rs/items`, accessToken: token }) });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.equal(ok.json.jkt, key.jkt);
+    const otherKey = await callResource(idp, '/rs/items', { token, proof: await (await dpopKey('EdDSA')).proof({ htm: 'GET', htu: `${idp.issuer}/rs/items`, accessToken: token }) });
+    assert.equal(otherKey.json.error, 'invalid_token');
+  } finally {
+    await idp.close();
+  }
+});

@@ -81,11 +81,11 @@ public sealed class CreateClientParams
     public StorageBackendDto? Storage { get; init; }
 
     /// <summary>
-    /// Gets DPoP (RFC 9449, addition 1.1): <c>true</c>, or <c>{ "alg": "ES256" | "RS256" | … }</c>, binds the client's
-    /// tokens to keys the sidecar holds (results then say <c>tokenType</c> <c>DPoP</c> and <c>jkt</c>); default off
-    /// (<c>false</c>). Without <c>alg</c>, the sidecar's first choice (ES256, ES384, ES512, RS256, PS256) that the
-    /// server's <c>dpop_signing_alg_values_supported</c> lists, else ES256. EdDSA is refused (-32602): no Ed25519 in
-    /// the sidecar's JOSE library.
+    /// Gets DPoP (RFC 9449, addition 1.1): <c>true</c>, or <c>{ "alg": "ES256" | "RS256" | "EdDSA" | … }</c>, binds
+    /// the client's tokens to keys the sidecar holds (results then say <c>tokenType</c> <c>DPoP</c> and <c>jkt</c>);
+    /// default off (<c>false</c>). Without <c>alg</c>, the sidecar's first choice (ES256, ES384, ES512, RS256, PS256,
+    /// EdDSA) that the server's <c>dpop_signing_alg_values_supported</c> lists, else ES256. EdDSA keys are Ed25519
+    /// (RFC 8037). An algorithm the server's list does not name is refused (-32602, <c>dpop.alg</c>).
     /// </summary>
     public DpopSetting? Dpop { get; init; }
 

@@ -159,9 +159,8 @@ public enum ParModeDto
 }
 
 /// <summary>
-/// The JWS algorithm of a client's DPoP keys (<c>createClient</c>'s <c>dpop.alg</c>, RFC 9449 §5.1, addition 1.1).
-/// EdDSA is not among them: the sidecar's JOSE library (Microsoft.IdentityModel.Tokens) and .NET have no Ed25519
-/// signatures.
+/// The JWS algorithm of a client's DPoP keys (<c>createClient</c>'s <c>dpop.alg</c>, RFC 9449 §5.1, addition 1.1):
+/// the names of RFC 7518 §3.1 and RFC 8037 §3.1.
 /// </summary>
 [JsonConverter(typeof(WireEnumConverter<DpopAlgorithmDto>))]
 public enum DpopAlgorithmDto
@@ -185,4 +184,8 @@ public enum DpopAlgorithmDto
     /// <summary>RSASSA-PSS with SHA-256 (a 2048-bit key).</summary>
     [JsonStringEnumMemberName("PS256")]
     PS256,
+
+    /// <summary>EdDSA with an Ed25519 key (RFC 8037 §3.1; the proof's <c>jwk</c> is <c>{ kty: "OKP", crv: "Ed25519", x }</c>).</summary>
+    [JsonStringEnumMemberName("EdDSA")]
+    EdDSA,
 }
