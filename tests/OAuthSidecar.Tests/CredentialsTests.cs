@@ -115,9 +115,12 @@ public sealed class CredentialsTests
             JsonObject rotated = await second.WaitForNotificationAsync("refreshTokenUpdated");
             Assert.Equal(refreshed.Str("refreshToken"), rotated.Str("refreshToken"));
             refreshToken = refreshed.Str("refreshToken");
+            expiresAt = refreshed["expiresAt"]!.GetValue<long>();
         }
 
-        // The grant is revoked at the provider: no silent way left; interactive 'none' says so, 'browser' signs in.
+        // The grant is revoked at the provider: no silent way left (the refreshed 1 s token has expired too: a fast
+        // start could otherwise still be handed it); interactive 'none' says so, 'browser' signs in.
+        await Sign.WaitUntilPastAsync(expiresAt);
         using (HttpResponseMessage revoked = await idp.Http.PostAsync(idp.Issuer + "/token/revocation", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = refreshToken, ["client_id"] = "native-app" })))
         {
             revoked.EnsureSuccessStatusCode();

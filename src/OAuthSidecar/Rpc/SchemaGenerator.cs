@@ -163,12 +163,24 @@ public static class SchemaGenerator
         private static IEnumerable<(int Code, string Name, string Message, Type? Data)> ErrorTable() =>
             typeof(ErrorCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
                 .Where(f => f.IsLiteral && f.FieldType == typeof(int))
-                .OrderBy(f => f.MetadataToken)
+                // The parse error, JSON-RPC's request errors, LSP's cancellation, then the sidecar's own codes, each group
+                // from its highest code down. (Not by declaration order: NativeAOT keeps no metadata tokens, and the
+                // shipped binary prints this schema too.)
+                .OrderBy(f => ErrorGroup((int)f.GetRawConstantValue()!))
+                .ThenByDescending(f => (int)f.GetRawConstantValue()!)
                 .Select(f =>
                 {
                     ProtocolErrorAttribute info = f.GetCustomAttribute<ProtocolErrorAttribute>() ?? throw new InvalidOperationException($"ErrorCodes.{f.Name} has no [ProtocolError].");
                     return ((int)f.GetRawConstantValue()!, f.Name, info.Message, info.Data);
                 });
+
+        private static int ErrorGroup(int code) => code switch
+        {
+            ErrorCodes.ParseError => 0,
+            <= ErrorCodes.InvalidRequest and >= ErrorCodes.InternalError => 1,
+            ErrorCodes.RequestCancelled => 2,
+            _ => 3,
+        };
 
         private static IEnumerable<MethodInfo> ContractMethods([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] Type contract) =>
             contract.GetMethods().Where(m => m.GetCustomAttribute<JsonRpcMethodAttribute>() is not null);
