@@ -19,7 +19,7 @@ from ._errors import ConnectionClosedError, RequestCancelledError, SidecarError
 from ._params import PROTOCOL_ATTRIBUTE, protocol_method
 from ._rpc import LSP, JsonRpcConnection, MessageHook, RequestId, Response
 from ._spawn import Executable
-from ._types import CLIENT_NOTIFICATIONS, InitializeResult, Model, PromptRedirect, ShowDocumentRequest
+from ._types import CLIENT_NOTIFICATIONS, InitializeResult, Model
 
 __all__ = ["Sidecar", "CancelToken"]
 
@@ -513,37 +513,30 @@ class Sidecar(NotificationCallbacks):
     def on_show_document(self, handler: Optional[H]) -> Optional[H]:
         """Answers ``window/showDocument`` with ``handler(ShowDocumentRequest)`` -> ``True``/``False``, run on the
         callback thread (e.g. ``lambda req: webbrowser.open(req.uri)``). See :meth:`AsyncSidecar.on_show_document`."""
-        if handler is None:
-            self._on_loop(lambda: self._async.on_show_document(None))
-            return None
-        connection = self._async.connection
-        dispatcher = self._dispatcher
-
-        async def answer(request: ShowDocumentRequest) -> Any:
-            future = dispatcher.submit(connection.received, handler, request, want_result=True)
-            assert future is not None
-            return await asyncio.wrap_future(future)
-
-        self._on_loop(lambda: self._async.on_show_document(answer))
-        return handler
+        return self._answer_requests_with(handler, lambda answer: self._async.on_show_document(answer))
 
     @protocol_method("auth/promptRedirect")
     def on_prompt_redirect(self, handler: Optional[H]) -> Optional[H]:
         """Answers ``auth/promptRedirect`` with ``handler(PromptRedirect)`` -> the pasted address (or ``None`` to
         decline), run on the callback thread (e.g. ``lambda req: input(req.message + "\\n> ")``). See
         :meth:`AsyncSidecar.on_prompt_redirect`."""
+        return self._answer_requests_with(handler, lambda answer: self._async.on_prompt_redirect(answer))
+
+    def _answer_requests_with(self, handler: Optional[H], install: Callable[[Any], Any]) -> Optional[H]:
+        """Installs ``handler`` as the answer to a server-to-client request: the async client awaits it while it runs
+        on the callback thread (``None`` removes it)."""
         if handler is None:
-            self._on_loop(lambda: self._async.on_prompt_redirect(None))
+            self._on_loop(lambda: install(None))
             return None
         connection = self._async.connection
         dispatcher = self._dispatcher
 
-        async def answer(request: PromptRedirect) -> Any:
+        async def answer(request: Any) -> Any:
             future = dispatcher.submit(connection.received, handler, request, want_result=True)
             assert future is not None
             return await asyncio.wrap_future(future)
 
-        self._on_loop(lambda: self._async.on_prompt_redirect(answer))
+        self._on_loop(lambda: install(answer))
         return handler
 
     # -- the protocol: every method of AsyncSidecar, blocking (see _blocking) --------------------

@@ -159,7 +159,8 @@ public sealed class ClientRegistry : IDisposable
         {
             if (url is not null && EndpointRules.Problem(url, registration.AllowInsecureHttp) is { } problem)
             {
-                string hint = problem.Contains("plain http", StringComparison.Ordinal) ? $" (for a test server only: {{{CoreOption.AllowInsecureHttp}}})" : string.Empty;
+                // Only plain http is lifted by allowInsecureHttp: name it where it would help.
+                string hint = EndpointRules.Problem(url, allowInsecureHttp: true) is null ? $" (for a test server only: {{{CoreOption.AllowInsecureHttp}}})" : string.Empty;
                 throw new InvalidOptionException(option, $"{{{option}}} '{url}' {problem}{hint}.");
             }
         }

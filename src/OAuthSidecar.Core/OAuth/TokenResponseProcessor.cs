@@ -145,11 +145,13 @@ public sealed class TokenResponseProcessor
     // provider documents tokens that never expire.
     private long? Lifetime(JsonElement json, string endpoint)
     {
-        bool present = json.TryGetProperty("expires_in", out JsonElement raw);
-        if (ResponseFields.Seconds(json, "expires_in") is > 0 and { } seconds && !(raw.ValueKind == JsonValueKind.Number && raw.GetRawText().Contains('.', StringComparison.Ordinal)))
+        // Seconds reads whole numbers only (3599 or "3599"): 59.5 or "3599.5" is unusable like 0 or -5.
+        if (ResponseFields.Seconds(json, "expires_in") is > 0 and { } seconds)
         {
             return seconds;
         }
+
+        bool present = json.TryGetProperty("expires_in", out JsonElement raw);
 
         if (!present && this.registration.Preset?.AccessTokensMayNotExpire == true)
         {

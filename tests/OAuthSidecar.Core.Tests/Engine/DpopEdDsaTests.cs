@@ -93,20 +93,7 @@ public sealed class DpopEdDsaTests
         await using TestEngine engine = await TestEngine.CreateAsync();
         OAuthClient client = await DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "EdDSA" });
         using var store = new CredentialStore(new MemoryItemStorage(), null);
-        int n = 0;
-        engine.Server.Answer = r => r.Path == "/token" ? DpopSupport.DpopTokens(++n) : null;
-        string? dpopJkt = null;
-        var request = new CredentialRequest
-        {
-            OpenBrowser = flow =>
-            {
-                dpopJkt = System.Web.HttpUtility.ParseQueryString(new Uri(flow.AuthUri).Query)["dpop_jkt"];
-                flow.TryComplete(new CallbackResult(TestEngine.Response(flow), "GET", flow.Path, 0));
-                return Task.CompletedTask;
-            },
-        };
-
-        TokenOutcome signedIn = await engine.Session.Credentials.GetCredentialsAsync(client, store, request, CancellationToken.None);
+        (TokenOutcome signedIn, string? dpopJkt) = await DpopSupport.SignInAsync(engine, client, store);
 
         ReadProof redemption = await DpopSupport.ReadAsync(engine.Server.Requests.Last().Header("DPoP")!);
         Assert.Equal("EdDSA", redemption.Header.GetProperty("alg").GetString());

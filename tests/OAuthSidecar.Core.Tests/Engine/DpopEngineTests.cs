@@ -112,20 +112,7 @@ public sealed class DpopEngineTests
         await using TestEngine engine = await TestEngine.CreateAsync();
         OAuthClient client = await DpopSupport.CreateClientAsync(engine, new DpopOptions { Algorithm = "RS256" });
         using var store = new CredentialStore(new MemoryItemStorage(), null);
-        int n = 0;
-        engine.Server.Answer = r => r.Path == "/token" ? DpopSupport.DpopTokens(++n) : null;
-        string? dpopJkt = null;
-        var request = new CredentialRequest
-        {
-            OpenBrowser = flow =>
-            {
-                dpopJkt = System.Web.HttpUtility.ParseQueryString(new Uri(flow.AuthUri).Query)["dpop_jkt"];
-                flow.TryComplete(new CallbackResult(TestEngine.Response(flow), "GET", flow.Path, 0));
-                return Task.CompletedTask;
-            },
-        };
-
-        TokenOutcome signedIn = await engine.Session.Credentials.GetCredentialsAsync(client, store, request, CancellationToken.None);
+        (TokenOutcome signedIn, string? dpopJkt) = await DpopSupport.SignInAsync(engine, client, store);
 
         ReadProof redemption = await DpopSupport.ReadAsync(engine.Server.Requests.Last().Header("DPoP")!);
         Assert.Equal("RS256", redemption.Header.GetProperty("alg").GetString());

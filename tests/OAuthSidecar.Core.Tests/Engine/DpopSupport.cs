@@ -96,6 +96,29 @@ internal static class DpopSupport
         Json(HttpStatusCode.OK, $$"""{"access_token":"at-{{n}}","token_type":"DPoP","expires_in":3600,"refresh_token":"rt-{{n}}"}""", headers);
 
     /// <summary>Registers a DPoP client (with PAR settings) on the engine's stub server.</summary>
+    /// <summary>
+    /// A browser sign-in through <c>getCredentials</c> against the stub, whose token endpoint answers DPoP-bound tokens;
+    /// answers the outcome and the <c>dpop_jkt</c> of the authorization request.
+    /// </summary>
+    public static async Task<(TokenOutcome SignedIn, string? DpopJkt)> SignInAsync(TestEngine engine, OAuthClient client, Credentials.CredentialStore store)
+    {
+        int n = 0;
+        engine.Server.Answer = r => r.Path == "/token" ? DpopTokens(++n) : null;
+        string? dpopJkt = null;
+        var request = new Credentials.CredentialRequest
+        {
+            OpenBrowser = flow =>
+            {
+                dpopJkt = System.Web.HttpUtility.ParseQueryString(new Uri(flow.AuthUri).Query)["dpop_jkt"];
+                flow.TryComplete(new Loopback.CallbackResult(TestEngine.Response(flow), "GET", flow.Path, 0));
+                return Task.CompletedTask;
+            },
+        };
+
+        TokenOutcome signedIn = await engine.Session.Credentials.GetCredentialsAsync(client, store, request, CancellationToken.None);
+        return (signedIn, dpopJkt);
+    }
+
     public static Task<OAuthClient> CreateClientAsync(TestEngine engine, DpopOptions? dpop, ServerConfiguration? server = null, ParMode par = ParMode.Auto) =>
         engine.Session.Clients.CreateAsync(null, server ?? StubAuthorizationServer.Server, new ClientRegistration { ClientId = "native-app", Scopes = ["api"], Dpop = dpop, Par = par }, CancellationToken.None);
 }
