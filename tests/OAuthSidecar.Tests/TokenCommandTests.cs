@@ -117,6 +117,7 @@ public sealed partial class TokenCommandTests
         await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "1"]);
         string data = Directory.CreateTempSubdirectory("token-cli").FullName;
         Dictionary<string, string?> environment = Headless(data);
+        long expiresAt;
         await using (SidecarProcess editor = await SidecarProcess.StartAsync(["--storage", "file"], environment))
         {
             editor.RequestHandler = (method, parameters) =>
@@ -126,10 +127,13 @@ public sealed partial class TokenCommandTests
             };
             await editor.CallAsync("initialize", new { capabilities = new { showDocument = true } });
             string client = (await editor.CallAsync("createClient", new { issuer = idp.Issuer, clientId = "confidential-app", clientSecret = "confidential-secret", scopes = new[] { "openid", "offline_access" } }))!.Str("clientHandle");
-            await editor.CallAsync("getCredentials", new { clientHandle = client, interactive = "browser" });
+            expiresAt = (await editor.CallAsync("getCredentials", new { clientHandle = client, interactive = "browser" }))!["expiresAt"]!.GetValue<long>();
         }
 
+        // Each run below starts after the stored token has expired (a NativeAOT start is fast enough to be handed a
+        // 1 s token that is still fresh), so each must refresh.
         string[] common = ["--issuer", idp.Issuer, "--client-id", "confidential-app", "--storage", "file", "--interactive", "none"];
+        await Sign.WaitUntilPastAsync(expiresAt);
         await using (TokenRun without = TokenRun.Start(common, environment))
         {
             (int code, string stdout, string stderr) = await without.FinishAsync();
@@ -147,6 +151,7 @@ public sealed partial class TokenCommandTests
             Assert.DoesNotContain("confidential-secret", stderr, StringComparison.Ordinal);
         }
 
+        await Sign.WaitUntilPastAsync(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1); // the refreshed 1 s token expires
         environment["OAUTH_SIDECAR_CLIENT_SECRET"] = "confidential-secret";
         await using (TokenRun fromEnvironment = TokenRun.Start(common, environment))
         {
