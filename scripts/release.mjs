@@ -20,7 +20,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, re
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  AOT_PATH, ROOT, SIDECAR_PROJECT, aotBlocker, isOutOfDate, parseFlags, publishAot, relative, run, runtimeIdentifier, tail,
+  AOT_PATH, DLL_PATH, ROOT, SIDECAR_PROJECT, aotBlocker, isOutOfDate, parseFlags, publishAot, relative, run, runtimeIdentifier, tail,
 } from './lib.mjs';
 import { ensureTools, pythonWith } from './system-deps.mjs';
 
@@ -267,7 +267,11 @@ async function release({ native }) {
   });
 
   await step('dotnet tool (dotnet pack)', async () => {
-    await must('dotnet', ['pack', SIDECAR_PROJECT, '-c', 'Release', '-o', DIST, '-nologo', '-v', 'q', '-clp:NoSummary;ErrorsOnly']);
+    // The Release build npm test (or npm run build) made is packed as it is when no source is newer: a NativeAOT
+    // publish in between restores the project for its runtime, and a pack that builds would then compile it again.
+    const reuse = existsSync(DLL_PATH) && !isOutOfDate(DLL_PATH);
+    await must('dotnet', ['pack', SIDECAR_PROJECT, '-c', 'Release', '-o', DIST, '-nologo', '-v', 'q', '-clp:NoSummary;ErrorsOnly', ...(reuse ? ['--no-build'] : [])]);
+    if (reuse) console.log(`  ${relative(DLL_PATH)} is newer than every source: packed without building`);
     const nupkg = `oauth-sidecar.${version}.nupkg`;
     if (!existsSync(join(DIST, nupkg))) throw new Error(`dotnet pack made no ${nupkg}.`);
     console.log(`  ${nupkg}`);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -7,19 +6,22 @@ using System.Text.Json.Nodes;
 namespace OAuthSidecar.Tests.Infrastructure;
 
 /// <summary>
-/// The real OpenID provider of tests/idp (oidc-provider 8), started once per test run on 127.0.0.1 port 0.
+/// A real OpenID provider of tests/idp (oidc-provider 8) on 127.0.0.1 port 0, fresh for the test that starts it (or
+/// an emulator, with <see cref="StartProviderAsync"/>), started by the run's <see cref="TestServerPool"/>: the same
+/// instance <c>node tests/idp/server.mjs</c> with these options would be, in the pool's one Node process.
 /// Its control API plays the user's browser: it fills the login and consent forms and delivers the provider's
 /// redirect to the sidecar's loopback server.
 /// </summary>
 public sealed class IdpServer : IAsyncDisposable
 {
     private static readonly Lazy<Task<IdpServer>> SharedInstance = new(() => StartAsync(["--device-interval", "1"]));
-    private readonly Process process;
-    private readonly StringBuilder stderr = new();
+    private readonly TestServerPool pool;
+    private readonly int id;
 
-    private IdpServer(Process process, JsonObject ready)
+    private IdpServer(TestServerPool pool, int id, JsonObject ready)
     {
-        this.process = process;
+        this.pool = pool;
+        this.id = id;
         this.Ready = ready;
         this.Issuer = ready["issuer"]!.GetValue<string>();
         this.Control = ready["control"]!.GetValue<string>();
@@ -73,7 +75,7 @@ public sealed class IdpServer : IAsyncDisposable
     public async Task<JsonArray> RequestsAsync() =>
         (await this.Http.GetFromJsonAsync<JsonObject>(this.Control + "/requests"))!["requests"]!.AsArray();
 
-    /// <summary>Gets the provider shared by every test (dies with the test process: its stdin closes).</summary>
+    /// <summary>Gets the provider shared by every test that does not change its settings (it lives as long as the test run).</summary>
     public static Task<IdpServer> Shared => SharedInstance.Value;
 
     public string Issuer { get; }
@@ -82,59 +84,15 @@ public sealed class IdpServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public string Stderr
-    {
-        get
-        {
-            lock (this.stderr)
-            {
-                return this.stderr.ToString();
-            }
-        }
-    }
+    /// <summary>Gets what the pool's Node process (this provider's and the others') wrote to stderr so far.</summary>
+    public string Stderr => this.pool.Stderr;
 
+    /// <summary>Starts a fresh provider with <c>server.mjs</c>'s options (e.g. <c>--dpop</c>, <c>--access-token-ttl 1</c>).</summary>
     public static async Task<IdpServer> StartAsync(string[] arguments)
     {
-        var info = new ProcessStartInfo("node")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        info.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "idp", "server.mjs"));
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        Process process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started.");
-        var pendingStderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (pendingStderr)
-            {
-                pendingStderr.AppendLine(e.Data);
-            }
-        };
-        process.BeginErrorReadLine();
-        Task<string?> firstLine = process.StandardOutput.ReadLineAsync();
-        if (await Task.WhenAny(firstLine, Task.Delay(TimeSpan.FromSeconds(30))) != firstLine || await firstLine is not { } line)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException("The test provider did not start: " + pendingStderr);
-        }
-
-        var server = new IdpServer(process, JsonNode.Parse(line)!.AsObject());
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (server.stderr)
-            {
-                server.stderr.AppendLine(e.Data);
-            }
-        };
-        return server;
+        TestServerPool pool = await TestServerPool.Shared;
+        (int id, JsonObject ready) = await pool.StartAsync("idp", arguments);
+        return new IdpServer(pool, id, ready);
     }
 
     /// <summary>Plays the user for an authorization request URI; the provider redirects to the sidecar.</summary>
@@ -154,20 +112,11 @@ public sealed class IdpServer : IAsyncDisposable
     public async Task<JsonObject> StatsAsync() =>
         (await this.Http.GetFromJsonAsync<JsonObject>(this.Control + "/stats"))!;
 
+    /// <summary>Closes this provider (its port and connections); the pool lives on.</summary>
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            this.process.StandardInput.Close();
-            await this.process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
-        }
-        catch (OperationCanceledException)
-        {
-            this.process.Kill(entireProcessTree: true);
-        }
-
         this.Http.Dispose();
-        this.process.Dispose();
+        await this.pool.StopAsync(this.id);
     }
 
     /// <summary>Posts to the control API (e.g. <c>/jwt-assertion</c>, <c>/rotate-keys</c>).</summary>

@@ -1,18 +1,22 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 
 namespace OAuthSidecar.Tests.Infrastructure;
 
-/// <summary>The forward proxy of tests/idp (proxy.mjs): counts what passes through, injects faults on request.</summary>
+/// <summary>
+/// The forward proxy of tests/idp (forward-proxy.mjs, what proxy.mjs runs): counts what passes through, injects faults
+/// on request. Each is fresh, started by the run's <see cref="TestServerPool"/>.
+/// </summary>
 public sealed class ProxyServer : IAsyncDisposable
 {
-    private readonly Process process;
+    private readonly TestServerPool pool;
+    private readonly int id;
 
-    private ProxyServer(Process process, string url)
+    private ProxyServer(TestServerPool pool, int id, string url)
     {
-        this.process = process;
+        this.pool = pool;
+        this.id = id;
         this.Url = url;
     }
 
@@ -22,13 +26,9 @@ public sealed class ProxyServer : IAsyncDisposable
 
     public static async Task<ProxyServer> StartAsync()
     {
-        var info = new ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "idp", "proxy.mjs"));
-        Process process = Process.Start(info)!;
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        string line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("The proxy did not start.");
-        return new ProxyServer(process, JsonNode.Parse(line)!["proxy"]!.GetValue<string>());
+        TestServerPool pool = await TestServerPool.Shared;
+        (int id, JsonObject ready) = await pool.StartAsync("proxy", []);
+        return new ProxyServer(pool, id, ready["proxy"]!.GetValue<string>());
     }
 
     public async Task<JsonObject> StatsAsync() => (await this.Http.GetFromJsonAsync<JsonObject>(this.Url + "/__proxy/stats"))!;
@@ -41,17 +41,7 @@ public sealed class ProxyServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        this.process.StandardInput.Close();
-        try
-        {
-            await this.process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
-        }
-        catch (OperationCanceledException)
-        {
-            this.process.Kill(entireProcessTree: true);
-        }
-
-        this.process.Dispose();
         this.Http.Dispose();
+        await this.pool.StopAsync(this.id);
     }
 }
