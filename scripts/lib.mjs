@@ -176,13 +176,21 @@ export function aotBlocker() {
 /**
  * Publishes the NativeAOT executable of this machine's platform to artifacts/aot (AOT_PATH). A stale executable
  * never survives a failed publish. Throws when the toolchain is missing (aotBlocker()) or the publish fails.
+ *
+ * Its intermediate files go to artifacts/aot-build (`--artifacts-path`), never to the projects' bin/ and obj/: it
+ * can run while `dotnet build` builds the solution, and its restore for the runtime does not make that build's
+ * outputs look stale. `analyzers: false` skips the Roslyn analyzers (about half of its compile time) when the same
+ * sources were just analyzed by a solution build, as npm test does; the trimming and AOT warnings of the NativeAOT
+ * compiler itself are still reported.
  */
-export async function publishAot({ quiet = false } = {}) {
+export async function publishAot({ quiet = false, analyzers = true } = {}) {
   const blocker = aotBlocker();
   if (blocker) throw new Error(`NativeAOT cannot be published here: ${blocker}`);
   const rid = runtimeIdentifier();
   rmSync(AOT_PATH, { force: true });
-  const args = ['publish', SIDECAR_PROJECT, '-c', 'Release', '-r', rid, '-p:PublishAot=true', '-o', AOT_DIR, '-nologo'];
+  const args = ['publish', SIDECAR_PROJECT, '-c', 'Release', '-r', rid, '-p:PublishAot=true', '-o', AOT_DIR, '-nologo',
+    '--artifacts-path', join(ROOT, 'artifacts', 'aot-build')];
+  if (!analyzers) args.push('-p:RunAnalyzers=false');
   if (quiet) args.push('-v', 'q', '-clp:NoSummary;ErrorsOnly');
   const result = await run('dotnet', args, { capture: quiet });
   if (result.code !== 0 || !existsSync(AOT_PATH)) {

@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 // npm test [-- --only dotnet|idp|node|python|release|<suite name>[,...]] [-- --no-build] [-- --no-install] [-- --list]
+//          [-- --jobs N]
 //
 // Runs every test suite of the repository and ends with ONE line, the last line on stdout:
 //   N passed, N failed
 // (summed over every suite; CI reads only that line; the line before it counts the skipped tests).
 // Exit code 1 when a test failed or a runner crashed (a crash, a build failure, a missing result
 // file, a missing suite or a suite that collected no test counts as 1 failed).
+//
+// The solution build, the NativeAOT publish and the suites run side by side, at most --jobs at once (default 3 on
+// this 2-core kind of machine: the build and the publish wait on the disk and the suites on other processes much of
+// the time), each as soon as what it needs is ready: the suites with `needsBuild` after the build, those that
+// `runsSidecar` after the publish too, and those drive the NativeAOT executable (what users run, and it starts in
+// milliseconds) when this machine can publish it. The output of each suite is printed whole when it ends (live with
+// --jobs 1).
 //
 // Suites live in SUITES below: a name, a group (for --only), the path that must exist, a command,
 // a parser that turns the run into { passed, failed, skipped }, and the system tools it needs
@@ -50,7 +58,7 @@ function dotnetSuite(name, project, uses = []) {
 const SUITES = [
   dotnetSuite('dotnet-core', 'OAuthSidecar.Core.Tests'),
   // Real clients of the loopback server (curl, Chromium) and a real Secret Service for the keyring store.
-  dotnetSuite('dotnet-sidecar', 'OAuthSidecar.Tests', ['curl', 'chromium', 'dbus', 'gnome-keyring', 'libsecret']),
+  { ...dotnetSuite('dotnet-sidecar', 'OAuthSidecar.Tests', ['curl', 'chromium', 'dbus', 'gnome-keyring', 'libsecret']), runsSidecar: true },
   {
     name: 'idp',
     group: 'idp',
@@ -69,6 +77,9 @@ const SUITES = [
     title: 'Node client (clients/node)',
     path: 'clients/node/package.json',
     needsBuild: true,
+    runsSidecar: true,
+    // Each of these builds clients/node/dist afresh (its prebuild empties it): one at a time.
+    after: ['vscode-example'],
     timeoutMs: 15 * MINUTE,
     command: () => [NPM, ['test', '-w', 'clients/node']],
     parse: ({ stdout, stderr }) => parseNodeTestSummary(stdout + stderr),
@@ -93,6 +104,7 @@ const SUITES = [
     title: 'Python client (clients/python)',
     path: 'clients/python',
     needsBuild: true,
+    runsSidecar: true,
     timeoutMs: 15 * MINUTE,
     requires: ['pytest'],
     before: () => rmSync(join(RESULTS, 'python-client.xml'), { force: true }),
@@ -107,6 +119,11 @@ const SUITES = [
     group: 'release',
     title: 'npm run release, its outputs installed as a user would (tests/release)',
     path: 'tests/release',
+    // It packs the Release build (the dotnet tool) and the NativeAOT executable (it removes OAUTH_SIDECAR_PATH and
+    // tests what it packed), and builds clients/node/dist again (npm pack).
+    needsBuild: true,
+    needsAot: true,
+    after: ['node-client'],
     timeoutMs: 45 * MINUTE,
     // The test itself skips the native packages without clang (and fails in CI); the wheels need setuptools.
     requires: ['python-build', 'venv'],
@@ -204,13 +221,19 @@ function solutionProjects() {
   }
 }
 
-async function runSuite(suite) {
+async function runSuite(suite, { live = true, env } = {}) {
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 1000);
-  banner(`${suite.name}: ${suite.title}`);
+  if (live) banner(`${suite.name}: ${suite.title}`);
+  else console.log(`\n▸ ${suite.name} started${env?.OAUTH_SIDECAR_PATH ? ` (sidecar: ${env.OAUTH_SIDECAR_PATH.slice(ROOT.length + 1)})` : ''}`);
   suite.before?.();
   const [command, args] = suite.command();
-  const result = await run(command, args, { capture: true, echo: true, env: suite.env, timeoutMs: suite.timeoutMs });
+  const result = await run(command, args, { capture: true, echo: live, env: { ...suite.env, ...env }, timeoutMs: suite.timeoutMs });
+  if (!live) {
+    banner(`${suite.name}: ${suite.title}`);
+    process.stdout.write(result.stdout);
+    if (result.stderr) process.stdout.write(result.stderr);
+  }
   let counts;
   let note;
   try {
@@ -265,7 +288,54 @@ function systemTools(suites, { install }) {
   return blocked;
 }
 
-async function main(selected, { build = true, install = true } = {}) {
+/** Runs tasks with at most `limit` at once, in the order they were handed in. */
+function limiter(limit) {
+  let active = 0;
+  const queue = [];
+  const next = () => {
+    while (active < Math.max(1, limit) && queue.length) {
+      const { task, resolve, reject } = queue.shift();
+      active++;
+      Promise.resolve().then(task).then(resolve, reject).finally(() => {
+        active--;
+        next();
+      });
+    }
+  };
+  return (task) => new Promise((resolve, reject) => {
+    queue.push({ task, resolve, reject });
+    next();
+  });
+}
+
+/**
+ * The NativeAOT executable for the suites that run the sidecar (a promise of its path, or of undefined for the JIT
+ * build): reused when newer than every source, else published in a slot of its own.
+ */
+function sidecarExecutable(runnable, { build, slot, analyzed }) {
+  if (process.env.OAUTH_SIDECAR_PATH || !runnable.some((s) => s.runsSidecar || s.needsAot)) return Promise.resolve(undefined);
+  const blocker = aotBlocker();
+  if (blocker) {
+    console.log(`\nThe suites run the JIT build of the sidecar: ${blocker}`);
+    return Promise.resolve(undefined);
+  }
+  const fresh = () => existsSync(AOT_PATH) && !isOutOfDate(AOT_PATH);
+  if (fresh() || !build) return Promise.resolve(fresh() ? AOT_PATH : undefined);
+  return slot(async () => {
+    banner('NativeAOT publish (the executable the suites drive; output on failure only)');
+    const started = Date.now();
+    // The solution build beside it runs the analyzers over the same sources.
+    await step('NativeAOT publish', () => publishAot({ quiet: true, analyzers: !analyzed }));
+    if (fresh()) {
+      console.log(`\n✓ NativeAOT publish (${Math.round((Date.now() - started) / 1000)} s)`);
+      return AOT_PATH;
+    }
+    console.log('\nThe suites run the JIT build of the sidecar: the NativeAOT publish failed.');
+    return undefined;
+  });
+}
+
+async function main(selected, { build = true, install = true, jobs = 3 } = {}) {
   const wallStart = Date.now();
   mkdirSync(RESULTS, { recursive: true });
   const present = [];
@@ -281,55 +351,60 @@ async function main(selected, { build = true, install = true } = {}) {
     await step('npm install', () => ensureNodeModules());
   }
 
-  let built = true;
-  if (present.some((s) => s.needsBuild && !blocked.has(s.name)) && build) {
-    banner('dotnet build OAuthSidecar.sln -c Release');
-    built = await step('dotnet build', () => buildDotnet('Release'));
-  }
+  const live = jobs <= 1;
+  const slot = limiter(jobs);
+  const runnable = present.filter((suite) => !blocked.has(suite.name));
+
+  // The solution build (Release): what the C# suites run, and the sidecar of the others without NativeAOT.
+  const built = runnable.some((s) => s.needsBuild) && build
+    ? slot(async () => {
+      banner(`dotnet build OAuthSidecar.sln -c Release${live ? '' : ' (output on failure only)'}`);
+      const started = Date.now();
+      const ok = await step('dotnet build', () => buildDotnet('Release', { quiet: !live }));
+      if (ok) console.log(`\n✓ dotnet build (${Math.round((Date.now() - started) / 1000)} s)`);
+      return ok;
+    })
+    : Promise.resolve(true);
+
+  // The NativeAOT executable the suites that run the sidecar drive, published beside the build (publishAot keeps its
+  // intermediate files apart) unless it is newer than every source. Without clang, or when the publish fails, they
+  // use the JIT build and the output says so; OAUTH_SIDECAR_PATH names another executable for all of them.
+  const aot = sidecarExecutable(runnable, { build, slot, analyzed: runnable.some((s) => s.needsBuild) && build });
   const inSolution = solutionProjects();
 
-  // The end-to-end suite drives the shipped build, the NativeAOT executable, when this machine can publish it (and
-  // OAUTH_SIDECAR_PATH does not name another): it tests what users run, and each of its ~500 spawns starts in
-  // milliseconds instead of JIT-compiling. The release suite reuses the executable. Without clang, or when the publish
-  // fails, the JIT build is used and the summary says so.
-  const e2e = present.find((suite) => suite.name === 'dotnet-sidecar');
-  if (e2e && built && build && !blocked.has(e2e.name) && !process.env.OAUTH_SIDECAR_PATH) {
-    const blocker = aotBlocker();
-    if (blocker) {
-      console.log(`\nThe end-to-end suite uses the JIT build: ${blocker}`);
-    } else {
-      if (isOutOfDate(AOT_PATH)) {
-        banner('NativeAOT publish (the executable the end-to-end suite drives)');
-        await step('NativeAOT publish', () => publishAot({ quiet: true }).then(() => true));
-      }
-      if (existsSync(AOT_PATH) && !isOutOfDate(AOT_PATH)) e2e.env = { ...e2e.env, OAUTH_SIDECAR_PATH: AOT_PATH };
-      else console.log('\nThe end-to-end suite uses the JIT build: the NativeAOT publish failed.');
-    }
-  }
-
-  for (const suite of present) {
+  const start = async (suite) => {
+    await null; // every suite is in `finished` before any looks up what it comes after
     if (blocked.has(suite.name)) {
       const why = blocked.get(suite.name);
       rows.push(CI
         ? { name: suite.name, passed: 0, failed: 1, note: `not run in CI: it ${why}` }
         : { name: suite.name, passed: 0, failed: 0, skipped: 1, note: `skipped: it ${why}`, skippedSuite: true });
-      continue;
+      return;
     }
-    if (suite.needsBuild && !built) {
+    if (suite.needsBuild && !(await built)) {
       rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: the build failed', skippedSuite: true });
-      continue;
+      return;
     }
-    // A test project that is not in the solution (yet) is built on its own.
-    if (suite.project && !inSolution.includes(suite.project) && build) {
-      banner(`dotnet build ${suite.project} -c Release (not in OAuthSidecar.sln)`);
-      const ok = await step(`${suite.name} build`, () => buildDotnet('Release', { project: join(ROOT, suite.project) }));
-      if (!ok) {
-        rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: its build failed', skippedSuite: true });
-        continue;
+    await Promise.all((suite.after ?? []).map((name) => finished.get(name)));
+    const sidecar = suite.runsSidecar || suite.needsAot ? await aot : undefined;
+    await slot(async () => {
+      // A test project that is not in the solution (yet) is built on its own.
+      if (suite.project && !inSolution.includes(suite.project) && build) {
+        banner(`dotnet build ${suite.project} -c Release (not in OAuthSidecar.sln)`);
+        const ok = await step(`${suite.name} build`, () => buildDotnet('Release', { project: join(ROOT, suite.project) }));
+        if (!ok) {
+          rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: its build failed', skippedSuite: true });
+          return;
+        }
       }
-    }
-    await runSuite(suite);
-  }
+      await runSuite(suite, { live, env: sidecar && suite.runsSidecar ? { OAUTH_SIDECAR_PATH: sidecar } : undefined });
+    });
+  };
+  // Each suite starts when what it needs is ready; `after` names suites that must have ended first.
+  const finished = new Map();
+  for (const suite of present) finished.set(suite.name, start(suite));
+  await Promise.all(finished.values());
+
 
   // Summary in SUITES order; steps that are not suites (system tools, npm install, the solution build) first.
   const order = (r) => SUITES.findIndex((s) => r.name === s.name || r.name.startsWith(`${s.name} `));
@@ -351,14 +426,17 @@ async function main(selected, { build = true, install = true } = {}) {
 function cli() {
   let flags;
   try {
-    flags = parseFlags(process.argv.slice(2), { booleans: ['no-build', 'no-install', 'list', 'help'], multi: ['only'] });
+    flags = parseFlags(process.argv.slice(2), { booleans: ['no-build', 'no-install', 'list', 'help'], strings: ['jobs'], multi: ['only'] });
+    if (flags.jobs !== undefined && !/^[1-9]\d?$/.test(flags.jobs)) throw new Error(`--jobs needs a number from 1 to 99, not "${flags.jobs}"`);
   } catch (err) {
     console.error(`test: ${err.message}`);
     process.exit(2);
   }
   if (flags.help || flags.list) {
-    console.log('Usage: npm test [-- --only GROUP|SUITE[,...]] [-- --no-build] [-- --no-install]\n'
-      + '  --no-install: never run apt-get for missing system packages (print the command instead)\n\nSuites (group: name — path):');
+    console.log('Usage: npm test [-- --only GROUP|SUITE[,...]] [-- --no-build] [-- --no-install] [-- --jobs N]\n'
+      + '  --no-install: never run apt-get for missing system packages (print the command instead)\n'
+      + '  --jobs N: at most N of the build, the NativeAOT publish and the suites at once (default 3; 1 = one after\n'
+      + '            the other, with live output)\n\nSuites (group: name — path):');
     for (const s of SUITES) console.log(`  ${s.group}: ${s.name} — ${s.path}${existsSync(join(ROOT, s.path)) ? '' : ' (missing: counts as 1 failed)'}`);
     process.exit(0);
   }
@@ -378,7 +456,7 @@ function cli() {
     });
   }
 
-  main(selected, { build: !flags['no-build'], install: !flags['no-install'] }).then(
+  main(selected, { build: !flags['no-build'], install: !flags['no-install'], jobs: Number(flags.jobs ?? 3) }).then(
     (code) => { process.exitCode = code; },
     (err) => {
       console.error(err?.stack ?? String(err));
