@@ -141,12 +141,29 @@ async function must(command, args, options = {}) {
   return result;
 }
 
-/** `npm pack` in `dir` into `destination`; returns the tarball's path. */
-async function npmPack(dir, destination) {
-  const { stdout } = await must(NPM, ['pack', '--json', '--pack-destination', destination], { cwd: dir });
+/** `npm pack` in `dir` into `destination` (`scripts: false`: without its prepack); returns the tarball's path. */
+async function npmPack(dir, destination, { scripts = true } = {}) {
+  const { stdout } = await must(NPM, ['pack', '--json', '--pack-destination', destination, ...(scripts ? [] : ['--ignore-scripts'])], { cwd: dir });
   // A prepack script prints before the JSON: it starts at the line that is just "[".
   const [info] = JSON.parse(stdout.slice(stdout.search(/^\[\s*$/m)));
   return join(destination, info.filename);
+}
+
+/** Whether clients/node/dist (both builds) is newer than every file it is built from. */
+function clientBuildIsFresh(client) {
+  const outputs = ['dist/esm/index.js', 'dist/cjs/index.cjs', 'dist/cjs/package.json'].map((f) => join(client, f));
+  if (!outputs.every((f) => existsSync(f))) return false;
+  const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
+  let newest = 0;
+  const walk = (path) => {
+    const info = statSync(path);
+    if (info.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
+    else newest = Math.max(newest, info.mtimeMs);
+  };
+  for (const source of ['src', 'scripts', 'package.json', 'tsconfig.base.json', 'tsconfig.esm.json', 'tsconfig.cjs.json']) {
+    if (existsSync(join(client, source))) walk(join(client, source));
+  }
+  return newest < built;
 }
 
 async function release({ native }) {
@@ -240,7 +257,12 @@ async function release({ native }) {
   }
 
   await step('npm @oauth-sidecar/client (npm pack: prepack builds it)', async () => {
-    const packed = await npmPack(join(ROOT, 'clients', 'node'), STAGING);
+    // A build newer than every file it is built from (npm test's node-client suite has just made it) is packed as
+    // it is; otherwise prepack builds it.
+    const client = join(ROOT, 'clients', 'node');
+    const fresh = clientBuildIsFresh(client);
+    if (fresh) console.log(`  ${relative(join(client, 'dist'))} is newer than its sources: packed without building`);
+    const packed = await npmPack(client, STAGING, { scripts: !fresh });
     const dir = join(STAGING, 'npm-client');
     mkdirSync(dir, { recursive: true });
     await must('tar', ['-x', '-z', '-f', packed, '-C', dir]);

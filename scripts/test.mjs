@@ -21,6 +21,7 @@
 // suite cannot run without makes it skipped with the reason, or failed in CI (CI=true); a test that
 // is skipped is shown and counted as skipped, never as passed.
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -29,6 +30,8 @@ import {
 import { ensureTools, installCommand, pythonWith } from './system-deps.mjs';
 
 const RESULTS = join(ROOT, 'artifacts', 'test-results');
+// What the suites run: the solution without the benchmarks (npm run bench builds those).
+const TEST_PROJECTS = join(ROOT, 'OAuthSidecar.Tests.slnf');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const MINUTE = 60_000;
 const CI = Boolean(process.env.CI) && !/^(0|false|no)$/i.test(process.env.CI);
@@ -78,8 +81,6 @@ const SUITES = [
     path: 'clients/node/package.json',
     needsBuild: true,
     runsSidecar: true,
-    // Each of these builds clients/node/dist afresh (its prebuild empties it): one at a time.
-    after: ['vscode-example'],
     timeoutMs: 15 * MINUTE,
     command: () => [NPM, ['test', '-w', 'clients/node']],
     parse: ({ stdout, stderr }) => parseNodeTestSummary(stdout + stderr),
@@ -90,7 +91,10 @@ const SUITES = [
     title: 'VS Code example extension (clients/vscode-example): tsc --noEmit',
     path: 'clients/vscode-example/package.json',
     timeoutMs: 5 * MINUTE,
-    command: () => [NPM, ['test', '-w', 'clients/vscode-example']],
+    // It type-checks against clients/node/dist: after the node-client suite built it, without building it again
+    // (--ignore-scripts skips the pretest build); on its own, its pretest builds it.
+    after: ['node-client'],
+    command: ({ selected }) => [NPM, ['test', '-w', 'clients/vscode-example', ...(selected.has('node-client') ? ['--ignore-scripts'] : [])]],
     // The type-check is one test: it passes, or it fails with tsc's "error TSnnnn" lines.
     parse: ({ code, stdout, stderr }) => {
       if (code === 0) return { passed: 1, failed: 0 };
@@ -119,8 +123,8 @@ const SUITES = [
     group: 'release',
     title: 'npm run release, its outputs installed as a user would (tests/release)',
     path: 'tests/release',
-    // It packs the Release build (the dotnet tool) and the NativeAOT executable (it removes OAUTH_SIDECAR_PATH and
-    // tests what it packed), and builds clients/node/dist again (npm pack).
+    // It packs the Release build (the dotnet tool), the NativeAOT executable (it removes OAUTH_SIDECAR_PATH and tests
+    // what it packed) and clients/node/dist, which the node-client suite builds (its prebuild empties it first).
     needsBuild: true,
     needsAot: true,
     after: ['node-client'],
@@ -221,13 +225,13 @@ function solutionProjects() {
   }
 }
 
-async function runSuite(suite, { live = true, env } = {}) {
+async function runSuite(suite, { live = true, env, context = {} } = {}) {
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 1000);
   if (live) banner(`${suite.name}: ${suite.title}`);
   else console.log(`\n▸ ${suite.name} started${env?.OAUTH_SIDECAR_PATH ? ` (sidecar: ${env.OAUTH_SIDECAR_PATH.slice(ROOT.length + 1)})` : ''}`);
   suite.before?.();
-  const [command, args] = suite.command();
+  const [command, args] = suite.command(context);
   const result = await run(command, args, { capture: true, echo: live, env: { ...suite.env, ...env }, timeoutMs: suite.timeoutMs });
   if (!live) {
     banner(`${suite.name}: ${suite.title}`);
@@ -335,8 +339,21 @@ function sidecarExecutable(runnable, { build, slot, analyzed }) {
   });
 }
 
+/** CPU seconds this machine spent so far, all processes (Linux /proc/stat), or undefined elsewhere. */
+function machineCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait
+    const busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields[7] ?? 0);
+    return busy / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(selected, { build = true, install = true, jobs = 3 } = {}) {
   const wallStart = Date.now();
+  const cpuStart = machineCpuSeconds();
   mkdirSync(RESULTS, { recursive: true });
   const present = [];
   for (const suite of selected) {
@@ -358,9 +375,9 @@ async function main(selected, { build = true, install = true, jobs = 3 } = {}) {
   // The solution build (Release): what the C# suites run, and the sidecar of the others without NativeAOT.
   const built = runnable.some((s) => s.needsBuild) && build
     ? slot(async () => {
-      banner(`dotnet build OAuthSidecar.sln -c Release${live ? '' : ' (output on failure only)'}`);
+      banner(`dotnet build OAuthSidecar.Tests.slnf -c Release${live ? '' : ' (output on failure only)'}`);
       const started = Date.now();
-      const ok = await step('dotnet build', () => buildDotnet('Release', { quiet: !live }));
+      const ok = await step('dotnet build', () => buildDotnet('Release', { quiet: !live, project: TEST_PROJECTS }));
       if (ok) console.log(`\n✓ dotnet build (${Math.round((Date.now() - started) / 1000)} s)`);
       return ok;
     })
@@ -371,6 +388,7 @@ async function main(selected, { build = true, install = true, jobs = 3 } = {}) {
   // use the JIT build and the output says so; OAUTH_SIDECAR_PATH names another executable for all of them.
   const aot = sidecarExecutable(runnable, { build, slot, analyzed: runnable.some((s) => s.needsBuild) && build });
   const inSolution = solutionProjects();
+  const context = { selected: new Set(runnable.map((suite) => suite.name)) };
 
   const start = async (suite) => {
     await null; // every suite is in `finished` before any looks up what it comes after
@@ -397,7 +415,7 @@ async function main(selected, { build = true, install = true, jobs = 3 } = {}) {
           return;
         }
       }
-      await runSuite(suite, { live, env: sidecar && suite.runsSidecar ? { OAUTH_SIDECAR_PATH: sidecar } : undefined });
+      await runSuite(suite, { live, env: sidecar && suite.runsSidecar ? { OAUTH_SIDECAR_PATH: sidecar } : undefined, context });
     });
   };
   // Each suite starts when what it needs is ready; `after` names suites that must have ended first.
@@ -412,7 +430,8 @@ async function main(selected, { build = true, install = true, jobs = 3 } = {}) {
   const passed = rows.reduce((n, r) => n + r.passed, 0);
   const failed = rows.reduce((n, r) => n + r.failed, 0);
   const skipped = rows.reduce((n, r) => n + (r.skipped ?? 0), 0);
-  banner(`Summary (${Math.round((Date.now() - wallStart) / 1000)} s)`);
+  const cpu = cpuStart === undefined ? '' : `, ${Math.round(machineCpuSeconds() - cpuStart)} s of CPU on ${os.availableParallelism()} cores`;
+  banner(`Summary (${Math.round((Date.now() - wallStart) / 1000)} s${cpu})`);
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
     const counts = r.skippedSuite ? '—' : `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`;
