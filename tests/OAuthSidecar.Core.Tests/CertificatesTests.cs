@@ -6,7 +6,7 @@ namespace OAuthSidecar.Core.Tests;
 
 public sealed class CertificatesTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("oauth-sidecar-certs-").FullName;
+    private readonly string dir = TestTemp.CreateDirectory("oauth-sidecar-certs-").FullName;
 
     public void Dispose() => Directory.Delete(this.dir, recursive: true);
 

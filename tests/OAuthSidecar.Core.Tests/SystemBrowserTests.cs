@@ -7,7 +7,7 @@ public sealed class SystemBrowserTests : IDisposable
 {
     private const string Url = "http://127.0.0.1:5000/authorize?client_id=app&state=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcb";
 
-    private readonly string dir = Directory.CreateTempSubdirectory("oauth-sidecar-browser-").FullName;
+    private readonly string dir = TestTemp.CreateDirectory("oauth-sidecar-browser-").FullName;
 
     public void Dispose() => Directory.Delete(this.dir, recursive: true);
 
@@ -205,7 +205,7 @@ public sealed class LaunchPagesTests
     [Fact]
     public void A_page_forwards_to_the_url_escaped_and_is_private()
     {
-        string parent = Directory.CreateTempSubdirectory("pages").FullName;
+        string parent = TestTemp.CreateDirectory("pages").FullName;
         using var pages = new LaunchPages(parent: parent);
         const string Url = "https://idp.example/auth?a=1&state=\"><script>alert(1)</script>&x='";
         string path = pages.Create(Url);
@@ -225,7 +225,7 @@ public sealed class LaunchPagesTests
     public void Pages_are_deleted_after_their_lifetime_and_the_folder_at_dispose()
     {
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var pages = new LaunchPages(clock, Directory.CreateTempSubdirectory("pages").FullName);
+        var pages = new LaunchPages(clock, TestTemp.CreateDirectory("pages").FullName);
         string first = pages.Create("https://idp.example/auth?x=1");
         clock.Advance(LaunchPages.Lifetime);
         Assert.False(File.Exists(first));

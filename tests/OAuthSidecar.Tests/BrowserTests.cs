@@ -10,7 +10,7 @@ public sealed class BrowserTests
     public async Task Obtain_token_by_browser_with_a_launcher_that_writes_to_stdout_leaves_the_protocol_unharmed()
     {
         IdpServer idp = await IdpServer.Shared;
-        string dir = Directory.CreateTempSubdirectory("fake-browser").FullName;
+        string dir = TestTemp.CreateDirectory("fake-browser").FullName;
         string script = Path.Combine(dir, "browser.sh");
         // A "browser" that floods stdout and stderr (as real ones do), then plays the user through the provider: it is
         // given a private page that forwards to the authorization URL (never the URL itself), as a real browser would be.
@@ -78,8 +78,8 @@ public sealed class BrowserTests
     public async Task The_launcher_gets_a_private_page_never_the_authorization_url()
     {
         IdpServer idp = await IdpServer.Shared;
-        string dir = Directory.CreateTempSubdirectory("fake-browser").FullName;
-        string runtime = Directory.CreateTempSubdirectory("runtime").FullName;
+        string dir = TestTemp.CreateDirectory("fake-browser").FullName;
+        string runtime = TestTemp.CreateDirectory("runtime").FullName;
         string seen = Path.Combine(dir, "seen");
         string script = Path.Combine(dir, "browser.sh");
         // Records what another local user could read (the command line) and the page's permissions, then signs in.

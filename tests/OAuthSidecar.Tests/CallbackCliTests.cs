@@ -14,7 +14,7 @@ public sealed class CallbackCliTests
     [Fact]
     public async Task Prints_one_json_line_in_callback_py_shape_and_exits_0()
     {
-        string page = Path.Combine(Directory.CreateTempSubdirectory("cli").FullName, "done.html");
+        string page = Path.Combine(TestTemp.CreateDirectory("cli").FullName, "done.html");
         File.WriteAllText(page, "<html><body>All done, Acme</body></html>");
         await using var cli = await Cli.StartAsync("--port", "0", "--no-https", "--path", "callback", "--timeout", "30", "--success-html", page, "--error-html", "/no/such/error.html", "--server", "auto");
         Assert.Equal("http", cli.Url.Scheme);

@@ -182,7 +182,7 @@ public sealed class ClientApiTests
     public async Task Custom_pages_from_create_client_are_shown_and_a_missing_file_falls_back()
     {
         IdpServer idp = await IdpServer.Shared;
-        string dir = Directory.CreateTempSubdirectory("pages").FullName;
+        string dir = TestTemp.CreateDirectory("pages").FullName;
         string success = Path.Combine(dir, "ok.html");
         File.WriteAllText(success, "<html><body><h1>Welcome back to Acme</h1></body></html>");
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync();

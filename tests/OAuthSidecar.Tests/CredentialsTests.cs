@@ -29,7 +29,7 @@ public sealed class CredentialsTests
     public async Task File_store_survives_a_restart_and_is_private_to_the_user()
     {
         await using IdpServer idp = await IdpServer.StartAsync([]);
-        string data = Directory.CreateTempSubdirectory("creds").FullName;
+        string data = TestTemp.CreateDirectory("creds").FullName;
         var environment = new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data };
         string accessToken;
         await using (SidecarProcess first = await SidecarProcess.StartAsync(["--storage", "file"], environment))
@@ -89,7 +89,7 @@ public sealed class CredentialsTests
     public async Task An_expiring_access_token_is_refreshed_once_silently_and_a_revoked_grant_signs_in_again()
     {
         await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "1"]);
-        string data = Directory.CreateTempSubdirectory("creds").FullName;
+        string data = TestTemp.CreateDirectory("creds").FullName;
         var environment = new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data };
         string refreshToken;
         long expiresAt;
@@ -140,7 +140,7 @@ public sealed class CredentialsTests
     public async Task Two_processes_sharing_a_store_never_redeem_a_rotated_refresh_token_twice()
     {
         await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "1"]);
-        string data = Directory.CreateTempSubdirectory("creds").FullName;
+        string data = TestTemp.CreateDirectory("creds").FullName;
         var environment = new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data };
         long expiresAt;
         await using (SidecarProcess signer = await SidecarProcess.StartAsync(["--storage", "file"], environment))
@@ -248,7 +248,7 @@ public sealed class CredentialsTests
         Assert.Equal(0, shown.Value); // refused before any sign-in
 
         // No Secret Service at all (no D-Bus session).
-        await using SidecarProcess noBus = await SidecarProcess.StartAsync(["--storage", "keyring"], new Dictionary<string, string?> { ["DBUS_SESSION_BUS_ADDRESS"] = null, ["OAUTH_SIDECAR_DATA_DIR"] = Directory.CreateTempSubdirectory("nobus").FullName });
+        await using SidecarProcess noBus = await SidecarProcess.StartAsync(["--storage", "keyring"], new Dictionary<string, string?> { ["DBUS_SESSION_BUS_ADDRESS"] = null, ["OAUTH_SIDECAR_DATA_DIR"] = TestTemp.CreateDirectory("nobus").FullName });
         string other = await Sign.CreateNativeClientAsync(noBus, idp, Scopes);
         Assert.Equal(-32009, (await noBus.CallExpectingErrorAsync("getCredentials", new { clientHandle = other })).Code);
         JsonNode init = (await noBus.CallAsync("initialize", new { }))!;

@@ -73,7 +73,7 @@ public sealed class DpopEdDsaTests
     public async Task The_accounts_Ed25519_key_survives_a_restart_with_the_file_store_and_its_bound_refresh_token_still_works()
     {
         await using IdpServer idp = await IdpServer.StartAsync(["--dpop", "--access-token-ttl", "1"]);
-        string data = Directory.CreateTempSubdirectory("dpop-eddsa").FullName;
+        string data = TestTemp.CreateDirectory("dpop-eddsa").FullName;
         var environment = new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data };
 
         string jkt = await DpopTests.SignInThenRefreshAfterRestartAsync(idp, ["--storage", "file"], environment, dpop: new { alg = "EdDSA" });

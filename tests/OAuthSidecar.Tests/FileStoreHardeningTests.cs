@@ -14,7 +14,7 @@ public sealed class FileStoreHardeningTests
     [Fact]
     public async Task A_credentials_folder_others_can_write_is_refused_with_advice()
     {
-        string data = Directory.CreateTempSubdirectory("planted").FullName;
+        string data = TestTemp.CreateDirectory("planted").FullName;
         string credentials = Path.Combine(data, "credentials");
         Directory.CreateDirectory(credentials);
         File.SetUnixFileMode(credentials, (UnixFileMode)0b111_111_111); // 0777
@@ -39,7 +39,7 @@ public sealed class FileStoreHardeningTests
             Assert.Skip("Planting files of another user needs root (chown); run as root to check ownership.");
         }
 
-        string data = Directory.CreateTempSubdirectory("planted").FullName;
+        string data = TestTemp.CreateDirectory("planted").FullName;
         string credentials = Path.Combine(data, "credentials");
         Directory.CreateDirectory(credentials);
         File.WriteAllText(Path.Combine(credentials, "index.json"), """{"version":1,"accounts":[]}""");
@@ -59,7 +59,7 @@ public sealed class FileStoreHardeningTests
     [InlineData("""not json""")]
     public async Task A_damaged_index_is_moved_aside_reported_and_the_store_starts_empty(string index)
     {
-        string data = Directory.CreateTempSubdirectory("damaged").FullName;
+        string data = TestTemp.CreateDirectory("damaged").FullName;
         string credentials = Path.Combine(data, "credentials");
         Directory.CreateDirectory(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(Path.Combine(credentials, "index.json"), index);
@@ -78,7 +78,7 @@ public sealed class FileStoreHardeningTests
     [Fact]
     public async Task A_fifo_at_the_index_path_does_not_hang_the_store()
     {
-        string data = Directory.CreateTempSubdirectory("fifo").FullName;
+        string data = TestTemp.CreateDirectory("fifo").FullName;
         string credentials = Path.Combine(data, "credentials");
         Directory.CreateDirectory(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Run("mkfifo", "-m", "600", Path.Combine(credentials, "index.json"));
@@ -92,7 +92,7 @@ public sealed class FileStoreHardeningTests
     public async Task A_damaged_account_needs_a_new_sign_in_instead_of_failing_every_call()
     {
         IdpServer idp = await IdpServer.Shared;
-        string data = Directory.CreateTempSubdirectory("damaged-account").FullName;
+        string data = TestTemp.CreateDirectory("damaged-account").FullName;
         await using SidecarProcess sidecar = await SidecarProcess.StartAsync(["--storage", "file"], new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data });
         sidecar.RequestHandler = (method, parameters) =>
         {
@@ -120,7 +120,7 @@ public sealed class FileStoreHardeningTests
     public async Task Temporary_files_of_killed_writes_are_removed_at_start_and_at_sign_out()
     {
         IdpServer idp = await IdpServer.Shared;
-        string data = Directory.CreateTempSubdirectory("leftovers").FullName;
+        string data = TestTemp.CreateDirectory("leftovers").FullName;
         string credentials = Path.Combine(data, "credentials");
         Directory.CreateDirectory(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string dead = Path.Combine(credentials, "index.json.999999999.0a1b2c3d.tmp"); // no such process

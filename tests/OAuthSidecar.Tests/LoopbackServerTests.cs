@@ -69,7 +69,7 @@ public sealed class LoopbackServerTests
         Assert.Contains("/no/such/cert.pem", missing.DataString("reason"), StringComparison.Ordinal);
         RpcError garbage = await sidecar.CallExpectingErrorAsync("initiateAuthCodeFlow", new { clientHandle = "c_x", openBrowser = false });
         Assert.Equal(-32004, garbage.Code);
-        string notPem = Path.Combine(Directory.CreateTempSubdirectory("pem").FullName, "bad.pem");
+        string notPem = Path.Combine(TestTemp.CreateDirectory("pem").FullName, "bad.pem");
         File.WriteAllText(notPem, "not a certificate");
         RpcError unreadable = await sidecar.CallExpectingErrorAsync("startCallbackServer", new { port = 0, tls = new { certFile = notPem, keyFile = notPem } });
         Assert.Equal(-32005, unreadable.Code);

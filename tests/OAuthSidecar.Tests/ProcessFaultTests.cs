@@ -38,7 +38,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
     public async Task A_kill_9_during_store_writes_leaves_a_store_the_next_start_reads()
     {
         await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "60"]);
-        string data = Directory.CreateTempSubdirectory("kill9").FullName;
+        string data = TestTemp.CreateDirectory("kill9").FullName;
         var environment = new Dictionary<string, string?> { ["OAUTH_SIDECAR_DATA_DIR"] = data };
         await using (SidecarProcess signer = await SidecarProcess.StartAsync(["--storage", "file"], environment))
         {

@@ -18,7 +18,7 @@ public sealed partial class TokenCommandTests
     public async Task Signs_in_by_the_device_flow_headless_then_prints_a_token_without_a_sign_in()
     {
         await using IdpServer idp = await IdpServer.StartAsync(["--device-interval", "1"]);
-        string data = Directory.CreateTempSubdirectory("token-cli").FullName;
+        string data = TestTemp.CreateDirectory("token-cli").FullName;
         Dictionary<string, string?> environment = Headless(data);
 
         // The "Done when" command line: no --storage (no keyring reachable here: the file store, said on stderr).
@@ -55,7 +55,7 @@ public sealed partial class TokenCommandTests
     {
         string curl = Requires.Tool("a real HTTP client in the shell pipeline", "curl");
         await using IdpServer idp = await IdpServer.StartAsync(["--device-interval", "1"]);
-        string data = Directory.CreateTempSubdirectory("token-cli").FullName;
+        string data = TestTemp.CreateDirectory("token-cli").FullName;
         Dictionary<string, string?> environment = Headless(data);
         string[] common = ["--issuer", idp.Issuer, "--client-id", "native-app", "--storage", "file"];
 
@@ -115,7 +115,7 @@ public sealed partial class TokenCommandTests
     {
         // 1 s access tokens: the token command must refresh, which the provider allows only with the secret.
         await using IdpServer idp = await IdpServer.StartAsync(["--access-token-ttl", "1"]);
-        string data = Directory.CreateTempSubdirectory("token-cli").FullName;
+        string data = TestTemp.CreateDirectory("token-cli").FullName;
         Dictionary<string, string?> environment = Headless(data);
         long expiresAt;
         await using (SidecarProcess editor = await SidecarProcess.StartAsync(["--storage", "file"], environment))

@@ -157,7 +157,7 @@ public sealed class HostEnvironmentTests
     [Fact]
     public void IsOnPath_finds_executables_only()
     {
-        string dir = Directory.CreateTempSubdirectory("path-").FullName;
+        string dir = TestTemp.CreateDirectory("path-").FullName;
         try
         {
             string tool = Path.Combine(dir, "tool");

@@ -38,7 +38,7 @@ public sealed class KeyringSession : IAsyncDisposable
     public static async Task<KeyringSession> StartAsync(bool unlocked = true, string? root = null)
     {
         Requires.Tools("a real Secret Service on a private D-Bus session", "dbus-daemon", "dbus-monitor", "gnome-keyring-daemon", "secret-tool");
-        root ??= Directory.CreateTempSubdirectory("keyring-session").FullName;
+        root ??= TestTemp.CreateDirectory("keyring-session").FullName;
         foreach (string sub in new[] { "home", "data", "run", "sidecar" })
         {
             Directory.CreateDirectory(Path.Combine(root, sub));

@@ -45,7 +45,7 @@ public static class Tools
     public static async Task<string> ChromiumDumpDomAsync(string url)
     {
         string chromium = Requires.Tool("a real browser that runs the fragment bridge page's script", "chromium", "chromium-browser");
-        string profile = Directory.CreateTempSubdirectory("chromium-profile").FullName;
+        string profile = TestTemp.CreateDirectory("chromium-profile").FullName;
         try
         {
             (int code, string stdout, string stderr) = await RunAsync(chromium, [
