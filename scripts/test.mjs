@@ -75,6 +75,17 @@ const SUITES = [
     parse: () => parseNodeTestSummary(readResult(join(RESULTS, 'idp.tap'))),
   },
   {
+    name: 'scripts',
+    group: 'node',
+    title: 'the test runner (scripts/test)',
+    path: 'scripts/test',
+    timeoutMs: 5 * MINUTE,
+    before: () => rmSync(join(RESULTS, 'scripts.tap'), { force: true }),
+    command: () => [process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${join(RESULTS, 'scripts.tap')}`, 'scripts/test/']],
+    parse: () => parseNodeTestSummary(readResult(join(RESULTS, 'scripts.tap'))),
+  },
+  {
     name: 'node-client',
     group: 'node',
     title: 'Node client (clients/node)',
@@ -198,7 +209,7 @@ function pythonWithPytest() {
   return pythonWith('pytest, jsonschema') ?? pythonWith('pytest') ?? 'python3';
 }
 
-export { SUITES, parseTrx, parseNodeTestSummary, parseJUnit };
+export { SUITES, limiter, machineCpuSeconds, parseTrx, parseNodeTestSummary, parseJUnit };
 
 // ---------------------------------------------------------------------------------------------
 
