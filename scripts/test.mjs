@@ -25,7 +25,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AOT_PATH, ROOT, SOLUTION, aotBlocker, buildDotnet, ensureNodeModules, isOutOfDate, killChildren, parseFlags, publishAot, run,
+  AOT_PATH, DLL_PATH, ROOT, aotBlocker, buildDotnet, ensureNodeModules, isOutOfDate, killChildren, parseFlags, publishAot, run,
 } from './lib.mjs';
 import { ensureTools, installCommand, pythonWith } from './system-deps.mjs';
 
@@ -227,10 +227,10 @@ async function step(name, fn) {
   }
 }
 
-/** Project paths listed in the solution (forward slashes). */
+/** Project paths the test build builds (OAuthSidecar.Tests.slnf; forward slashes). */
 function solutionProjects() {
   try {
-    return [...readFileSync(SOLUTION, 'utf8').matchAll(/"([^"]+\.csproj)"/g)].map((m) => m[1].replace(/\\/g, '/'));
+    return JSON.parse(readFileSync(TEST_PROJECTS, 'utf8')).solution.projects.map((p) => p.replace(/\\/g, '/'));
   } catch {
     return [];
   }
@@ -419,14 +419,17 @@ async function main(selected, { build = true, install = true, jobs = 3 } = {}) {
     await slot(async () => {
       // A test project that is not in the solution (yet) is built on its own.
       if (suite.project && !inSolution.includes(suite.project) && build) {
-        banner(`dotnet build ${suite.project} -c Release (not in OAuthSidecar.sln)`);
+        banner(`dotnet build ${suite.project} -c Release (not in OAuthSidecar.Tests.slnf)`);
         const ok = await step(`${suite.name} build`, () => buildDotnet('Release', { project: join(ROOT, suite.project) }));
         if (!ok) {
           rows.push({ name: suite.name, passed: 0, failed: 0, note: 'not run: its build failed', skippedSuite: true });
           return;
         }
       }
-      await runSuite(suite, { live, env: sidecar && suite.runsSidecar ? { OAUTH_SIDECAR_PATH: sidecar } : undefined, context });
+      // Without a fresh NativeAOT executable they run the Release build, named, so that no client's own lookup
+      // picks an older executable from artifacts/aot.
+      const path = sidecar ?? (existsSync(DLL_PATH) ? DLL_PATH : undefined);
+      await runSuite(suite, { live, env: path && suite.runsSidecar ? { OAUTH_SIDECAR_PATH: path } : undefined, context });
     });
   };
   // Each suite starts when what it needs is ready; `after` names suites that must have ended first.

@@ -14,6 +14,7 @@
 // --ignore-stdin is given.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { setStorage } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { ArgsError, startIdpFromArgs, startProxyFromArgs, stopWith } from './launch.mjs';
 
 // oidc-provider prints notices with console.info; keep stdout for the one JSON line.
@@ -27,6 +28,11 @@ try {
   console.error(`test-idp-pool: ${err.message}`);
   process.exit(2);
 }
+
+// oidc-provider's in-memory adapter keeps one store per process, an LRU of 1,000 entries: enough for one provider,
+// not for the sign-ins of every test of a run at once (a grant another test still holds would be evicted). A Map
+// keeps everything until the pool exits; ids are random, so the providers never see each other's entries.
+setStorage(new Map());
 
 const instances = new Map(); // id → { kind, url, instance }
 let nextId = 1;

@@ -38,12 +38,12 @@ const apiResourceServer = (settings, api) => ({
   accessTokenTTL: settings.accessTokenTtl,
 });
 
-function configuration(settings, flavor, clients, dpopPar) {
+function configuration(settings, flavor, clients, dpopPar, keys) {
   const api = flavor.api ?? FLAVORS.oidc.api;
   return {
     clients: clients.map((client) => acceptableMetadata({ ...client, ...dpopPar.clientMetadata })),
     // Fresh keys on every start (signing-keys.mjs): RSA-2048 for RS256 (the default), P-256 for ES256.
-    jwks: { keys: initialKeys() },
+    jwks: { keys },
     findAccount,
     claims: scopeClaims,
     scopes: flavor.scopes,
@@ -160,7 +160,7 @@ export async function startProvider({
   const routes = flavor.routes;
 
   try {
-    const provider = new Provider(issuer, configuration(settings, flavor, clients, dpopPar));
+    const provider = new Provider(issuer, configuration(settings, flavor, clients, dpopPar, await initialKeys()));
     const keys = signingKeys(provider);
     recordLoginAcr(provider);
     const api = flavor.api ?? FLAVORS.oidc.api;

@@ -8,7 +8,8 @@
 // list: its signing code (ID tokens, JWT access tokens) picks, for an alg, the FIRST matching key of
 // that KeyStore on every call. This reaches into oidc-provider internals and is tied to the pinned
 // 8.8.1; test/signing-keys.test.mjs fails loudly if an upgrade changes them.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 
 /** A new RS256 private JWK with a fresh kid. */
@@ -17,11 +18,19 @@ export function newRsaKey(kid = `rs256-${randomBytes(4).toString('hex')}`) {
   return { ...jwk, kid, alg: 'RS256', use: 'sig' };
 }
 
-/** Fresh signing keys for one run: RSA-2048 for RS256 (the default) and P-256 for ES256. */
-export function initialKeys() {
+const generate = promisify(generateKeyPair);
+
+/**
+ * Fresh signing keys for one run: RSA-2048 for RS256 (the default) and P-256 for ES256. Generated off the event
+ * loop: in pool.mjs one process serves many providers, and a provider starting must not hold up the others' answers.
+ */
+export async function initialKeys() {
   const id = randomBytes(4).toString('hex');
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  return [newRsaKey(`rs256-${id}`), { ...ec, kid: `es256-${id}`, alg: 'ES256', use: 'sig' }];
+  const [rsa, ec] = await Promise.all([generate('rsa', { modulusLength: 2048 }), generate('ec', { namedCurve: 'P-256' })]);
+  return [
+    { ...rsa.privateKey.export({ format: 'jwk' }), kid: `rs256-${id}`, alg: 'RS256', use: 'sig' },
+    { ...ec.privateKey.export({ format: 'jwk' }), kid: `es256-${id}`, alg: 'ES256', use: 'sig' },
+  ];
 }
 
 /** The public members of a JWK, as oidc-provider's /jwks lists them (lib/helpers/initialize_keystore.js). */

@@ -63,7 +63,8 @@ public sealed record EnvironmentProbe(Func<string, string?> GetVariable, Func<st
 }
 
 /// <summary>
-/// Where the sidecar runs, detected once: a remote session (SSH, Codespaces, a VS Code remote, Gitpod, Cloud Shell),
+/// Where the sidecar runs, detected once, when first asked (not at start-up: a process that never needs it reads no
+/// file and searches no <c>PATH</c>): a remote session (SSH, Codespaces, a VS Code remote, Gitpod, Cloud Shell),
 /// WSL, a container, a desktop session; and from that, whether a browser that reaches this machine's loopback address
 /// can be opened here (<see cref="CanOpenBrowser"/>) and why not (<see cref="BrowserUnavailableReason"/>). The
 /// <c>initialize</c> result reports it, and <c>getCredentials</c>' <c>auto</c> chain decides by it.
@@ -83,17 +84,14 @@ public sealed class HostEnvironment
     private static readonly string[] LinuxLaunchers = ["xdg-open", "gnome-open", "kfmclient", "wslview"];
 
     private readonly EnvironmentProbe probe;
+    private readonly Lazy<Detection> detection;
 
-    /// <summary>Initializes a new instance of the <see cref="HostEnvironment"/> class and detects the environment.</summary>
+    /// <summary>Initializes a new instance of the <see cref="HostEnvironment"/> class; the environment is detected when a property is first read.</summary>
     /// <param name="probe">What to ask; <see cref="EnvironmentProbe.Real"/> when <see langword="null"/>.</param>
     public HostEnvironment(EnvironmentProbe? probe = null)
     {
         this.probe = probe ?? EnvironmentProbe.Real;
-        this.Wsl = this.DetectWsl();
-        this.Container = !this.Wsl && this.DetectContainer();
-        this.RemoteKind = this.DetectRemote();
-        this.NoDisplayReason = this.DetectNoDisplay();
-        this.BrowserUnavailableReason = this.DetectBrowserUnavailable();
+        this.detection = new Lazy<Detection>(this.Detect);
     }
 
     /// <summary>Gets the environment of this process, detected on first use.</summary>
@@ -103,13 +101,13 @@ public sealed class HostEnvironment
     public bool Remote => this.RemoteKind is not null;
 
     /// <summary>Gets what kind of remote session this is (<c>an SSH session</c>, <c>a GitHub Codespace</c>, …), or <see langword="null"/>.</summary>
-    public string? RemoteKind { get; }
+    public string? RemoteKind => this.detection.Value.RemoteKind;
 
     /// <summary>Gets a value indicating whether this runs under WSL (Windows Subsystem for Linux).</summary>
-    public bool Wsl { get; }
+    public bool Wsl => this.detection.Value.Wsl;
 
     /// <summary>Gets a value indicating whether this runs inside a container, where 127.0.0.1 is not the host's.</summary>
-    public bool Container { get; }
+    public bool Container => this.detection.Value.Container;
 
     /// <summary>Gets a value indicating whether a display can show a browser (macOS, Windows, a Linux desktop, WSL's bridge).</summary>
     public bool HasDisplay => this.NoDisplayReason is null;
@@ -119,13 +117,13 @@ public sealed class HostEnvironment
     /// <c>DISPLAY</c>, <c>WAYLAND_DISPLAY</c> nor <c>BROWSER</c> is set outside WSL (an SSH session without X forwarding
     /// has none of them).
     /// </summary>
-    public string? NoDisplayReason { get; }
+    public string? NoDisplayReason => this.detection.Value.NoDisplayReason;
 
     /// <summary>Gets a value indicating whether a browser that reaches this machine's loopback address can be opened here.</summary>
     public bool CanOpenBrowser => this.BrowserUnavailableReason is null;
 
     /// <summary>Gets why <see cref="CanOpenBrowser"/> is <see langword="false"/> (a clause: "this is an SSH session …"), or <see langword="null"/>.</summary>
-    public string? BrowserUnavailableReason { get; }
+    public string? BrowserUnavailableReason => this.detection.Value.BrowserUnavailableReason;
 
     private bool IsLinuxLike => this.probe.Platform is "linux" or "freebsd";
 
@@ -133,6 +131,15 @@ public sealed class HostEnvironment
 
     private bool Contains(string file, params string[] words) =>
         this.probe.ReadFile(file) is { } text && words.Any(w => text.Contains(w, StringComparison.OrdinalIgnoreCase));
+
+    private Detection Detect()
+    {
+        bool wsl = this.DetectWsl();
+        bool container = !wsl && this.DetectContainer();
+        string? remote = this.DetectRemote();
+        string? noDisplay = this.DetectNoDisplay(wsl, remote);
+        return new Detection(wsl, container, remote, noDisplay, this.DetectBrowserUnavailable(wsl, container, remote, noDisplay));
+    }
 
     private bool DetectWsl() =>
         this.probe.Platform == "linux"
@@ -181,9 +188,9 @@ public sealed class HostEnvironment
             : null;
     }
 
-    private string? DetectNoDisplay()
+    private string? DetectNoDisplay(bool wsl, string? remoteKind)
     {
-        if (this.Variable("BROWSER") is not null || !this.IsLinuxLike || this.Wsl)
+        if (this.Variable("BROWSER") is not null || !this.IsLinuxLike || wsl)
         {
             return null;
         }
@@ -193,34 +200,34 @@ public sealed class HostEnvironment
             return null;
         }
 
-        return this.RemoteKind == "an SSH session"
+        return remoteKind == "an SSH session"
             ? "this is an SSH session without a forwarded display"
             : "there is no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set)";
     }
 
-    private string? DetectBrowserUnavailable()
+    private string? DetectBrowserUnavailable(bool wsl, bool container, string? remoteKind, string? noDisplayReason)
     {
         bool display = this.Variable("DISPLAY") is not null || this.Variable("WAYLAND_DISPLAY") is not null;
-        if (this.RemoteKind is { } remote && !(remote == "an SSH session" && display))
+        if (remoteKind is { } remote && !(remote == "an SSH session" && display))
         {
             // With X forwarding the browser runs here and reaches the loopback address; otherwise it opens (if at all)
             // on the user's own machine, whose 127.0.0.1 is not this one's.
             return $"this is {remote}: a browser on your own machine cannot reach this machine's loopback address";
         }
 
-        if (this.Wsl)
+        if (wsl)
         {
             return this.Variable("BROWSER") is not null || display || this.probe.OnPath("wslview") || this.probe.OnPath("powershell.exe") || this.probe.OnPath("cmd.exe")
                 ? null
                 : "this is WSL without a browser bridge (neither wslview, powershell.exe nor cmd.exe is on PATH, and there is no display)";
         }
 
-        if (this.Container && !display && this.Variable("BROWSER") is null)
+        if (container && !display && this.Variable("BROWSER") is null)
         {
             return "this runs inside a container: its 127.0.0.1 is not the host's, and there is no display";
         }
 
-        if (this.NoDisplayReason is { } noDisplay)
+        if (noDisplayReason is { } noDisplay)
         {
             return noDisplay;
         }
@@ -232,4 +239,6 @@ public sealed class HostEnvironment
 
         return null;
     }
+
+    private sealed record Detection(bool Wsl, bool Container, string? RemoteKind, string? NoDisplayReason, string? BrowserUnavailableReason);
 }

@@ -7,7 +7,8 @@ namespace OAuthSidecar.Core.Browser;
 /// <summary>The outcome of trying to open the system browser.</summary>
 /// <param name="Launched">Whether a browser process was started.</param>
 /// <param name="Advice">When nothing was launched: why, and what the user can do (open the URL by hand, publish the port).</param>
-public readonly record struct BrowserLaunch(bool Launched, string? Advice);
+/// <param name="Reason">When nothing was launched: why, as a clause ("there is no desktop session …"), for a sign-in chain's log of skipped steps.</param>
+public readonly record struct BrowserLaunch(bool Launched, string? Advice, string? Reason = null);
 
 /// <summary>
 /// Opens a URL in the user's browser: <c>$BROWSER</c> (VS Code remote sets it), <c>xdg-open</c> / <c>gnome-open</c> /
@@ -84,7 +85,7 @@ public sealed class SystemBrowser : IDisposable
             : string.Empty;
         if (this.NoDisplayReason is { } reason)
         {
-            return new BrowserLaunch(false, $"No browser was opened because {reason}. Open this URL in a browser on a machine that can reach this one's loopback address: {url}{containerHint}");
+            return new BrowserLaunch(false, $"No browser was opened because {reason}. Open this URL in a browser on a machine that can reach this one's loopback address: {url}{containerHint}", reason);
         }
 
         string page;
@@ -94,7 +95,7 @@ public sealed class SystemBrowser : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new BrowserLaunch(false, $"No browser was opened: the private sign-in page could not be written in {this.pages.Parent} ({ex.Message}). Open this URL in a browser yourself: {url}");
+            return new BrowserLaunch(false, $"No browser was opened: the private sign-in page could not be written in {this.pages.Parent} ({ex.Message}). Open this URL in a browser yourself: {url}", $"the private sign-in page could not be written in {this.pages.Parent}");
         }
 
         foreach ((string file, string[] arguments) in this.Candidates(page))
@@ -105,7 +106,7 @@ public sealed class SystemBrowser : IDisposable
             }
         }
 
-        return new BrowserLaunch(false, $"No browser could be launched (tried $BROWSER, xdg-open, gnome-open, kfmclient, wslview, open). Open this URL yourself: {url}{containerHint}");
+        return new BrowserLaunch(false, $"No browser could be launched (tried $BROWSER, xdg-open, gnome-open, kfmclient, wslview, open). Open this URL yourself: {url}{containerHint}", "no browser could be launched (tried $BROWSER, xdg-open, gnome-open, kfmclient, wslview, open)");
     }
 
     /// <summary>Deletes the forwarding pages.</summary>

@@ -42,9 +42,13 @@ public sealed record AuthenticationContext(string? Acr, long? AuthTime, string? 
 /// </remarks>
 public sealed class StepUpRequirement
 {
-    private StepUpRequirement(string? claims, IReadOnlyList<string> acrValues, long? maxAge)
+    // The claims request, parsed once (Unsatisfied reads it on every getCredentials).
+    private readonly JsonElement claimsRequest;
+
+    private StepUpRequirement(string? claims, JsonElement claimsRequest, IReadOnlyList<string> acrValues, long? maxAge)
     {
         this.Claims = claims;
+        this.claimsRequest = claimsRequest;
         this.AcrValues = acrValues;
         this.MaxAge = maxAge;
     }
@@ -95,6 +99,7 @@ public sealed class StepUpRequirement
     public static StepUpRequirement? Create(string? claims, IReadOnlyList<string>? acrValues, long? maxAge)
     {
         string? compact = null;
+        JsonElement request = default;
         if (claims is not null)
         {
             string json;
@@ -115,6 +120,7 @@ public sealed class StepUpRequirement
             }
 
             compact = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+            request = document.RootElement.Clone();
         }
 
         List<string> acr = [.. (acrValues ?? []).Distinct(StringComparer.Ordinal)];
@@ -128,7 +134,7 @@ public sealed class StepUpRequirement
             throw new InvalidOptionException(CoreOption.MaxAge, $"{{{CoreOption.MaxAge}}} must be 0 or more seconds (RFC 9470 §4).");
         }
 
-        return compact is null && acr.Count == 0 && maxAge is null ? null : new StepUpRequirement(compact, acr, maxAge);
+        return compact is null && acr.Count == 0 && maxAge is null ? null : new StepUpRequirement(compact, request, acr, maxAge);
     }
 
     /// <summary>Tells why a sign-in's authentication does not satisfy this requirement.</summary>
@@ -169,8 +175,7 @@ public sealed class StepUpRequirement
     // sign-in's id_token; anything else cannot.
     private bool IdTokenClaimsSatisfied(AuthenticationContext? context)
     {
-        using JsonDocument document = JsonDocument.Parse(this.Claims!);
-        JsonElement root = document.RootElement;
+        JsonElement root = this.claimsRequest;
         if (context is null || root.EnumerateObject().Any(p => p.Name != "id_token") || !root.TryGetProperty("id_token", out JsonElement idToken) || idToken.ValueKind != JsonValueKind.Object)
         {
             return false;

@@ -318,7 +318,7 @@ public sealed class AuthCodeFlowService
         }
         finally
         {
-            await this.flows.EndAsync(flow, FlowState.Cancelled, new FlowCancelledException(flow.FlowId), lingerListener: true).ConfigureAwait(false);
+            await this.EndAsync(flow).ConfigureAwait(false);
         }
     }
 

@@ -69,9 +69,11 @@ public sealed class ClientAuthentication
                 break;
             case TokenEndpointAuthMethod.PrivateKeyJwt when r.AssertionKey is { } key:
                 // Also a factory: Duende's token and PAR requests call it on each send, so a DPoP nonce retry gets an
-                // assertion with a fresh jti (requests that ignore the factory send the value).
-                request.ClientAssertion = this.SignAssertion(key);
-                request.ClientAssertionFactory = () => Task.FromResult(this.SignAssertion(key));
+                // assertion with a fresh jti (requests that ignore the factory send the value). Its first call hands
+                // over the assertion already signed, so a request is signed once, not twice.
+                ClientAssertion? unsent = this.SignAssertion(key);
+                request.ClientAssertion = unsent;
+                request.ClientAssertionFactory = () => Task.FromResult(Interlocked.Exchange(ref unsent, null) ?? this.SignAssertion(key));
                 request.ClientCredentialStyle = ClientCredentialStyle.PostBody;
                 break;
             case TokenEndpointAuthMethod.PrivateKeyJwt when r.ClientAssertion is { } assertion:

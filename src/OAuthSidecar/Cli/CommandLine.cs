@@ -285,18 +285,25 @@ internal sealed class CommandLine
         return value;
     }
 
-    private static double ParseTimeout(ArgumentResult result)
+    private static double ParseTimeout(ArgumentResult result) => ParseSeconds(result, 180);
+
+    /// <summary>Reads <c>--timeout</c>: seconds greater than 0 (and at most <paramref name="max"/>), <paramref name="defaultValue"/> when not given.</summary>
+    /// <param name="result">The option's tokens; a bad value adds a sentence to its errors.</param>
+    /// <param name="defaultValue">The seconds when the option is not given or is bad.</param>
+    /// <param name="max">The largest value allowed, or <see langword="null"/> for no limit.</param>
+    /// <returns>The seconds.</returns>
+    internal static double ParseSeconds(ArgumentResult result, double defaultValue, double? max = null)
     {
         string? text = Token(result);
         if (text is null)
         {
-            return 180;
+            return defaultValue;
         }
 
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !double.IsFinite(seconds) || seconds <= 0)
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !double.IsFinite(seconds) || seconds <= 0 || seconds > max)
         {
-            result.AddError($"--timeout takes a number of seconds greater than 0, not '{text}'.");
-            return 180;
+            result.AddError($"--timeout takes a number of seconds greater than 0{(max is { } m ? $" and at most {m.ToString(CultureInfo.InvariantCulture)}" : string.Empty)}, not '{text}'.");
+            return defaultValue;
         }
 
         return seconds;

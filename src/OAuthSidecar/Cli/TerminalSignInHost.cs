@@ -44,7 +44,7 @@ internal sealed class TerminalSignInHost : ISignInHost, ISidecarEvents
         BrowserLaunch launch = this.browser.Open(flow.AuthUri, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         return Task.FromResult(launch.Launched
             ? new BrowserOpening(true, null)
-            : new BrowserOpening(false, this.browser.NoDisplayReason ?? "no browser could be launched (tried $BROWSER, xdg-open, gnome-open, kfmclient, wslview, open)"));
+            : new BrowserOpening(false, launch.Reason));
     }
 
     /// <inheritdoc/>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using OAuthSidecar.Core.Credentials;
 
 namespace OAuthSidecar.Cli;
@@ -106,33 +105,12 @@ internal sealed class TokenOptions
                 "none" => InteractionMode.None,
                 _ => InteractionMode.Auto,
             },
-            result.GetValue(this.storage) switch
-            {
-                "keyring" => StorageBackend.Keyring,
-                "file" => StorageBackend.File,
-                "memory" => StorageBackend.Memory,
-                _ => null,
-            },
+            result.GetValue(this.storage) is { } storageName ? Rpc.ProtocolMapping.ParseStorage(storageName) : null,
             result.GetValue(this.account),
             result.GetValue(this.timeout),
             result.GetValue(this.json),
             result.GetValue(this.clientSecretFile));
     }
 
-    private static double ParseTimeout(ArgumentResult result)
-    {
-        string? text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-        if (text is null)
-        {
-            return DefaultTimeoutSeconds;
-        }
-
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !double.IsFinite(seconds) || seconds is <= 0 or > 86_400)
-        {
-            result.AddError($"--timeout takes a number of seconds greater than 0 and at most 86400, not '{text}'.");
-            return DefaultTimeoutSeconds;
-        }
-
-        return seconds;
-    }
+    private static double ParseTimeout(ArgumentResult result) => CommandLine.ParseSeconds(result, DefaultTimeoutSeconds, max: 86_400);
 }

@@ -122,7 +122,7 @@ internal sealed class BrowserOpener : ISignInHost
             BrowserLaunch launch = this.browser.Open(uri, this.logger);
             return launch.Launched
                 ? (new BrowserOpening(true, null), null)
-                : (new BrowserOpening(false, this.browser.NoDisplayReason ?? "no browser could be launched (tried $BROWSER, xdg-open, gnome-open, kfmclient, wslview, open)"), launch.Advice);
+                : (new BrowserOpening(false, launch.Reason), launch.Advice);
         }
         catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or RemoteMethodNotFoundException)
         {

@@ -23,8 +23,8 @@ public enum Framing
 /// </summary>
 internal static class FrameSyntax
 {
-    // Headers up to this size are copied to the stack when they span buffer segments.
-    private const int StackHeaderBytes = 8 * 1024;
+    /// <summary>The longest header accepted (bytes); a header that spans buffer segments is copied to the stack.</summary>
+    internal const int MaxHeaderBytes = 8 * 1024;
 
     /// <summary>Returns whether <paramref name="bytes"/> holds only spaces, tabs and line breaks.</summary>
     /// <param name="bytes">The bytes.</param>
@@ -54,7 +54,7 @@ internal static class FrameSyntax
         // On every message: read the header lines as bytes, without building strings (the header is at most 8 KiB).
         length = -1;
         ReadOnlySpan<byte> rest = header.IsSingleSegment ? header.FirstSpan
-            : header.Length <= StackHeaderBytes ? CopyTo(header, stackalloc byte[(int)header.Length])
+            : header.Length <= MaxHeaderBytes ? CopyTo(header, stackalloc byte[(int)header.Length])
             : header.ToArray();
         while (!rest.IsEmpty)
         {

@@ -108,12 +108,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         ArgumentNullException.ThrowIfNull(parameters);
         OAuthClient client = this.session.Clients.Get(parameters.ClientHandle);
         AuthCodeFlow flow = await this.session.AuthCode.InitiateAsync(client, ProtocolMapping.ToFlowOptions(parameters), cancellationToken).ConfigureAwait(false);
-        if (parameters.OpenBrowser ?? true)
-        {
-            this.browser.OpenSoon(flow.AuthUri);
-        }
-
-        this.AnnounceAuthorizationUrl(flow);
+        this.Present(flow, parameters.OpenBrowser ?? true);
         return ProtocolMapping.ToResult(flow);
     }
 
@@ -218,12 +213,7 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
         bool openBrowser = parameters.OpenBrowser ?? true;
         Task OpenAsync(AuthCodeFlow flow)
         {
-            if (openBrowser)
-            {
-                this.browser.OpenSoon(flow.AuthUri);
-            }
-
-            this.AnnounceAuthorizationUrl(flow);
+            this.Present(flow, openBrowser);
             return Task.CompletedTask;
         }
 
@@ -341,6 +331,17 @@ internal sealed class SidecarRpcTarget : ISidecarRpc
     private CredentialStore StoreOf(OAuthClient client) => this.session.Storage.Get(client.Registration.Storage ?? this.DefaultStorage);
 
     // authorizationUrl: every browser sign-in the caller starts, so a terminal caller can always print the address.
+    // The caller's browser gets the flow's URL (if asked), and the authorizationUrl notification announces it.
+    private void Present(AuthCodeFlow flow, bool openBrowser)
+    {
+        if (openBrowser)
+        {
+            this.browser.OpenSoon(flow.AuthUri);
+        }
+
+        this.AnnounceAuthorizationUrl(flow);
+    }
+
     private void AnnounceAuthorizationUrl(AuthCodeFlow flow) =>
         this.session.Options.Events.AuthorizationUrl(flow.FlowId, flow.AuthUri, $"Sign in at this address: {flow.AuthUri}");
 }

@@ -20,7 +20,6 @@ namespace OAuthSidecar.Rpc;
 /// </summary>
 internal sealed class StdioMessageHandler : MessageHandlerBase
 {
-    private const int MaxHeaderBytes = 8 * 1024;
     private static readonly byte[] HeaderTerminator = "\r\n\r\n"u8.ToArray();
 
     private readonly PipeReader reader;
@@ -196,7 +195,7 @@ internal sealed class StdioMessageHandler : MessageHandlerBase
                     : (FrameStatus.Frame, buffer.End, this.Error(ErrorCodes.ParseError, "The input ended inside a message header.", null), null);
             }
 
-            if (buffer.Length > MaxHeaderBytes)
+            if (buffer.Length > FrameSyntax.MaxHeaderBytes)
             {
                 return (FrameStatus.Frame, buffer.End, this.Error(ErrorCodes.ParseError, "A message header is longer than 8 KiB without its blank line: expected 'Content-Length: N' then \\r\\n\\r\\n. The bytes were discarded.", null), null);
             }

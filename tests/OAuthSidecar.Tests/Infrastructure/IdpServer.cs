@@ -84,9 +84,6 @@ public sealed class IdpServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>Gets what the pool's Node process (this provider's and the others') wrote to stderr so far.</summary>
-    public string Stderr => this.pool.Stderr;
-
     /// <summary>Starts a fresh provider with <c>server.mjs</c>'s options (e.g. <c>--dpop</c>, <c>--access-token-ttl 1</c>).</summary>
     public static async Task<IdpServer> StartAsync(string[] arguments)
     {

@@ -14,17 +14,18 @@ namespace OAuthSidecar.Tests.Infrastructure;
 internal sealed class TestServerPool
 {
     private static readonly Lazy<Task<TestServerPool>> Instance = new(StartAsync);
-    private readonly StringBuilder stderr = new();
+    private readonly StringBuilder stderr;
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(60) };
     private readonly string url;
 
     // Held for the whole run: the pool exits when its stdin closes, which a collected Process would do.
     private readonly Process process;
 
-    private TestServerPool(Process process, string url)
+    private TestServerPool(Process process, string url, StringBuilder stderr)
     {
         this.process = process;
         this.url = url;
+        this.stderr = stderr;
     }
 
     /// <summary>Gets the pool of this test run.</summary>
@@ -78,12 +79,12 @@ internal sealed class TestServerPool
         };
         info.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "idp", "pool.mjs"));
         Process process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started.");
-        var errors = new StringBuilder();
+        var stderr = new StringBuilder();
         process.ErrorDataReceived += (_, e) =>
         {
-            lock (errors)
+            lock (stderr)
             {
-                errors.AppendLine(e.Data);
+                stderr.AppendLine(e.Data);
             }
         };
         process.BeginErrorReadLine();
@@ -99,26 +100,14 @@ internal sealed class TestServerPool
         if (line is null)
         {
             process.Kill(entireProcessTree: true);
-            lock (errors)
+            lock (stderr)
             {
-                throw new InvalidOperationException("The test server pool (tests/idp/pool.mjs) did not start: " + errors);
+                throw new InvalidOperationException("The test server pool (tests/idp/pool.mjs) did not start: " + stderr);
             }
         }
 
         // The process lives as long as the test run: its stdin is closed when this process exits.
-        var pool = new TestServerPool(process, JsonNode.Parse(line)!["pool"]!.GetValue<string>());
-        lock (errors)
-        {
-            pool.stderr.Append(errors);
-            process.ErrorDataReceived += (_, e) =>
-            {
-                lock (pool.stderr)
-                {
-                    pool.stderr.AppendLine(e.Data);
-                }
-            };
-        }
-
+        var pool = new TestServerPool(process, JsonNode.Parse(line)!["pool"]!.GetValue<string>(), stderr);
         return pool;
     }
 }
