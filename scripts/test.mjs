@@ -58,33 +58,29 @@ function dotnetSuite(name, project, uses = []) {
   };
 }
 
+/** `node --test DIR`: readable spec output on stdout, TAP in a file for the counts. */
+function nodeTestSuite(name, group, title, dir, { timeoutMs, extraArgs = [], ...rest }) {
+  const tap = join(RESULTS, `${name}.tap`);
+  return {
+    name,
+    group,
+    title,
+    path: dir,
+    timeoutMs,
+    ...rest,
+    before: () => rmSync(tap, { force: true }),
+    command: () => [process.execPath, ['--test', ...extraArgs, '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`, `${dir}/`]],
+    parse: () => parseNodeTestSummary(readResult(tap)),
+  };
+}
+
 const SUITES = [
   dotnetSuite('dotnet-core', 'OAuthSidecar.Core.Tests'),
   // Real clients of the loopback server (curl, Chromium) and a real Secret Service for the keyring store.
   { ...dotnetSuite('dotnet-sidecar', 'OAuthSidecar.Tests', ['curl', 'chromium', 'dbus', 'gnome-keyring', 'libsecret']), runsSidecar: true },
-  {
-    name: 'idp',
-    group: 'idp',
-    title: 'test provider (tests/idp)',
-    path: 'tests/idp/test',
-    timeoutMs: 10 * MINUTE,
-    before: () => rmSync(join(RESULTS, 'idp.tap'), { force: true }),
-    // Readable spec output on stdout, TAP in a file for the counts.
-    command: () => [process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${join(RESULTS, 'idp.tap')}`, 'tests/idp/test/']],
-    parse: () => parseNodeTestSummary(readResult(join(RESULTS, 'idp.tap'))),
-  },
-  {
-    name: 'scripts',
-    group: 'node',
-    title: 'the test runner (scripts/test)',
-    path: 'scripts/test',
-    timeoutMs: 5 * MINUTE,
-    before: () => rmSync(join(RESULTS, 'scripts.tap'), { force: true }),
-    command: () => [process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${join(RESULTS, 'scripts.tap')}`, 'scripts/test/']],
-    parse: () => parseNodeTestSummary(readResult(join(RESULTS, 'scripts.tap'))),
-  },
+  nodeTestSuite('idp', 'idp', 'test provider (tests/idp)', 'tests/idp/test', { timeoutMs: 10 * MINUTE }),
+  nodeTestSuite('scripts', 'node', 'the test runner (scripts/test)', 'scripts/test', { timeoutMs: 5 * MINUTE }),
   {
     name: 'node-client',
     group: 'node',
@@ -129,25 +125,18 @@ const SUITES = [
     // pytest's exit code 5: no test was collected, which is a failure (a suite that checks nothing).
     parse: ({ code }) => (code === 5 ? { passed: 0, failed: 1, note: 'no tests collected (pytest exit code 5)' } : parseJUnit(readResult(join(RESULTS, 'python-client.xml')))),
   },
-  {
-    name: 'release',
-    group: 'release',
-    title: 'npm run release, its outputs installed as a user would (tests/release)',
-    path: 'tests/release',
+  nodeTestSuite('release', 'release', 'npm run release, its outputs installed as a user would (tests/release)', 'tests/release', {
     // It packs the Release build (the dotnet tool), the NativeAOT executable (it removes OAUTH_SIDECAR_PATH and tests
     // what it packed) and clients/node/dist, which the node-client suite builds (its prebuild empties it first).
     needsBuild: true,
     needsAot: true,
     after: ['node-client'],
     timeoutMs: 45 * MINUTE,
+    extraArgs: ['--test-concurrency=1'],
     // The test itself skips the native packages without clang (and fails in CI); the wheels need setuptools.
     requires: ['python-build', 'venv'],
     uses: ['clang', 'zlib', 'objdump'],
-    before: () => rmSync(join(RESULTS, 'release.tap'), { force: true }),
-    command: () => [process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${join(RESULTS, 'release.tap')}`, 'tests/release/']],
-    parse: () => parseNodeTestSummary(readResult(join(RESULTS, 'release.tap'))),
-  },
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
